@@ -1,0 +1,621 @@
+import { randomBytes } from "node:crypto";
+import { compileBrokerOptions } from "./broker-options.js";
+import type { BrokerOptions, ResolvedBrokerOptions } from "./broker-options.js";
+import { selectChannel } from "./channel-allocator.js";
+import type { ChannelRequest } from "./channel-allocator.js";
+import { systemClock } from "./clock.js";
+import type { Clock, TimerHandle } from "./clock.js";
+import type { CompletionRecord, TxStatus, WorkReport } from "./completion.js";
+import type { DmaDescriptor } from "./descriptor.js";
+import { payloadBytes } from "./descriptor.js";
+import { validateDescriptor } from "./descriptor-validation.js";
+import { DmaError } from "./dma-error.js";
+import type { BrokerEvent } from "./broker-event.js";
+import { LeaseRecord, END_REASON } from "./lease-record.js";
+import type { LeaseMode, LeaseObserver, LeaseState } from "./lease-record.js";
+import { LeaseTable } from "./lease-table.js";
+import { ALL_CAPABILITIES } from "./operation.js";
+import { ProviderRegistry } from "./provider-registry.js";
+import type { ProviderLink, ProviderRecord, ProviderSpec } from "./provider-record.js";
+import { createMemoryStore } from "./store.js";
+import type { BrokerStore } from "./store.js";
+import { snapshotLease, snapshotProvider } from "./snapshots.js";
+import type { LeaseSnapshot, ProviderSnapshot } from "./snapshots.js";
+
+/** What BrokerCore is built from. */
+export interface BrokerCoreDeps {
+  clock?: Clock;
+  store?: BrokerStore;
+  options?: BrokerOptions;
+  /** Every registry and lease change, for logs, metrics and the admin event stream. */
+  onEvent?: (event: BrokerEvent) => void;
+  newLeaseId?: () => string;
+}
+
+/** A lease request as the client sends it. */
+export interface LeaseRequest {
+  capabilityMask: number;
+  labels?: Record<string, string>;
+  providerId?: string;
+  mode: LeaseMode;
+  /** 0 or undefined: the default TTL. */
+  ttlMs?: number;
+}
+
+type EndedState = Exclude<LeaseState, "active" | "suspended">;
+
+const defaultLeaseId = (): string => `lease-${randomBytes(9).toString("base64url")}`;
+
+/**
+ * The broker's whole domain, no I/O: providers come and go through
+ * `attachProvider` / `providerLost`, clients call the lease and transfer
+ * methods, and results flow back to LeaseObservers. Rules (DESIGN.md §1):
+ * removing a provider never waits for clients; every accepted cookie gets
+ * exactly one terminal result; nothing from an old epoch is accepted.
+ */
+export class BrokerCore {
+  readonly options: ResolvedBrokerOptions;
+  readonly providers: ProviderRegistry;
+  readonly leases: LeaseTable;
+  private readonly clock: Clock;
+  private readonly emit: (event: BrokerEvent) => void;
+  private readonly newLeaseId: () => string;
+  private sweepTimer: TimerHandle | undefined;
+  private nextTerminateToken = 1;
+  private closed = false;
+  /** Counters for metrics and tests. */
+  readonly stats = {
+    cookiesAccepted: 0,
+    cookiesCompleted: 0,
+    cookiesFailed: 0,
+    cookiesAborted: 0,
+    staleResultsRefused: 0,
+    unknownResultsDropped: 0,
+    providersRegistered: 0,
+    providersLost: 0,
+    leasesGranted: 0,
+  };
+
+  constructor(deps: BrokerCoreDeps = {}) {
+    this.options = compileBrokerOptions(deps.options);
+    this.clock = deps.clock ?? systemClock;
+    this.emit = deps.onEvent ?? (() => {});
+    this.newLeaseId = deps.newLeaseId ?? defaultLeaseId;
+    this.providers = new ProviderRegistry(deps.store ?? createMemoryStore(), (p) =>
+      this.emit({ type: "provider.freed", providerId: p.id, epoch: p.epoch }),
+    );
+    this.leases = new LeaseTable(this.options.maxLeaseTombstones, this.options.leaseTombstoneTtlMs, (lease) =>
+      this.providers.unref(lease.provider),
+    );
+  }
+
+  /** Starts the heartbeat / tombstone sweep. */
+  start(): void {
+    if (this.sweepTimer || this.closed) return;
+    const tick = (): void => {
+      this.sweep();
+      if (!this.closed) this.sweepTimer = this.clock.setTimer(tick, this.options.sweepIntervalMs);
+    };
+    this.sweepTimer = this.clock.setTimer(tick, this.options.sweepIntervalMs);
+  }
+
+  /** Stops timers. Leases and providers are left as they are (the process is going away). */
+  close(): void {
+    this.closed = true;
+    if (this.sweepTimer) this.clock.clearTimer(this.sweepTimer);
+    this.sweepTimer = undefined;
+    for (const lease of this.leases.liveLeases()) this.clearExpiry(lease);
+  }
+
+  // ---------------------------------------------------------------- providers
+
+  /**
+   * Registers a new provider incarnation with a fresh epoch. A present
+   * incarnation of the same id is fenced first (newest wins): its leases end
+   * PROVIDER_GONE and its stream is closed.
+   */
+  attachProvider(spec: ProviderSpec, link: ProviderLink): ProviderRecord {
+    checkSpec(spec);
+    const old = this.providers.get(spec.providerId);
+    if (old?.present) {
+      this.providerLost(old, "lost", "replaced by a new registration of the same provider id");
+      this.emit({ type: "provider.fenced", providerId: old.id, epoch: old.epoch });
+    }
+    const record = this.providers.create(spec, link, this.clock.now(), this.clock.wallNow(), (change, p) =>
+      this.emit({ type: "provider.state", providerId: p.id, epoch: p.epoch, from: change.from, to: change.to, reason: p.endReason }),
+    );
+    this.stats.providersRegistered++;
+    this.emit({
+      type: "provider.registered",
+      providerId: record.id,
+      epoch: record.epoch,
+      profile: spec.profile,
+      channels: spec.channels.length,
+    });
+    return record;
+  }
+
+  /** A heartbeat from an incarnation. False when it is fenced (stale epoch). */
+  heartbeat(p: ProviderRecord, epoch: number): boolean {
+    if (!p.present || epoch !== p.epoch) return false;
+    p.lastHeartbeatAt = this.clock.now();
+    if (p.state === "suspect") {
+      p.machine.transition("online");
+      for (const lease of p.leases) this.moveLease(lease, "active", "");
+    }
+    return true;
+  }
+
+  /** The agent announced a graceful exit: no new leases from now on. */
+  providerDraining(p: ProviderRecord, deadlineMs: number): void {
+    if (!p.present || p.state === "draining") return;
+    p.endReason = `draining, deadline ${deadlineMs} ms`;
+    p.machine.transition("draining");
+  }
+
+  /**
+   * The provider is gone (stream broke, heartbeats timed out, goodbye, fenced,
+   * unbound). Never waits for anyone: every unfinished cookie of its leases
+   * ends ABORTED / PROVIDER_GONE now, the leases end PROVIDER_GONE, and the
+   * record stays as a tombstone while leases point at it.
+   */
+  providerLost(p: ProviderRecord, to: "lost" | "removed", why: string): void {
+    if (!p.present) return;
+    p.endReason = why;
+    p.endedAt = this.clock.now();
+    p.machine.transition(to);
+    this.stats.providersLost++;
+    const link = p.link;
+    p.link = undefined;
+    p.work.clear();
+    for (const lease of [...p.leases]) this.endLease(lease, "provider_gone", `provider ${p.id} epoch ${p.epoch}: ${why}`);
+    this.providers.retire(p);
+    link?.close(why);
+  }
+
+  /**
+   * Results from a provider. Results of a fenced incarnation are refused
+   * (STALE_EPOCH) and never reach a client; results for work that was already
+   * terminated are dropped; each remaining result settles its cookie once.
+   */
+  workDone(p: ProviderRecord, epoch: number, reports: readonly WorkReport[]): { accepted: number; refused: number } {
+    if (!p.present || epoch !== p.epoch) {
+      this.stats.staleResultsRefused += reports.length;
+      this.emit({ type: "provider.stale_results", providerId: p.id, epoch, count: reports.length });
+      return { accepted: 0, refused: reports.length };
+    }
+    let accepted = 0;
+    let byLease: Map<LeaseRecord, CompletionRecord[]> | undefined;
+    let lastLease: LeaseRecord | undefined;
+    let lastList: CompletionRecord[] | undefined;
+    for (const report of reports) {
+      const route = p.work.get(report.workId);
+      if (!route) {
+        this.stats.unknownResultsDropped++;
+        continue;
+      }
+      p.work.delete(report.workId);
+      const lease = route.lease;
+      const record = lease.ledger?.settleFromReport(route.cookie, report);
+      if (!record) continue;
+      accepted++;
+      lease.channel.outstanding--;
+      if (record.result === "NOERROR") {
+        lease.channel.completed++;
+        this.stats.cookiesCompleted++;
+      } else {
+        lease.channel.failed++;
+        this.stats.cookiesFailed++;
+      }
+      if (lease !== lastLease) {
+        byLease ??= new Map();
+        lastList = byLease.get(lease);
+        if (!lastList) byLease.set(lease, (lastList = []));
+        lastLease = lease;
+      }
+      lastList!.push(record);
+    }
+    if (byLease) for (const [lease, records] of byLease) this.deliver(lease, records);
+    return { accepted, refused: 0 };
+  }
+
+  /** The provider confirmed a terminate order. */
+  terminateAcked(p: ProviderRecord, epoch: number, token: number): void {
+    if (epoch !== p.epoch) return;
+    for (const lease of p.leases) {
+      const resolve = lease.pendingTerminates.get(token);
+      if (resolve) {
+        lease.pendingTerminates.delete(token);
+        resolve();
+        return;
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------- leases
+
+  /** Leases a channel (dma_request_chan). */
+  requestChannel(owner: string, req: LeaseRequest): LeaseRecord {
+    this.checkOpen();
+    if (req.mode !== "exclusive" && req.mode !== "shared") {
+      throw new DmaError("INVALID_ARGUMENT", "mode must be exclusive or shared");
+    }
+    if (req.capabilityMask === 0 || (req.capabilityMask & ~ALL_CAPABILITIES) !== 0) {
+      throw new DmaError("INVALID_ARGUMENT", `capability mask ${req.capabilityMask} names no operation or unknown ones`);
+    }
+    const o = this.options;
+    const ttlMs = req.ttlMs ? req.ttlMs : o.defaultLeaseTtlMs;
+    if (ttlMs < o.minLeaseTtlMs || ttlMs > o.maxLeaseTtlMs) {
+      throw new DmaError("INVALID_ARGUMENT", `ttl ${ttlMs} ms is outside ${o.minLeaseTtlMs}..${o.maxLeaseTtlMs} ms`);
+    }
+    const labels = req.labels ?? {};
+    if (Object.keys(labels).length > 32) throw new DmaError("INVALID_ARGUMENT", "a selector may name at most 32 labels");
+    if (this.leases.ownerCount(owner) >= o.maxLeasesPerClient) {
+      throw new DmaError("QUOTA_EXCEEDED", `client holds ${o.maxLeasesPerClient} leases already`, {
+        limit: String(o.maxLeasesPerClient),
+      });
+    }
+    const request: ChannelRequest = { capabilityMask: req.capabilityMask, labels, providerId: req.providerId || undefined, mode: req.mode };
+    const channel = selectChannel(this.providers.present(), request);
+    const provider = channel.provider;
+    const lease: LeaseRecord = new LeaseRecord(
+      this.newLeaseId(),
+      owner,
+      provider,
+      channel,
+      req.mode,
+      ttlMs,
+      this.clock.now(),
+      this.clock.wallNow(),
+      { maxRetainedResults: o.maxRetainedResults, maxRetainedOutputBytes: o.maxRetainedOutputBytes },
+    );
+    if (req.mode === "exclusive") channel.exclusive = lease;
+    else channel.shared.add(lease);
+    provider.leases.add(lease);
+    provider.refs++;
+    this.leases.add(lease);
+    this.scheduleExpiry(lease);
+    this.stats.leasesGranted++;
+    this.emit({
+      type: "lease.granted",
+      leaseId: lease.id,
+      clientId: owner,
+      providerId: provider.id,
+      epoch: provider.epoch,
+      channel: channel.index,
+      mode: req.mode,
+    });
+    return lease;
+  }
+
+  /** Extends a live lease by its TTL. */
+  keepAlive(owner: string, leaseId: string): LeaseRecord {
+    const lease = this.liveLease(owner, leaseId);
+    lease.expiresAt = this.clock.now() + lease.ttlMs;
+    lease.expiresAtWallMs = this.clock.wallNow() + lease.ttlMs;
+    return lease;
+  }
+
+  /** Ends a lease (idempotent): released is false when it had already ended. */
+  release(owner: string, leaseId: string): { released: boolean; lease: LeaseRecord } {
+    const lease = this.ownedLease(owner, leaseId);
+    if (lease.ended) return { released: false, lease };
+    this.endLease(lease, "released", "released by its owner");
+    return { released: true, lease };
+  }
+
+  /** Ends a lease by operator decision. */
+  revoke(leaseId: string, why: string): LeaseRecord {
+    const lease = this.leases.get(leaseId);
+    if (!lease) throw new DmaError("LEASE_NOT_FOUND", `no lease ${leaseId}`, { lease_id: leaseId });
+    if (!lease.ended) this.endLease(lease, "revoked", why);
+    return lease;
+  }
+
+  /** Accepts a batch whole or not at all; returns its cookies. */
+  submit(owner: string, leaseId: string, descriptors: readonly DmaDescriptor[], issue: boolean): number[] {
+    const lease = this.usableLease(owner, leaseId);
+    const o = this.options;
+    if (descriptors.length === 0) throw new DmaError("EMPTY_BATCH", "a submit needs at least one descriptor");
+    if (descriptors.length > o.maxBatchDescriptors) {
+      throw new DmaError("BATCH_TOO_LARGE", `${descriptors.length} descriptors; at most ${o.maxBatchDescriptors} per batch`, {
+        limit: String(o.maxBatchDescriptors),
+      });
+    }
+    const caps = lease.provider.spec.capabilityMask;
+    const constraints = lease.provider.spec.constraints;
+    let bytes = 0;
+    for (let i = 0; i < descriptors.length; i++) {
+      const error = validateDescriptor(descriptors[i], caps, constraints);
+      if (error) {
+        throw new DmaError(error.reason, `descriptor ${i}: ${error.message}`, { ...error.metadata, index: String(i) });
+      }
+      bytes += payloadBytes(descriptors[i]);
+    }
+    if (bytes > o.maxBatchBytes) {
+      throw new DmaError("BATCH_TOO_LARGE", `${bytes} payload bytes; at most ${o.maxBatchBytes} per batch`, {
+        limit: String(o.maxBatchBytes),
+      });
+    }
+    const channel = lease.channel;
+    if (channel.outstanding + descriptors.length > channel.queueDepth) {
+      throw new DmaError("QUEUE_FULL", `channel queue depth ${channel.queueDepth}, ${channel.outstanding} outstanding`, {
+        queue_depth: String(channel.queueDepth),
+        outstanding: String(channel.outstanding),
+      });
+    }
+    const cookies = lease.ledger!.accept(descriptors);
+    channel.outstanding += descriptors.length;
+    this.stats.cookiesAccepted += descriptors.length;
+    if (issue) this.issue(lease);
+    return cookies;
+  }
+
+  /** Sends every pending descriptor of the lease to the provider. */
+  issuePending(owner: string, leaseId: string): number {
+    return this.issue(this.usableLease(owner, leaseId));
+  }
+
+  /** The state of one cookie, from its own record. */
+  txStatus(
+    owner: string,
+    leaseId: string,
+    cookie: number,
+  ): { status: TxStatus; record?: CompletionRecord; residue: number } {
+    const lease = this.liveLease(owner, leaseId);
+    const ledger = lease.ledger!;
+    if (!Number.isInteger(cookie) || cookie <= 0 || cookie > ledger.lastCookie) {
+      throw new DmaError("COOKIE_NOT_FOUND", `cookie ${cookie} was never issued on lease ${leaseId}`, { cookie: String(cookie) });
+    }
+    const status = ledger.status(cookie);
+    if (!status) {
+      throw new DmaError("COOKIE_NOT_FOUND", `the result of cookie ${cookie} is no longer retained`, { cookie: String(cookie) });
+    }
+    return status;
+  }
+
+  /**
+   * Aborts every unfinished cookie of the lease (reason TERMINATED) at once and
+   * tells the provider to drop them. With `sync`, resolves after the provider
+   * confirms (or is gone, or terminateTimeoutMs passes). Either way no earlier
+   * cookie can complete after this returns: their results are already final.
+   */
+  async terminate(owner: string, leaseId: string, sync: boolean): Promise<number> {
+    const lease = this.liveLease(owner, leaseId);
+    const { aborted, token } = this.abortLeaseWork(lease, "TERMINATED");
+    if (sync && token !== 0) {
+      await new Promise<void>((resolve) => {
+        const timer = this.clock.setTimer(() => {
+          lease.pendingTerminates.delete(token);
+          resolve();
+        }, this.options.terminateTimeoutMs);
+        lease.pendingTerminates.set(token, () => {
+          this.clock.clearTimer(timer);
+          resolve();
+        });
+      });
+    }
+    return aborted;
+  }
+
+  /**
+   * Attaches a watcher: replays retained results after `afterCookie`, sends the
+   * current state, then every completion and state change. Returns the detach
+   * function.
+   */
+  watch(owner: string, leaseId: string, afterCookie: number, observer: LeaseObserver): () => void {
+    const lease = this.liveLease(owner, leaseId);
+    if (lease.observers.size >= this.options.maxWatchersPerLease) {
+      throw new DmaError("QUOTA_EXCEEDED", `lease ${leaseId} has ${this.options.maxWatchersPerLease} watchers already`, {
+        limit: String(this.options.maxWatchersPerLease),
+      });
+    }
+    observer.onState({ state: lease.state, reason: "", atWallMs: this.clock.wallNow() });
+    const replay = lease.ledger!.retainedAfter(afterCookie);
+    if (replay.length > 0) {
+      observer.onCompletions(replay);
+      lease.ledger!.releaseOutputs(replay);
+    }
+    lease.observers.add(observer);
+    return () => {
+      lease.observers.delete(observer);
+    };
+  }
+
+  /** Looks a lease up for its owner, tombstones included (for watch/status reporting). */
+  getLease(owner: string, leaseId: string): LeaseRecord {
+    return this.ownedLease(owner, leaseId);
+  }
+
+  listProviders(): ProviderSnapshot[] {
+    return this.providers.all().map(snapshotProvider);
+  }
+
+  listLeases(): LeaseSnapshot[] {
+    return this.leases.all().map(snapshotLease);
+  }
+
+  // ------------------------------------------------------------------ internal
+
+  private sweep(): void {
+    const now = this.clock.now();
+    const o = this.options;
+    for (const p of [...this.providers.present()]) {
+      const silence = now - p.lastHeartbeatAt;
+      if (silence > o.heartbeatTimeoutMs) {
+        this.providerLost(p, "lost", `no heartbeat for ${Math.round(silence)} ms`);
+      } else if (silence > o.suspectAfterMs && p.state === "online") {
+        p.endReason = `no heartbeat for ${Math.round(silence)} ms`;
+        p.machine.transition("suspect");
+        for (const lease of p.leases) this.moveLease(lease, "suspended", "PROVIDER_SUSPECT");
+      }
+    }
+    this.leases.pruneTombstones(now);
+  }
+
+  private issue(lease: LeaseRecord): number {
+    const entries = lease.ledger!.takePending();
+    if (entries.length === 0) return 0;
+    const p = lease.provider;
+    const items = new Array<{ workId: number; descriptor: unknown }>(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i];
+      const workId = p.allocateWorkId();
+      entry.workId = workId;
+      p.work.set(workId, { lease, cookie: entry.cookie });
+      items[i] = { workId, descriptor: entry.descriptor };
+      entry.descriptor = undefined;
+    }
+    p.link?.sendWork({ epoch: p.epoch, channel: lease.channel.index, items });
+    return entries.length;
+  }
+
+  /** Aborts a lease's unfinished cookies with `reason` and tells the provider to drop its issued ones. */
+  private abortLeaseWork(lease: LeaseRecord, reason: string): { aborted: number; token: number } {
+    const ledger = lease.ledger!;
+    const p = lease.provider;
+    const workIds = ledger.issuedUnfinishedWorkIds();
+    const records = ledger.abortUnfinished(reason);
+    lease.channel.outstanding -= records.length;
+    this.stats.cookiesAborted += records.length;
+    for (const id of workIds) p.work.delete(id);
+    let token = 0;
+    if (workIds.length > 0 && p.present && p.link) {
+      token = this.nextTerminateToken++;
+      p.link.sendTerminate({ epoch: p.epoch, channel: lease.channel.index, workIds, token });
+    }
+    if (records.length > 0) this.deliver(lease, records);
+    return { aborted: records.length, token };
+  }
+
+  private endLease(lease: LeaseRecord, to: EndedState, why: string): void {
+    const reason = END_REASON[to];
+    const aborted = this.abortLeaseWork(lease, reason).aborted;
+    const channel = lease.channel;
+    if (channel.exclusive === lease) channel.exclusive = undefined;
+    channel.shared.delete(lease);
+    lease.provider.leases.delete(lease);
+    this.clearExpiry(lease);
+    lease.machine.transition(to);
+    lease.endReason = reason;
+    lease.endDetail = why;
+    lease.endedAt = this.clock.now();
+    lease.endedAtWallMs = this.clock.wallNow();
+    for (const resolve of lease.pendingTerminates.values()) resolve();
+    lease.pendingTerminates.clear();
+    const change = { state: to, reason, atWallMs: lease.endedAtWallMs };
+    for (const observer of lease.observers) observer.onState(change);
+    lease.observers.clear();
+    lease.ledger = undefined;
+    this.leases.entomb(lease);
+    this.emit({
+      type: "lease.ended",
+      leaseId: lease.id,
+      clientId: lease.owner,
+      providerId: lease.provider.id,
+      epoch: lease.provider.epoch,
+      state: to,
+      reason,
+      detail: why,
+      aborted,
+    });
+  }
+
+  private moveLease(lease: LeaseRecord, to: "active" | "suspended", reason: string): void {
+    if (lease.state === to || !lease.machine.canTransition(to)) return;
+    lease.machine.transition(to);
+    const change = { state: to, reason, atWallMs: this.clock.wallNow() };
+    for (const observer of lease.observers) observer.onState(change);
+  }
+
+  private deliver(lease: LeaseRecord, records: CompletionRecord[]): void {
+    if (lease.observers.size === 0) return;
+    for (const observer of lease.observers) observer.onCompletions(records);
+    lease.ledger?.releaseOutputs(records);
+  }
+
+  private scheduleExpiry(lease: LeaseRecord): void {
+    const fire = (): void => {
+      lease.expiryTimer = undefined;
+      if (lease.ended) return;
+      const left = lease.expiresAt - this.clock.now();
+      if (left > 0) {
+        lease.expiryTimer = this.clock.setTimer(fire, left);
+        return;
+      }
+      this.endLease(lease, "expired", `not kept alive within ${lease.ttlMs} ms`);
+    };
+    lease.expiryTimer = this.clock.setTimer(fire, lease.ttlMs);
+  }
+
+  private clearExpiry(lease: LeaseRecord): void {
+    if (lease.expiryTimer !== undefined) this.clock.clearTimer(lease.expiryTimer as TimerHandle);
+    lease.expiryTimer = undefined;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DmaError("SHUTTING_DOWN", "the broker is shutting down");
+  }
+
+  /** The lease, if it exists and belongs to `owner` (tombstones included). */
+  private ownedLease(owner: string, leaseId: string): LeaseRecord {
+    const lease = leaseId ? this.leases.get(leaseId) : undefined;
+    if (!lease) throw new DmaError("LEASE_NOT_FOUND", `no lease ${JSON.stringify(leaseId)}`, { lease_id: leaseId });
+    if (lease.owner !== owner) {
+      throw new DmaError("NOT_LEASE_OWNER", `lease ${leaseId} belongs to another client`, { lease_id: leaseId });
+    }
+    return lease;
+  }
+
+  /** An owned lease that has not ended; an ended one answers with its end reason. */
+  private liveLease(owner: string, leaseId: string): LeaseRecord {
+    const lease = this.ownedLease(owner, leaseId);
+    if (lease.ended) {
+      throw new DmaError(lease.endReason as "PROVIDER_GONE", `lease ${leaseId} ended: ${lease.endDetail}`, {
+        lease_id: leaseId,
+        provider_id: lease.provider.id,
+        epoch: String(lease.provider.epoch),
+        ended_at_ms: String(lease.endedAtWallMs),
+        state: lease.state,
+      });
+    }
+    return lease;
+  }
+
+  /** A live lease whose provider can take work now. */
+  private usableLease(owner: string, leaseId: string): LeaseRecord {
+    this.checkOpen();
+    const lease = this.liveLease(owner, leaseId);
+    const state = lease.provider.state;
+    if (state === "suspect") {
+      throw new DmaError("PROVIDER_SUSPECT", `provider ${lease.provider.id} is missing heartbeats; retry shortly`, {
+        lease_id: leaseId,
+        provider_id: lease.provider.id,
+        retry_after_ms: String(this.options.suspectRetryAfterMs),
+      });
+    }
+    if (state === "draining") {
+      throw new DmaError("PROVIDER_GONE", `provider ${lease.provider.id} is draining and takes no new work`, {
+        lease_id: leaseId,
+        provider_id: lease.provider.id,
+        state,
+      });
+    }
+    return lease;
+  }
+}
+
+function checkSpec(spec: ProviderSpec): void {
+  const bad = (why: string): never => {
+    throw new DmaError("INVALID_REGISTRATION", why, { provider_id: spec.providerId });
+  };
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(spec.providerId)) bad("provider id must be 1..63 of [A-Za-z0-9._-]");
+  if (spec.channels.length === 0 || spec.channels.length > 256) bad("a provider needs 1..256 channels");
+  if (spec.channels.some((c) => !Number.isInteger(c.queueDepth) || c.queueDepth < 1 || c.queueDepth > 65536)) {
+    bad("queue depth must be 1..65536");
+  }
+  if (spec.capabilityMask === 0 || (spec.capabilityMask & ~ALL_CAPABILITIES) !== 0) bad("capability mask is empty or has unknown bits");
+  const c = spec.constraints;
+  if (!(c.maxTransferBytes >= 1) || !(c.alignment >= 1) || !(c.maxXorSources >= 2)) bad("constraints out of range");
+  if (Object.keys(spec.labels).length > 32) bad("at most 32 labels");
+}

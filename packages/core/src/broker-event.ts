@@ -1,0 +1,25 @@
+import type { LeaseMode, LeaseState } from "./lease-record.js";
+import type { ProviderState } from "./provider-record.js";
+
+/**
+ * Every registry and lease change the core makes, with the ids a person greps
+ * for. Services log them (pino), count them (metrics) and stream them (admin).
+ */
+export type BrokerEvent =
+  | { type: "provider.registered"; providerId: string; epoch: number; profile: string; channels: number }
+  | { type: "provider.state"; providerId: string; epoch: number; from: ProviderState; to: ProviderState; reason: string }
+  | { type: "provider.fenced"; providerId: string; epoch: number }
+  | { type: "provider.freed"; providerId: string; epoch: number }
+  | { type: "provider.stale_results"; providerId: string; epoch: number; count: number }
+  | { type: "lease.granted"; leaseId: string; clientId: string; providerId: string; epoch: number; channel: number; mode: LeaseMode }
+  | {
+      type: "lease.ended";
+      leaseId: string;
+      clientId: string;
+      providerId: string;
+      epoch: number;
+      state: LeaseState;
+      reason: string;
+      detail: string;
+      aborted: number;
+    };

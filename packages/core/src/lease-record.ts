@@ -1,0 +1,93 @@
+import { CookieLedger } from "./cookie-ledger.js";
+import type { LedgerLimits } from "./cookie-ledger.js";
+import type { CompletionRecord } from "./completion.js";
+import { StateMachine } from "./state-machine.js";
+import type { ChannelRecord, ProviderRecord } from "./provider-record.js";
+
+/** Lease lifecycle (≈ a dma_request_chan reference). */
+export type LeaseState = "active" | "suspended" | "released" | "expired" | "revoked" | "provider_gone";
+
+export const LEASE_TRANSITIONS: Readonly<Record<LeaseState, readonly LeaseState[]>> = {
+  active: ["suspended", "released", "expired", "revoked", "provider_gone"],
+  suspended: ["active", "released", "expired", "revoked", "provider_gone"],
+  released: [],
+  expired: [],
+  revoked: [],
+  provider_gone: [],
+};
+
+export type LeaseMode = "exclusive" | "shared";
+
+/** The reason every later call on an ended lease gets. */
+export const END_REASON: Readonly<Record<Exclude<LeaseState, "active" | "suspended">, "LEASE_RELEASED" | "LEASE_EXPIRED" | "LEASE_REVOKED" | "PROVIDER_GONE">> = {
+  released: "LEASE_RELEASED",
+  expired: "LEASE_EXPIRED",
+  revoked: "LEASE_REVOKED",
+  provider_gone: "PROVIDER_GONE",
+};
+
+/** A lease state change as watchers see it. */
+export interface LeaseStateChange {
+  state: LeaseState;
+  reason: string;
+  atWallMs: number;
+}
+
+/** Receives a lease's completions and state changes (a WatchLease stream). */
+export interface LeaseObserver {
+  onCompletions(records: CompletionRecord[]): void;
+  /** After a terminal state the observer is detached; it should end its stream. */
+  onState(change: LeaseStateChange): void;
+}
+
+/**
+ * A lease: pins the broker's records of a provider incarnation (never the
+ * provider itself). When it ends, it stays as a tombstone (no ledger) so late
+ * calls learn the real reason.
+ */
+export class LeaseRecord {
+  readonly machine: StateMachine<LeaseState>;
+  ledger: CookieLedger | undefined;
+  readonly observers = new Set<LeaseObserver>();
+  expiresAt: number;
+  expiresAtWallMs: number;
+  endedAt = 0;
+  endedAtWallMs = 0;
+  endReason = "";
+  /** Set when the lease was ended by an unbind of just its channel, etc. */
+  endDetail = "";
+  expiryTimer: unknown;
+  /** Terminate orders sent and not yet acknowledged: token → resolve. */
+  readonly pendingTerminates = new Map<number, () => void>();
+
+  constructor(
+    readonly id: string,
+    readonly owner: string,
+    readonly provider: ProviderRecord,
+    readonly channel: ChannelRecord,
+    readonly mode: LeaseMode,
+    readonly ttlMs: number,
+    now: number,
+    wallNow: number,
+    ledgerLimits: LedgerLimits,
+    onTransition?: (change: { kind: string; from: LeaseState; to: LeaseState }) => void,
+  ) {
+    this.machine = new StateMachine<LeaseState>("lease", "active", LEASE_TRANSITIONS, onTransition);
+    this.ledger = new CookieLedger(ledgerLimits);
+    this.expiresAt = now + ttlMs;
+    this.expiresAtWallMs = wallNow + ttlMs;
+  }
+
+  get state(): LeaseState {
+    return this.machine.state;
+  }
+
+  get ended(): boolean {
+    const s = this.machine.state;
+    return s !== "active" && s !== "suspended";
+  }
+
+  get epoch(): number {
+    return this.provider.epoch;
+  }
+}

@@ -1,0 +1,10 @@
+// Original file: proto/dmabroker/v1/provider.proto
+
+
+export interface ChannelSpec {
+  'queueDepth'?: (number);
+}
+
+export interface ChannelSpec__Output {
+  'queueDepth': (number);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/dmabroker/v1/broker.proto
+
+
+export interface IssuePendingRequest {
+  'leaseId'?: (string);
+}
+
+export interface IssuePendingRequest__Output {
+  'leaseId': (string);
+}

@@ -1,0 +1,10 @@
+// Original file: proto/dmabroker/v1/broker.proto
+
+
+export interface KeepAliveRequest {
+  'leaseId'?: (string);
+}
+
+export interface KeepAliveRequest__Output {
+  'leaseId': (string);
+}

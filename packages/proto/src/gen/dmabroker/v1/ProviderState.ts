@@ -1,0 +1,26 @@
+// Original file: proto/dmabroker/v1/types.proto
+
+export const ProviderState = {
+  PROVIDER_STATE_UNSPECIFIED: 'PROVIDER_STATE_UNSPECIFIED',
+  PROVIDER_STATE_ONLINE: 'PROVIDER_STATE_ONLINE',
+  PROVIDER_STATE_SUSPECT: 'PROVIDER_STATE_SUSPECT',
+  PROVIDER_STATE_DRAINING: 'PROVIDER_STATE_DRAINING',
+  PROVIDER_STATE_LOST: 'PROVIDER_STATE_LOST',
+  PROVIDER_STATE_REMOVED: 'PROVIDER_STATE_REMOVED',
+} as const;
+
+export type ProviderState =
+  | 'PROVIDER_STATE_UNSPECIFIED'
+  | 0
+  | 'PROVIDER_STATE_ONLINE'
+  | 1
+  | 'PROVIDER_STATE_SUSPECT'
+  | 2
+  | 'PROVIDER_STATE_DRAINING'
+  | 3
+  | 'PROVIDER_STATE_LOST'
+  | 4
+  | 'PROVIDER_STATE_REMOVED'
+  | 5
+
+export type ProviderState__Output = typeof ProviderState[keyof typeof ProviderState]

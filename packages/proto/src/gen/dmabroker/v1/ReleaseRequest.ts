@@ -1,0 +1,10 @@
+// Original file: proto/dmabroker/v1/broker.proto
+
+
+export interface ReleaseRequest {
+  'leaseId'?: (string);
+}
+
+export interface ReleaseRequest__Output {
+  'leaseId': (string);
+}

@@ -1,0 +1,32 @@
+import { defineConfig } from "vitest/config";
+
+// Tests run from TypeScript sources: the "@dmabroker/source" export condition
+// points every workspace package at its src/index.ts, so no build is needed.
+const resolve = { conditions: ["@dmabroker/source"] };
+
+export default defineConfig({
+  resolve,
+  test: {
+    projects: [
+      {
+        resolve,
+        test: {
+          name: "unit",
+          include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "test/unit/**/*.test.ts"],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        resolve,
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          // Each file starts its own cluster of real processes; two cores.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
