@@ -13,7 +13,7 @@ export interface DmaDescriptor {
   xorValidate?: { sources: Uint8Array[] } | null;
   crc32c?: { src: Uint8Array; seed: number } | null;
   compare?: { a: Uint8Array; b: Uint8Array } | null;
-  interrupt?: Record<string, never> | null;
+  interrupt?: object | null;
 }
 
 /** A provider's limits, checked at prep time (before a cookie is given). */

@@ -1,3 +1,5 @@
+import type { Clock, TimerHandle } from "@dmabroker/core";
+
 /**
  * Time as a DmaChannel sees it: milliseconds (fractional allowed) and one-shot
  * timers. Injectable so tests can drive the modelled latency by hand.
@@ -17,3 +19,12 @@ export const realChannelClock: ChannelClock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
+
+/** Adapts core's `Clock` (e.g. `systemClock`, `ManualClock`) to a ChannelClock. */
+export function channelClockFrom(clock: Clock): ChannelClock {
+  return {
+    now: () => clock.now(),
+    setTimeout: (fn, ms) => clock.setTimer(fn, ms),
+    clearTimeout: (handle) => clock.clearTimer(handle as TimerHandle),
+  };
+}

@@ -1,0 +1,148 @@
+import * as grpc from "@grpc/grpc-js";
+import { randomUUID } from "node:crypto";
+import { capabilityMask } from "@dmabroker/core";
+import type { LeaseMode, OperationName } from "@dmabroker/core";
+import { CLIENT_ID_KEY, loadDmaBrokerV1 } from "@dmabroker/proto";
+import type { DmaBrokerClient, ProviderInfo__Output, RequestChannelResponse__Output } from "@dmabroker/proto";
+import { cancelled, deadlineExceeded, unaryCall } from "./call-options.js";
+import type { CallOptions } from "./call-options.js";
+import { DmaBrokerError } from "./dma-broker-error.js";
+import { Lease } from "./lease.js";
+
+/** Largest message the client exchanges (a full batch plus headroom). */
+const MESSAGE_LIMIT = 96 * 1024 * 1024;
+
+export interface ConnectOptions extends CallOptions {
+  /** host:port of the broker. */
+  address: string;
+  /** This client's identity; leases belong to it. Default: a random one. */
+  clientId?: string;
+  /** Deadline of calls that give none (default 10 s). */
+  defaultTimeoutMs?: number;
+}
+
+/** What to lease. */
+export interface ChannelRequestOptions extends CallOptions {
+  /** Operations the channel must support (or a raw capability mask). */
+  capabilities: OperationName[] | number;
+  /** exclusive (one lease per channel, DMA_PRIVATE) or shared (default). */
+  mode?: LeaseMode;
+  /** Provider labels that must match. */
+  labels?: Record<string, string>;
+  /** Only this provider. */
+  providerId?: string;
+  /** Lease TTL; 0 or absent = the broker's default. */
+  ttlMs?: number;
+  /** Renew the lease automatically every ttl/3 (default true). */
+  keepAlive?: boolean;
+}
+
+/**
+ * A connection to a broker. Build it with `BrokerClient.connect()`, lease
+ * channels with `requestChannel()`, and `close()` it when done (idempotent).
+ */
+export class BrokerClient {
+  private readonly leases = new Set<Lease>();
+  private closed = false;
+
+  private constructor(
+    private readonly stub: DmaBrokerClient,
+    readonly clientId: string,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  /** Connects and waits (bounded) until the broker is reachable. */
+  static async connect(options: ConnectOptions): Promise<BrokerClient> {
+    const v1 = loadDmaBrokerV1();
+    const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), {
+      "grpc.max_receive_message_length": MESSAGE_LIMIT,
+      "grpc.max_send_message_length": MESSAGE_LIMIT,
+      "grpc.keepalive_time_ms": 10_000,
+      "grpc.keepalive_timeout_ms": 5_000,
+    });
+    const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
+    const signal = options.signal;
+    await new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(cancelled(signal));
+      const onAbort = (): void => {
+        stub.close();
+        reject(cancelled(signal!));
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      stub.waitForReady(new Date(Date.now() + timeoutMs), (err) => {
+        signal?.removeEventListener("abort", onAbort);
+        if (err) {
+          stub.close();
+          reject(
+            err.message.includes("Deadline")
+              ? deadlineExceeded(`connecting to ${options.address}`, timeoutMs)
+              : new DmaBrokerError(grpc.status.UNAVAILABLE, "TRANSPORT_FAILURE", err.message),
+          );
+        } else resolve();
+      });
+    });
+    return new BrokerClient(stub, options.clientId ?? `client-${randomUUID()}`, options.defaultTimeoutMs ?? 10_000);
+  }
+
+  /**
+   * Leases a channel. The lease is watched from the start, so no result is
+   * ever missed; it renews itself unless `keepAlive: false`.
+   */
+  async requestChannel(options: ChannelRequestOptions): Promise<Lease> {
+    this.checkOpen();
+    const mask = typeof options.capabilities === "number" ? options.capabilities : capabilityMask(options.capabilities);
+    const res = await unaryCall<RequestChannelResponse__Output>(this.defaultTimeoutMs, options, this.metadata(), (md, co, cb) =>
+      this.stub.RequestChannel(
+        {
+          capabilityMask: mask,
+          selector: { labels: options.labels ?? {}, providerId: options.providerId ?? "" },
+          mode: (options.mode ?? "shared") === "exclusive" ? "LEASE_MODE_EXCLUSIVE" : "LEASE_MODE_SHARED",
+          ttlMs: options.ttlMs ?? 0,
+        },
+        md,
+        co,
+        cb,
+      ),
+    );
+    const lease = await Lease.open(
+      { stub: this.stub, metadata: () => this.metadata(), defaultTimeoutMs: this.defaultTimeoutMs },
+      res.lease!,
+      options.keepAlive ?? true,
+      options,
+    );
+    this.leases.add(lease);
+    void lease.ended.then(() => {
+      lease.dispose();
+      this.leases.delete(lease);
+    });
+    return lease;
+  }
+
+  /** Every provider the broker knows, including tombstones of gone ones. */
+  async listProviders(options?: CallOptions): Promise<ProviderInfo__Output[]> {
+    this.checkOpen();
+    const res = await unaryCall<{ providers: ProviderInfo__Output[] }>(this.defaultTimeoutMs, options, this.metadata(), (md, co, cb) =>
+      this.stub.ListProviders({}, md, co, cb),
+    );
+    return res.providers;
+  }
+
+  /** Closes the connection and local lease resources. Leases are not released: they expire by TTL. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const lease of this.leases) lease.dispose();
+    this.leases.clear();
+    this.stub.close();
+  }
+
+  private metadata(): grpc.Metadata {
+    const md = new grpc.Metadata();
+    md.set(CLIENT_ID_KEY, this.clientId);
+    return md;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new DmaBrokerError(grpc.status.CANCELLED, "CANCELLED", "the client is closed");
+  }
+}

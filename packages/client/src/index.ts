@@ -1,0 +1,7 @@
+export { BrokerClient } from "./broker-client.js";
+export type { ConnectOptions, ChannelRequestOptions } from "./broker-client.js";
+export { Lease } from "./lease.js";
+export { DmaBrokerError } from "./dma-broker-error.js";
+export type { CallOptions } from "./call-options.js";
+export type { Completion, CookieStatus } from "./completion.js";
+export { ops } from "./descriptors.js";

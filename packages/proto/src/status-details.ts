@@ -1,0 +1,102 @@
+import * as grpc from "@grpc/grpc-js";
+import protobuf from "protobufjs";
+import { DmaError, ERROR_DOMAIN, isReason } from "@dmabroker/core";
+import type { Reason } from "@dmabroker/core";
+import path from "node:path";
+import { PROTO_ROOT } from "./paths.js";
+
+/** Metadata key carrying the serialized google.rpc.Status (gRPC's rich error model). */
+export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
+/** Metadata key carrying just the reason, for tools that do not decode status details. */
+export const REASON_KEY = "dmabroker-reason";
+/** Metadata key carrying the caller's identity on every client call. */
+export const CLIENT_ID_KEY = "dmabroker-client-id";
+
+const ERROR_INFO_TYPE_URL = "type.googleapis.com/google.rpc.ErrorInfo";
+
+let types: { Status: protobuf.Type; ErrorInfo: protobuf.Type } | undefined;
+function statusTypes(): { Status: protobuf.Type; ErrorInfo: protobuf.Type } {
+  if (!types) {
+    const root = protobuf.loadSync(path.join(PROTO_ROOT, "google/rpc/status.proto"));
+    types = { Status: root.lookupType("google.rpc.Status"), ErrorInfo: root.lookupType("google.rpc.ErrorInfo") };
+  }
+  return types;
+}
+
+/** An error as decoded from a gRPC status: code, reason, message and ErrorInfo metadata. */
+export interface DecodedStatus {
+  code: grpc.status;
+  reason: string;
+  message: string;
+  metadata: Record<string, string>;
+}
+
+/**
+ * A DmaError as a grpc-js service error: the reason's code, the message, and
+ * metadata with google.rpc.Status{details:[ErrorInfo]} plus the plain reason.
+ */
+export function toServiceError(error: DmaError): grpc.ServiceError {
+  const { Status, ErrorInfo } = statusTypes();
+  const info = ErrorInfo.encode(ErrorInfo.create({ reason: error.reason, domain: ERROR_DOMAIN, metadata: { ...error.metadata } })).finish();
+  const status = Status.encode(
+    Status.create({ code: error.grpcCode, message: error.message, details: [{ type_url: ERROR_INFO_TYPE_URL, value: info }] }),
+  ).finish();
+  const metadata = new grpc.Metadata();
+  metadata.set(STATUS_DETAILS_KEY, Buffer.from(status));
+  metadata.set(REASON_KEY, error.reason);
+  const serviceError = Object.assign(new Error(error.message), {
+    code: error.grpcCode as unknown as grpc.status,
+    details: error.message,
+    metadata,
+  });
+  return serviceError;
+}
+
+/**
+ * Reads code, reason and metadata back from a grpc-js error. Errors without
+ * dmabroker details (transport failures, deadlines) get a reason named after
+ * their condition so callers always have one.
+ */
+export function decodeServiceError(err: Partial<grpc.ServiceError>): DecodedStatus {
+  const code = (err.code ?? grpc.status.UNKNOWN) as grpc.status;
+  const message = err.details ?? err.message ?? "";
+  const raw = err.metadata?.get(STATUS_DETAILS_KEY)?.[0];
+  if (raw instanceof Buffer) {
+    try {
+      const { Status, ErrorInfo } = statusTypes();
+      const status = Status.toObject(Status.decode(raw), { defaults: true }) as {
+        details: { type_url: string; value: Uint8Array }[];
+      };
+      for (const detail of status.details) {
+        if (detail.type_url !== ERROR_INFO_TYPE_URL) continue;
+        const info = ErrorInfo.toObject(ErrorInfo.decode(detail.value), { defaults: true }) as {
+          reason: string;
+          domain: string;
+          metadata: Record<string, string>;
+        };
+        if (info.domain === ERROR_DOMAIN) return { code, reason: info.reason, message, metadata: info.metadata };
+      }
+    } catch {
+      // fall through: undecodable details are treated as absent
+    }
+  }
+  return { code, reason: reasonForBareCode(code), message, metadata: {} };
+}
+
+function reasonForBareCode(code: grpc.status): Reason {
+  switch (code) {
+    case grpc.status.DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc.status.CANCELLED:
+      return "CANCELLED";
+    case grpc.status.UNAVAILABLE:
+      return "TRANSPORT_FAILURE";
+    default:
+      return "INTERNAL";
+  }
+}
+
+/** A decoded status as a DmaError (for code shared with the domain). */
+export function toDmaError(decoded: DecodedStatus): DmaError {
+  return new DmaError(isReason(decoded.reason) ? decoded.reason : "INTERNAL", decoded.message, decoded.metadata);
+}

@@ -1,0 +1,108 @@
+import { ServiceProcess } from "./service-process.js";
+import type { RunMode } from "./service-process.js";
+
+export interface AgentSpec {
+  providerId: string;
+  profile: "ioat" | "dsa" | "plx";
+  /** Extra flags, e.g. ["--read-failure-rate", "0.1"]. */
+  args?: string[];
+}
+
+export interface ClusterOptions {
+  agents?: AgentSpec[];
+  /** Extra broker flags, e.g. ["--heartbeat-timeout-ms", "800"]. */
+  brokerArgs?: string[];
+  mode?: RunMode;
+  /** Bound on each startup wait. */
+  startTimeoutMs?: number;
+  logLevel?: string;
+}
+
+/** A running provider agent process. */
+export interface AgentHandle {
+  spec: AgentSpec;
+  process: ServiceProcess;
+  /** Epoch of its latest registration seen in its log. */
+  epoch: number;
+}
+
+/**
+ * A broker and provider agents, each a real process on 127.0.0.1 with
+ * ports chosen by the OS. `stop()` kills every process by pid.
+ */
+export class Cluster {
+  readonly agents = new Map<string, AgentHandle>();
+
+  private constructor(
+    readonly broker: ServiceProcess,
+    /** host:port of the broker's gRPC server. */
+    readonly grpcAddress: string,
+    /** http://host:port of the admin API. */
+    readonly adminUrl: string,
+    private readonly options: ClusterOptions,
+  ) {}
+
+  static async start(options: ClusterOptions = {}): Promise<Cluster> {
+    const timeout = options.startTimeoutMs ?? 20_000;
+    const broker = ServiceProcess.start(
+      "broker",
+      ["--grpc-port", "0", "--admin-port", "0", "--log-level", options.logLevel ?? "info", ...(options.brokerArgs ?? [])],
+      { mode: options.mode },
+    );
+    try {
+      const ready = await broker.waitForLine((l) => l.msg === "broker ready", timeout, "'broker ready'");
+      const cluster = new Cluster(broker, String(ready.grpc), String(ready.admin), options);
+      await Promise.all((options.agents ?? []).map((spec) => cluster.startAgent(spec)));
+      return cluster;
+    } catch (err) {
+      broker.kill("SIGKILL");
+      throw err;
+    }
+  }
+
+  /** Starts an agent and waits until it has registered. */
+  async startAgent(spec: AgentSpec): Promise<AgentHandle> {
+    const proc = ServiceProcess.start(
+      "provider-agent",
+      [
+        "--broker",
+        this.grpcAddress,
+        "--provider-id",
+        spec.providerId,
+        "--profile",
+        spec.profile,
+        "--log-level",
+        this.options.logLevel ?? "info",
+        ...(spec.args ?? []),
+      ],
+      { name: `agent ${spec.providerId}`, mode: this.options.mode },
+    );
+    const handle: AgentHandle = { spec, process: proc, epoch: 0 };
+    this.agents.set(spec.providerId, handle);
+    const line = await proc.waitForLine((l) => l.msg === "registered", this.options.startTimeoutMs ?? 20_000, "registration");
+    handle.epoch = Number(line.epoch);
+    return handle;
+  }
+
+  agent(providerId: string): AgentHandle {
+    const a = this.agents.get(providerId);
+    if (!a) throw new Error(`no agent ${providerId} in this cluster`);
+    return a;
+  }
+
+  /** GET on the admin API, parsed as JSON. */
+  async admin<T = unknown>(path: string): Promise<T> {
+    const res = await fetch(this.adminUrl + path, { signal: AbortSignal.timeout(5000) });
+    return (await res.json()) as T;
+  }
+
+  /** Kills every process of the cluster by pid and waits for them to exit. */
+  async stop(): Promise<void> {
+    const all = [...[...this.agents.values()].map((a) => a.process), this.broker];
+    for (const p of all) {
+      p.kill("SIGCONT");
+      p.kill("SIGKILL");
+    }
+    await Promise.all(all.map((p) => p.exited));
+  }
+}

@@ -1,0 +1,5 @@
+export { ServiceProcess, killAllServices, runningServiceCount } from "./service-process.js";
+export type { LogLine, RunMode } from "./service-process.js";
+export { Cluster } from "./cluster.js";
+export type { AgentHandle, AgentSpec, ClusterOptions } from "./cluster.js";
+export { REPO_ROOT } from "./repo-root.js";

@@ -1,0 +1,103 @@
+import * as grpc from "@grpc/grpc-js";
+import { BrokerCore } from "@dmabroker/core";
+import type { BrokerEvent } from "@dmabroker/core";
+import { loadDmaBrokerV1 } from "@dmabroker/proto";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import { createAdminServer } from "./admin-server.js";
+import { createClientService } from "./client-service.js";
+import type { BrokerConfig } from "./config.js";
+import { ProviderSession } from "./provider-session.js";
+
+/** Largest gRPC message: a full batch plus framing headroom. */
+const messageLimit = (config: BrokerConfig): number => config.broker.maxBatchBytes + 16 * 1024 * 1024;
+
+/**
+ * The broker process's composition root: one gRPC server for the client and
+ * provider services, the admin HTTP server, and the core they share.
+ */
+export class BrokerServer {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly core: BrokerCore,
+    private readonly grpcServer: grpc.Server,
+    private readonly admin: FastifyInstance,
+    private readonly sessions: Set<ProviderSession>,
+    private readonly log: Logger,
+    private readonly config: BrokerConfig,
+    /** host:port the gRPC server listens on. */
+    readonly grpcAddress: string,
+    /** http://host:port of the admin API. */
+    readonly adminUrl: string,
+  ) {}
+
+  /** Starts both servers; ports 0 pick free ports (read them back from the result). */
+  static async start(config: BrokerConfig, logger: Logger): Promise<BrokerServer> {
+    const log = logger.child({ component: "broker" });
+    const core = new BrokerCore({ options: config.broker, onEvent: (e) => logEvent(log, e) });
+    const v1 = loadDmaBrokerV1();
+    const limit = messageLimit(config);
+    const server = new grpc.Server({
+      "grpc.max_receive_message_length": limit,
+      "grpc.max_send_message_length": limit,
+      // Agents and clients ping to keep idle connections honest; allow it.
+      "grpc.keepalive_permit_without_calls": 1,
+      "grpc.http2.min_ping_interval_without_data_ms": 1000,
+    });
+    const sessions = new Set<ProviderSession>();
+    server.addService(v1.DmaBroker.service, createClientService(core, logger) as unknown as grpc.UntypedServiceImplementation);
+    server.addService(v1.ProviderHub.service, {
+      Attach: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+        sessions.add(new ProviderSession(call as never, core, logger.child({ component: "provider-hub" }), (s) => sessions.delete(s)));
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync(`${config.grpcHost}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p),
+      ),
+    );
+    let ready = false;
+    const admin = await createAdminServer(core, logger, () => ready);
+    const adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
+    core.start();
+    ready = true;
+    const grpcAddress = `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${port}`;
+    const broker = new BrokerServer(core, server, admin, sessions, log, config, grpcAddress, adminAddress);
+    log.info({ grpc: grpcAddress, admin: adminAddress }, "broker ready");
+    return broker;
+  }
+
+  /**
+   * Graceful shutdown in a fixed order: stop the admin server, close provider
+   * streams, let in-flight calls finish (tryShutdown), cut the rest after the
+   * grace period (forceShutdown). Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.log.info("broker shutting down");
+      this.core.close();
+      await this.admin.close();
+      for (const session of [...this.sessions]) session.close("broker shutting down");
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.grpcServer.forceShutdown();
+          resolve();
+        }, this.config.shutdownGraceMs);
+        this.grpcServer.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.log.info("broker stopped");
+    })();
+    return this.closing;
+  }
+}
+
+function logEvent(log: Logger, e: BrokerEvent): void {
+  const { type, ...fields } = e;
+  const snake = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  const level = type === "provider.stale_results" || (type === "provider.state" && (e.to === "lost" || e.to === "suspect")) ? "warn" : "info";
+  log[level]({ event: type, ...snake }, type);
+}

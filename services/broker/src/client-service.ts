@@ -1,0 +1,123 @@
+import type * as grpc from "@grpc/grpc-js";
+import { DmaError } from "@dmabroker/core";
+import type { BrokerCore, CompletionRecord, LeaseObserver, LeaseStateChange } from "@dmabroker/core";
+import { CLIENT_ID_KEY, toServiceError } from "@dmabroker/proto";
+import type { DmaBrokerHandlers, LeaseEvent } from "@dmabroker/proto";
+import type { Logger } from "pino";
+import { completionToWire, leaseStateToWire, leaseToWire, providerToWire } from "./wire-mapping.js";
+
+const MAX_CLIENT_ID_LENGTH = 128;
+
+/** The caller's identity from call metadata (a verified identity later: DESIGN.md §4). */
+function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
+  const value = call.metadata.get(CLIENT_ID_KEY)[0];
+  const id = typeof value === "string" ? value : value?.toString("utf8");
+  if (!id) throw new DmaError("CLIENT_ID_MISSING", `every call needs ${CLIENT_ID_KEY} metadata`);
+  if (id.length > MAX_CLIENT_ID_LENGTH) throw new DmaError("INVALID_ARGUMENT", `client id longer than ${MAX_CLIENT_ID_LENGTH}`);
+  return id;
+}
+
+/** Wraps a unary handler: domain errors become statuses with ErrorInfo; nothing escapes as UNKNOWN. */
+function unary<Req, Res>(
+  log: Logger,
+  method: string,
+  fn: (clientId: string, request: Req) => Res | Promise<Res>,
+): grpc.handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    let clientId = "";
+    Promise.resolve()
+      .then(() => {
+        clientId = clientIdOf(call);
+        return fn(clientId, call.request);
+      })
+      .then(
+        (response) => callback(null, response),
+        (err: unknown) => {
+          const error = DmaError.from(err);
+          if (error.reason === "INTERNAL") log.error({ err, method, client_id: clientId }, "internal error");
+          else log.debug({ method, client_id: clientId, reason: error.reason }, error.message);
+          callback(toServiceError(error));
+        },
+      );
+  };
+}
+
+/** The client-facing DmaBroker service over a BrokerCore. */
+export function createClientService(core: BrokerCore, logger: Logger): DmaBrokerHandlers {
+  const log = logger.child({ component: "client-api" });
+  const modeOf = (mode: string | number): "exclusive" | "shared" => {
+    if (mode === "LEASE_MODE_EXCLUSIVE") return "exclusive";
+    if (mode === "LEASE_MODE_SHARED") return "shared";
+    throw new DmaError("INVALID_ARGUMENT", "mode must be LEASE_MODE_EXCLUSIVE or LEASE_MODE_SHARED");
+  };
+  return {
+    RequestChannel: unary(log, "RequestChannel", (clientId, req) => {
+      const lease = core.requestChannel(clientId, {
+        capabilityMask: req.capabilityMask,
+        labels: req.selector?.labels ?? {},
+        providerId: req.selector?.providerId ?? "",
+        mode: modeOf(req.mode),
+        ttlMs: req.ttlMs,
+      });
+      return { lease: leaseToWire(lease) };
+    }),
+    KeepAlive: unary(log, "KeepAlive", (clientId, req) => ({ lease: leaseToWire(core.keepAlive(clientId, req.leaseId)) })),
+    Release: unary(log, "Release", (clientId, req) => {
+      const { released, lease } = core.release(clientId, req.leaseId);
+      return { released, lease: leaseToWire(lease) };
+    }),
+    Submit: unary(log, "Submit", (clientId, req) => ({
+      cookies: core.submit(clientId, req.leaseId, req.descriptors, req.issue),
+    })),
+    IssuePending: unary(log, "IssuePending", (clientId, req) => ({ issued: core.issuePending(clientId, req.leaseId) })),
+    TxStatus: unary(log, "TxStatus", (clientId, req) => {
+      const s = core.txStatus(clientId, req.leaseId, req.cookie);
+      if (s.record) return { completion: completionToWire(s.record) };
+      return {
+        completion: {
+          cookie: req.cookie,
+          status: s.status === "PENDING" ? "TX_STATUS_PENDING" : "TX_STATUS_IN_PROGRESS",
+          residue: s.residue,
+        },
+      };
+    }),
+    Terminate: unary(log, "Terminate", async (clientId, req) => ({
+      aborted: await core.terminate(clientId, req.leaseId, req.sync),
+    })),
+    ListProviders: unary(log, "ListProviders", () => ({ providers: core.listProviders().map(providerToWire) })),
+    WatchLease: (call) => {
+      try {
+        const clientId = clientIdOf(call);
+        let detach: (() => void) | undefined;
+        let done = false;
+        const end = (): void => {
+          if (done) return;
+          done = true;
+          detach?.();
+          call.end();
+        };
+        const observer: LeaseObserver = {
+          onCompletions(records: CompletionRecord[]) {
+            if (done) return;
+            call.write({ completions: { completions: records.map(completionToWire) } } satisfies LeaseEvent);
+          },
+          onState(change: LeaseStateChange) {
+            if (done) return;
+            call.write({
+              state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs },
+            } satisfies LeaseEvent);
+            if (change.state !== "active" && change.state !== "suspended") end();
+          },
+        };
+        detach = core.watch(clientId, call.request.leaseId, call.request.afterCookie, observer);
+        call.on("cancelled", () => {
+          done = true;
+          detach?.();
+        });
+      } catch (err) {
+        // grpc-js turns an emitted error into the stream's status (code, details, metadata).
+        call.emit("error", toServiceError(DmaError.from(err)));
+      }
+    },
+  };
+}

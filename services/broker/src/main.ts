@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import pino from "pino";
+import { DmaError } from "@dmabroker/core";
+import { BrokerServer } from "./broker-server.js";
+import { loadBrokerConfig } from "./config.js";
+
+// The broker process: reads config, starts, and shuts down gracefully on SIGINT/SIGTERM.
+let config;
+try {
+  config = loadBrokerConfig();
+} catch (err) {
+  const e = DmaError.from(err);
+  process.stderr.write(`dmabroker-broker: ${e.reason}: ${e.message}\n`);
+  process.exit(2);
+}
+const logger = pino({ name: "broker", level: config.logLevel });
+process.on("unhandledRejection", (err) => {
+  logger.fatal({ err }, "unhandled rejection");
+  process.exit(70);
+});
+const broker = await BrokerServer.start(config, logger);
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "signal received");
+    void broker.close().then(() => process.exit(0));
+  });
+}

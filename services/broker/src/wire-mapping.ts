@@ -1,0 +1,105 @@
+import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, TxResult, WorkReport } from "@dmabroker/core";
+import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
+
+// The broker's one mapping table between domain values and wire enums.
+
+const LEASE_STATE = {
+  active: "LEASE_STATE_ACTIVE",
+  suspended: "LEASE_STATE_SUSPENDED",
+  released: "LEASE_STATE_RELEASED",
+  expired: "LEASE_STATE_EXPIRED",
+  revoked: "LEASE_STATE_REVOKED",
+  provider_gone: "LEASE_STATE_PROVIDER_GONE",
+} as const;
+
+const PROVIDER_STATE = {
+  online: "PROVIDER_STATE_ONLINE",
+  suspect: "PROVIDER_STATE_SUSPECT",
+  draining: "PROVIDER_STATE_DRAINING",
+  lost: "PROVIDER_STATE_LOST",
+  removed: "PROVIDER_STATE_REMOVED",
+  freed: "PROVIDER_STATE_REMOVED",
+} as const;
+
+const TX_RESULT_FROM_WIRE: Record<string, TxResult> = {
+  TX_RESULT_NOERROR: "NOERROR",
+  TX_RESULT_READ_FAILED: "READ_FAILED",
+  TX_RESULT_WRITE_FAILED: "WRITE_FAILED",
+  TX_RESULT_ABORTED: "ABORTED",
+};
+
+export function leaseStateToWire(state: keyof typeof LEASE_STATE): (typeof LEASE_STATE)[keyof typeof LEASE_STATE] {
+  return LEASE_STATE[state];
+}
+
+export function leaseToWire(l: LeaseRecord): Lease {
+  const spec = l.provider.spec;
+  return {
+    leaseId: l.id,
+    providerId: spec.providerId,
+    epoch: l.provider.epoch,
+    channel: l.channel.index,
+    mode: l.mode === "exclusive" ? "LEASE_MODE_EXCLUSIVE" : "LEASE_MODE_SHARED",
+    ttlMs: l.ttlMs,
+    expiresAtMs: l.expiresAtWallMs,
+    capabilityMask: spec.capabilityMask,
+    constraints: spec.constraints,
+    state: LEASE_STATE[l.state],
+    endReason: l.endReason,
+  };
+}
+
+export function providerToWire(p: ProviderSnapshot): ProviderInfo {
+  return {
+    providerId: p.providerId,
+    epoch: p.epoch,
+    state: PROVIDER_STATE[p.state],
+    labels: p.labels,
+    capabilityMask: p.capabilityMask,
+    constraints: p.constraints,
+    ordering: p.ordering === "in-order" ? "ORDERING_IN_ORDER" : "ORDERING_OUT_OF_ORDER",
+    public: p.public,
+    profile: p.profile,
+    channels: p.channels,
+  };
+}
+
+export function completionToWire(r: CompletionRecord): Completion {
+  return {
+    cookie: r.cookie,
+    status: r.status === "COMPLETE" ? "TX_STATUS_COMPLETE" : "TX_STATUS_ERROR",
+    result: `TX_RESULT_${r.result}`,
+    residue: r.residue,
+    reason: r.reason,
+    output: r.output,
+    checksum: r.checksum ?? 0,
+    match: r.match ?? false,
+    mismatchOffset: r.mismatchOffset ?? 0,
+  };
+}
+
+export function workResultFromWire(w: WorkResult__Output): WorkReport {
+  return {
+    workId: w.workId,
+    result: TX_RESULT_FROM_WIRE[w.result] ?? "WRITE_FAILED",
+    residue: w.residue,
+    reason: w.reason,
+    output: w.output.length > 0 ? w.output : undefined,
+    checksum: w.checksum,
+    match: w.match,
+    mismatchOffset: w.mismatchOffset,
+  };
+}
+
+export function providerSpecFromWire(r: Register__Output): ProviderSpec {
+  return {
+    providerId: r.providerId,
+    labels: r.labels,
+    capabilityMask: r.capabilityMask,
+    constraints: r.constraints ?? { maxTransferBytes: 0, alignment: 0, maxXorSources: 0 },
+    ordering: r.ordering === "ORDERING_OUT_OF_ORDER" ? "out-of-order" : "in-order",
+    public: r.public,
+    profile: r.profile,
+    channels: r.channels.map((c) => ({ queueDepth: c.queueDepth })),
+  };
+}

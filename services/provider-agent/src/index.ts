@@ -1,0 +1,5 @@
+export { ProviderAgent } from "./provider-agent.js";
+export { loadAgentConfig, AGENT_ENV_VARS } from "./config.js";
+export type { AgentConfig } from "./config.js";
+export { PROFILES, profileCapabilityMask } from "./profiles.js";
+export type { ProviderProfile } from "./profiles.js";

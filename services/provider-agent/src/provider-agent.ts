@@ -1,0 +1,275 @@
+import * as grpc from "@grpc/grpc-js";
+import { DmaChannel } from "@dmabroker/engine";
+import type { WorkOutcome } from "@dmabroker/engine";
+import type { DmaDescriptor } from "@dmabroker/core";
+import { loadDmaBrokerV1 } from "@dmabroker/proto";
+import type { AgentMessage, BrokerMessage__Output, ProviderHubClient, WorkResult } from "@dmabroker/proto";
+import type { Logger } from "pino";
+import type { AgentConfig } from "./config.js";
+import { profileCapabilityMask } from "./profiles.js";
+
+/** Largest message the agent exchanges (a full work batch plus headroom). */
+const MESSAGE_LIMIT = 96 * 1024 * 1024;
+
+type AttachStream = grpc.ClientDuplexStream<AgentMessage, BrokerMessage__Output>;
+
+/** One registered incarnation: its stream, epoch, channels and timers. */
+interface Incarnation {
+  stream: AttachStream;
+  epoch: number;
+  channels: DmaChannel<number>[];
+  heartbeatTimer?: NodeJS.Timeout;
+  lastBrokerHeartbeat: number;
+  heartbeatTimeoutMs: number;
+  seq: number;
+}
+
+/**
+ * An emulated DMA controller process: registers with the broker over one
+ * Attach stream, executes work on real bytes with packages/engine, reports
+ * completions, and reconnects with backoff when the stream breaks (each
+ * reconnection is a new incarnation with a new epoch; nothing of the old one
+ * is kept, since the broker has already aborted it).
+ */
+export class ProviderAgent {
+  private readonly client: ProviderHubClient;
+  private current: Incarnation | undefined;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private registerTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private registeredOnce: (() => void) | undefined;
+  /** Resolves with the epoch of the first successful registration. */
+  readonly firstRegistration: Promise<number>;
+
+  constructor(
+    readonly config: AgentConfig,
+    private readonly log: Logger,
+  ) {
+    const v1 = loadDmaBrokerV1();
+    this.client = new v1.ProviderHub(config.broker, grpc.credentials.createInsecure(), {
+      "grpc.max_receive_message_length": MESSAGE_LIMIT,
+      "grpc.max_send_message_length": MESSAGE_LIMIT,
+      "grpc.keepalive_time_ms": 10_000,
+      "grpc.keepalive_timeout_ms": 5_000,
+      // Reconnection is ours (with its own backoff); keep grpc-js's short.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 1000,
+    });
+    let resolve!: (epoch: number) => void;
+    this.firstRegistration = new Promise<number>((r) => (resolve = r));
+    this.registeredOnce = () => resolve(this.current?.epoch ?? 0);
+  }
+
+  /** Starts connecting (and keeps reconnecting until stop()). */
+  start(): void {
+    this.log.info(
+      { broker: this.config.broker, profile: this.config.profile.name, seed: this.config.seed, channels: this.config.profile.channels },
+      "provider agent starting",
+    );
+    this.connect();
+  }
+
+  /** The epoch of the current incarnation (0 while not registered). */
+  get epoch(): number {
+    return this.current?.epoch ?? 0;
+  }
+
+  /**
+   * Graceful exit (SIGTERM): tell the broker we are draining (no new leases),
+   * let in-flight work finish until the drain deadline, say goodbye, close.
+   */
+  async stop(reason = "shutting down"): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.registerTimer);
+    const inc = this.current;
+    if (inc && inc.epoch > 0) {
+      const deadline = this.config.drainTimeoutMs;
+      this.send(inc, { draining: { deadlineMs: deadline } });
+      const drained = await Promise.all(inc.channels.map((c) => c.drain(deadline)));
+      this.log.info({ epoch: inc.epoch, drained: drained.every(Boolean) }, "drain finished");
+      this.send(inc, { goodbye: { reason } });
+      // Let the goodbye reach the broker: half-close and wait (bounded) for its end.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        inc.stream.once("end", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        inc.stream.once("error", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        inc.stream.end();
+      });
+    }
+    this.teardown(inc, "agent stopped");
+    this.client.close();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const stream = this.client.Attach();
+    const inc: Incarnation = {
+      stream,
+      epoch: 0,
+      channels: [],
+      lastBrokerHeartbeat: Date.now(),
+      heartbeatTimeoutMs: 1500,
+      seq: 0,
+    };
+    this.current = inc;
+    const { config } = this;
+    const p = config.profile;
+    stream.on("data", (msg: BrokerMessage__Output) => this.onMessage(inc, msg));
+    stream.on("error", (err: grpc.ServiceError) => this.onBroken(inc, `stream error: ${err.code} ${err.details}`));
+    stream.on("end", () => this.onBroken(inc, "broker ended the stream"));
+    stream.write({
+      register: {
+        providerId: config.providerId,
+        labels: config.labels,
+        capabilityMask: profileCapabilityMask(p),
+        constraints: p.constraints,
+        ordering: p.ordering === "in-order" ? "ORDERING_IN_ORDER" : "ORDERING_OUT_OF_ORDER",
+        public: p.public,
+        profile: p.name,
+        channels: Array.from({ length: p.channels }, () => ({ queueDepth: p.queueDepth })),
+      },
+    });
+    this.registerTimer = setTimeout(() => {
+      if (this.current === inc && inc.epoch === 0) this.onBroken(inc, "no registration answer in time");
+    }, config.registerTimeoutMs);
+  }
+
+  private onMessage(inc: Incarnation, msg: BrokerMessage__Output): void {
+    if (this.current !== inc) return;
+    switch (msg.msg) {
+      case "registered":
+        this.onRegistered(inc, msg.registered!.epoch, msg.registered!.heartbeatIntervalMs, msg.registered!.heartbeatTimeoutMs);
+        return;
+      case "heartbeat":
+        inc.lastBrokerHeartbeat = Date.now();
+        return;
+      case "work": {
+        const work = msg.work!;
+        const channel = inc.channels[work.channel];
+        if (work.epoch !== inc.epoch || !channel) {
+          this.log.warn({ epoch: inc.epoch, work_epoch: work.epoch, channel: work.channel }, "work for another incarnation or channel ignored");
+          return;
+        }
+        channel.submit(work.items.map((item) => ({ id: item.workId, descriptor: item.descriptor as DmaDescriptor })));
+        return;
+      }
+      case "terminate": {
+        const t = msg.terminate!;
+        const dropped = inc.channels[t.channel]?.terminate(t.workIds) ?? 0;
+        this.log.debug({ epoch: inc.epoch, channel: t.channel, dropped }, "terminated work");
+        this.send(inc, { terminateAck: { epoch: inc.epoch, token: t.token } });
+        return;
+      }
+      case "unbind": {
+        const u = msg.unbind!;
+        this.log.warn({ epoch: inc.epoch, reason: u.reason, force: u.force }, "unbind ordered by the broker");
+        void this.leaveIncarnation(inc, u.force ? 0 : u.deadlineMs, `unbound: ${u.reason}`);
+        return;
+      }
+      case "rejected":
+        this.log.error({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "broker rejected this agent");
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onRegistered(inc: Incarnation, epoch: number, intervalMs: number, timeoutMs: number): void {
+    clearTimeout(this.registerTimer);
+    inc.epoch = epoch;
+    inc.heartbeatTimeoutMs = timeoutMs;
+    inc.lastBrokerHeartbeat = Date.now();
+    this.attempt = 0;
+    const p = this.config.profile;
+    inc.channels = Array.from(
+      { length: p.channels },
+      (_, index) =>
+        new DmaChannel<number>({
+          bandwidthBytesPerSec: p.bandwidthBytesPerSec,
+          latencyUs: p.latencyUs,
+          ordering: p.ordering,
+          faults: { readFailureRate: this.config.readFailureRate, writeFailureRate: this.config.writeFailureRate },
+          seed: (this.config.seed + epoch * 7919 + index) >>> 0,
+          onComplete: (outcomes) => this.report(inc, outcomes),
+        }),
+    );
+    // Heartbeats both ways: ours keep the provider present; the broker's
+    // replies tell us the broker is still there.
+    inc.heartbeatTimer = setInterval(() => {
+      if (Date.now() - inc.lastBrokerHeartbeat > inc.heartbeatTimeoutMs * 2) {
+        this.onBroken(inc, "broker heartbeats stopped");
+        return;
+      }
+      this.send(inc, { heartbeat: { seq: ++inc.seq, epoch: inc.epoch } });
+    }, intervalMs);
+    this.log.info({ epoch }, "registered");
+    this.registeredOnce?.();
+    this.registeredOnce = undefined;
+  }
+
+  private report(inc: Incarnation, outcomes: WorkOutcome<number>[]): void {
+    if (this.current !== inc) return;
+    const results: WorkResult[] = outcomes.map((o) => ({
+      workId: o.id,
+      result: `TX_RESULT_${o.result}`,
+      residue: o.residue,
+      reason: o.reason,
+      output: o.output,
+      checksum: o.checksum ?? 0,
+      match: o.match ?? false,
+      mismatchOffset: o.mismatchOffset ?? 0,
+    }));
+    this.send(inc, { done: { epoch: inc.epoch, results } });
+  }
+
+  /** Unbind: finish (or drop) work, say goodbye, then come back as a new incarnation. */
+  private async leaveIncarnation(inc: Incarnation, deadlineMs: number, reason: string): Promise<void> {
+    if (deadlineMs > 0) await Promise.all(inc.channels.map((c) => c.drain(deadlineMs)));
+    this.send(inc, { goodbye: { reason } });
+    this.onBroken(inc, reason);
+  }
+
+  private send(inc: Incarnation, msg: AgentMessage): void {
+    if (this.current !== inc) return;
+    try {
+      inc.stream.write(msg);
+    } catch (err) {
+      this.onBroken(inc, `write failed: ${(err as Error).message}`);
+    }
+  }
+
+  private onBroken(inc: Incarnation, why: string): void {
+    if (this.current !== inc) return;
+    this.log.warn({ epoch: inc.epoch, why }, "lost the broker stream");
+    this.teardown(inc, why);
+    if (this.stopped) return;
+    const { reconnectMinMs, reconnectMaxMs } = this.config;
+    const delay = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    this.log.info({ delay_ms: Math.round(delay), attempt: this.attempt }, "reconnecting");
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private teardown(inc: Incarnation | undefined, why: string): void {
+    if (!inc) return;
+    if (this.current === inc) this.current = undefined;
+    clearInterval(inc.heartbeatTimer);
+    clearTimeout(this.registerTimer);
+    for (const channel of inc.channels) channel.close();
+    try {
+      inc.stream.end();
+      inc.stream.cancel();
+    } catch {
+      // already gone
+    }
+    this.log.debug({ epoch: inc.epoch, why }, "incarnation closed");
+  }
+}
