@@ -25,6 +25,7 @@ export interface ChannelModelOptions {
   bandwidthBytesPerSec: number;
   /** Fixed modelled cost per descriptor, in microseconds. */
   latencyUs: number;
+  /** in-order: one pipeline, outcomes in submission order; out-of-order: several engines with jitter. */
   ordering: Ordering;
   faults?: FaultModel;
   /** Seed of the fault and jitter RNG; random (and readable as `channel.seed`) when omitted. */
@@ -50,7 +51,9 @@ export type WorkResultKind = "NOERROR" | "READ_FAILED" | "WRITE_FAILED" | "ABORT
 
 /** One descriptor handed to a channel, with the caller's id for it. */
 export interface WorkUnit<Id> {
+  /** The caller's handle (e.g. a work id); echoed in the outcome, matched by `terminate`. */
   id: Id;
+  /** Expected valid (core validates at prep); one the kernels cannot run ends ABORTED. */
   descriptor: DmaDescriptor;
 }
 
@@ -82,6 +85,8 @@ interface Unit<Id> {
   id: Id;
   d: DmaDescriptor | undefined;
   len: number;
+  /** Bytes the kernels touch (len × sources for xor): what a turn's compute budget is charged. */
+  work: number;
   seq: number;
   engine: number;
   /** Modelled completion time (clock ms). */
@@ -164,10 +169,12 @@ export class DmaChannel<Id = number> {
     if (this.closed) throw new Error("DmaChannel is closed");
     const now = this.clock.now();
     for (const { id, descriptor } of units) {
+      const [len, work] = measure(descriptor);
       const u: Unit<Id> = {
         id,
         d: descriptor,
-        len: transferLength(descriptor),
+        len,
+        work,
         seq: this.seq++,
         engine: 0,
         due: 0,
@@ -293,9 +300,9 @@ export class DmaChannel<Id = number> {
       } else if (budget <= 0) {
         this.kick();
         break;
-      } else if (u.len <= this.chunkBytes) {
+      } else if (u.work <= this.chunkBytes) {
         this.computeHead++;
-        budget -= u.len + UNIT_OVERHEAD_BYTES;
+        budget -= u.work + UNIT_OVERHEAD_BYTES;
         try {
           u.out = executeSync(u.d!);
         } catch {
@@ -378,7 +385,7 @@ export class DmaChannel<Id = number> {
       return { id, result: fault, residue: len, reason: fault === "READ_FAILED" ? "DEVICE_READ_ERROR" : "DEVICE_WRITE_ERROR" };
     }
     if (failed) return { id, result: "ABORTED", residue: len, reason: "INVALID_DESCRIPTOR" };
-    return { ...out, id, result: "NOERROR", residue: 0, reason: "" };
+    return { id, result: "NOERROR", residue: 0, reason: "", ...out }; // spread last: V8 fast path
   }
 
   /** Keeps one timer, set for the earliest modelled completion still ahead (Infinity = none). */
@@ -399,6 +406,21 @@ export class DmaChannel<Id = number> {
 
   private settleDrains(): void {
     for (const waiter of this.drainWaiters) waiter();
+  }
+}
+
+/**
+ * [transfer length, bytes the kernels touch]. Never throws: a malformed
+ * descriptor measures 0 and later fails in the kernels (ABORTED), so every
+ * submitted unit still gets exactly one outcome.
+ */
+function measure(d: DmaDescriptor): [number, number] {
+  try {
+    const len = transferLength(d);
+    const sources = d.op === "xor" ? d.xor!.sources.length : d.op === "xorValidate" ? d.xorValidate!.sources.length : d.op === "compare" ? 2 : 1;
+    return [len, len * Math.max(1, sources)];
+  } catch {
+    return [0, 0];
   }
 }
 

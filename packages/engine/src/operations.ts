@@ -35,10 +35,11 @@ const XOR_VALIDATE_BLOCK = 64 * 1024;
  * An operation in progress: `step` is called on consecutive ranges covering
  * [0, length) and returns true when the result is already known (a mismatch),
  * then `finish` gives the result. `cost` is bytes touched per unit of length.
+ * Kernels are classes, not closures: a small descriptor costs one allocation.
  */
 interface Kernel {
-  length: number;
-  cost: number;
+  readonly length: number;
+  readonly cost: number;
   step(start: number, end: number): boolean;
   finish(): OpOutput;
 }
@@ -52,113 +53,161 @@ function bodyOf<K extends keyof DmaDescriptor>(d: DmaDescriptor, op: K): NonNull
 function sameLengthSources(op: string, sources: Uint8Array[]): number {
   if (sources.length === 0) throw new Error(`cannot execute ${op}: no sources`);
   const n = sources[0].length;
-  if (sources.some((s) => s.length !== n)) throw new Error(`cannot execute ${op}: sources differ in length`);
+  for (const s of sources) if (s.length !== n) throw new Error(`cannot execute ${op}: sources differ in length`);
   return n;
 }
 
-function memcpyKernel(src: Uint8Array): Kernel {
-  const out = Buffer.allocUnsafe(src.length);
-  return {
-    length: src.length,
-    cost: 1,
-    step: (s, e) => (out.set(view(src, s, e), s), false),
-    finish: () => ({ output: out }),
-  };
-}
-
-function fillKernel(pattern: Uint8Array, length: number): Kernel {
-  if (pattern.length === 0 && length > 0) throw new Error("cannot execute fill: the pattern is empty");
-  const out = Buffer.allocUnsafe(length);
-  const p = pattern.length;
-  // A chunk starting mid-pattern fills with a rotation: a window of the pattern written twice.
-  let doubled: Buffer | undefined;
-  const rotated = (phase: number): Uint8Array =>
-    phase === 0 ? pattern : view((doubled ??= Buffer.concat([pattern, pattern])), phase, phase + p);
-  return {
-    length,
-    cost: 1,
-    step: (s, e) => (out.fill(rotated(s % p), s, e), false),
-    finish: () => ({ output: out }),
-  };
-}
-
-function xorKernel(sources: Uint8Array[]): Kernel {
-  const n = sameLengthSources("xor", sources);
-  const out = Buffer.allocUnsafe(n);
-  return {
-    length: n,
-    cost: sources.length,
-    step(s, e) {
-      out.set(view(sources[0], s, e), s);
-      const dst = view(out, s, e);
-      for (let k = 1; k < sources.length; k++) xorInto(dst, view(sources[k], s, e));
-      return false;
-    },
-    finish: () => ({ output: out }),
-  };
-}
-
-function xorValidateKernel(sources: Uint8Array[]): Kernel {
-  const n = sameLengthSources("xorValidate", sources);
-  let mismatch = -1;
-  const verdict = (): OpOutput => ({ match: mismatch < 0, mismatchOffset: mismatch });
-  if (sources.length === 1) {
-    return { length: n, cost: 1, step: (s, e) => (mismatch = firstNonZeroIn(sources[0], s, e)) >= 0, finish: verdict };
+class MemcpyKernel implements Kernel {
+  readonly length: number;
+  readonly cost = 1;
+  private readonly out: Buffer;
+  constructor(private readonly src: Uint8Array) {
+    this.length = src.length;
+    this.out = Buffer.allocUnsafe(src.length);
   }
-  if (sources.length === 2) {
+  step(s: number, e: number): boolean {
+    this.out.set(view(this.src, s, e), s);
+    return false;
+  }
+  finish(): OpOutput {
+    return { output: this.out };
+  }
+}
+
+class FillKernel implements Kernel {
+  readonly cost = 1;
+  private readonly out: Buffer;
+  /** The pattern written twice: a chunk starting mid-pattern fills with a window of it. */
+  private doubled: Buffer | undefined;
+  constructor(
+    private readonly pattern: Uint8Array,
+    readonly length: number,
+  ) {
+    if (pattern.length === 0 && length > 0) throw new Error("cannot execute fill: the pattern is empty");
+    this.out = Buffer.allocUnsafe(length);
+  }
+  step(s: number, e: number): boolean {
+    const p = this.pattern.length;
+    const phase = s % p;
+    const value = phase === 0 ? this.pattern : view((this.doubled ??= Buffer.concat([this.pattern, this.pattern])), phase, phase + p);
+    this.out.fill(value, s, e);
+    return false;
+  }
+  finish(): OpOutput {
+    return { output: this.out };
+  }
+}
+
+class XorKernel implements Kernel {
+  readonly length: number;
+  readonly cost: number;
+  private readonly out: Buffer;
+  constructor(private readonly sources: Uint8Array[]) {
+    this.length = sameLengthSources("xor", sources);
+    this.cost = sources.length;
+    this.out = Buffer.allocUnsafe(this.length);
+  }
+  step(s: number, e: number): boolean {
+    const { sources, out } = this;
+    out.set(view(sources[0], s, e), s);
+    const dst = view(out, s, e);
+    for (let k = 1; k < sources.length; k++) xorInto(dst, view(sources[k], s, e));
+    return false;
+  }
+  finish(): OpOutput {
+    return { output: this.out };
+  }
+}
+
+/** Shared by compare and xorValidate: a verdict with the first bad offset. */
+abstract class VerdictKernel implements Kernel {
+  abstract readonly length: number;
+  abstract readonly cost: number;
+  protected mismatch = -1;
+  abstract step(s: number, e: number): boolean;
+  finish(): OpOutput {
+    return { match: this.mismatch < 0, mismatchOffset: this.mismatch };
+  }
+}
+
+class XorValidateKernel extends VerdictKernel {
+  readonly length: number;
+  readonly cost: number;
+  /** Scratch for more than two sources, allocated on first use (8-byte aligned). */
+  private words: Int32Array | undefined;
+  constructor(private readonly sources: Uint8Array[]) {
+    super();
+    this.length = sameLengthSources("xorValidate", sources);
+    this.cost = sources.length;
+  }
+  step(start: number, end: number): boolean {
+    const { sources } = this;
+    if (sources.length === 1) this.mismatch = firstNonZeroByte(sources[0], start, end);
     // a ^ b == 0 exactly where a == b: memcmp speed.
-    const [a, b] = sources;
-    return { length: n, cost: 2, step: (s, e) => (mismatch = firstDifference(a, b, s, e)) >= 0, finish: verdict };
+    else if (sources.length === 2) this.mismatch = firstDifference(sources[0], sources[1], start, end);
+    else this.mismatch = this.scan(start, end);
+    return this.mismatch >= 0;
   }
-  const words = new Int32Array(Math.ceil(Math.min(n, XOR_VALIDATE_BLOCK) / 4));
-  const bytes = new Uint8Array(words.buffer);
-  return {
-    length: n,
-    cost: sources.length,
-    step(start, end) {
-      for (let s = start; s < end; s += XOR_VALIDATE_BLOCK) {
-        const e = Math.min(end, s + XOR_VALIDATE_BLOCK);
-        const acc = bytes.subarray(0, e - s);
-        acc.set(view(sources[0], s, e));
-        for (let k = 1; k < sources.length; k++) xorInto(acc, view(sources[k], s, e));
-        const at = firstNonZero(words, bytes, e - s);
-        if (at >= 0) return (mismatch = s + at), true;
-      }
-      return false;
-    },
-    finish: verdict,
-  };
+  private scan(start: number, end: number): number {
+    const words = (this.words ??= new Int32Array(Math.ceil(Math.min(this.length, XOR_VALIDATE_BLOCK) / 4)));
+    const bytes = new Uint8Array(words.buffer);
+    for (let s = start; s < end; s += XOR_VALIDATE_BLOCK) {
+      const e = Math.min(end, s + XOR_VALIDATE_BLOCK);
+      const acc = view(bytes, 0, e - s);
+      acc.set(view(this.sources[0], s, e));
+      for (let k = 1; k < this.sources.length; k++) xorInto(acc, view(this.sources[k], s, e));
+      const at = firstNonZero(words, bytes, e - s);
+      if (at >= 0) return s + at;
+    }
+    return -1;
+  }
 }
 
-function firstNonZeroIn(src: Uint8Array, start: number, end: number): number {
+function firstNonZeroByte(src: Uint8Array, start: number, end: number): number {
   for (let i = start; i < end; i++) if (src[i] !== 0) return i;
   return -1;
 }
 
-function crc32cKernel(src: Uint8Array, seed: number): Kernel {
-  // @node-rs/crc32 continues from a finished CRC: crc32c(a ++ b) == crc32c(b, crc32c(a)).
-  let state = (seed ?? 0) >>> 0;
-  return {
-    length: src.length,
-    cost: 1,
-    step: (s, e) => ((state = crc32c(view(src, s, e), state)), false),
-    finish: () => ({ checksum: state >>> 0 }),
-  };
+class CompareKernel extends VerdictKernel {
+  readonly length: number;
+  readonly cost = 2;
+  constructor(
+    private readonly a: Uint8Array,
+    private readonly b: Uint8Array,
+  ) {
+    super();
+    this.length = Math.min(a.length, b.length);
+  }
+  step(s: number, e: number): boolean {
+    this.mismatch = firstDifference(this.a, this.b, s, e);
+    return this.mismatch >= 0;
+  }
+  override finish(): OpOutput {
+    // Unequal lengths (validation normally rejects them) differ where the shorter ends.
+    if (this.mismatch < 0 && this.a.length !== this.b.length) this.mismatch = this.length;
+    return super.finish();
+  }
 }
 
-function compareKernel(a: Uint8Array, b: Uint8Array): Kernel {
-  const n = Math.min(a.length, b.length);
-  let mismatch = -1;
-  return {
-    length: n,
-    cost: 2,
-    step: (s, e) => (mismatch = firstDifference(a, b, s, e)) >= 0,
-    finish() {
-      // Unequal lengths (validation normally rejects them) differ where the shorter ends.
-      if (mismatch < 0 && a.length !== b.length) mismatch = n;
-      return { match: mismatch < 0, mismatchOffset: mismatch };
-    },
-  };
+class Crc32cKernel implements Kernel {
+  readonly length: number;
+  readonly cost = 1;
+  private state: number;
+  constructor(
+    private readonly src: Uint8Array,
+    seed: number,
+  ) {
+    this.length = src.length;
+    this.state = (seed ?? 0) >>> 0;
+  }
+  step(s: number, e: number): boolean {
+    // @node-rs/crc32 continues from a finished CRC: crc32c(a ++ b) == crc32c(b, crc32c(a)).
+    this.state = crc32c(view(this.src, s, e), this.state);
+    return false;
+  }
+  finish(): OpOutput {
+    return { checksum: this.state >>> 0 };
+  }
 }
 
 const NOTHING: Kernel = { length: 0, cost: 1, step: () => false, finish: () => ({}) };
@@ -167,22 +216,22 @@ function kernelFor(d: DmaDescriptor): Kernel {
   const op = (d as DmaDescriptor | null | undefined)?.op;
   switch (op) {
     case "memcpy":
-      return memcpyKernel(bodyOf(d, "memcpy").src);
+      return new MemcpyKernel(bodyOf(d, "memcpy").src);
     case "fill": {
       const { pattern, length } = bodyOf(d, "fill");
-      return fillKernel(pattern, length);
+      return new FillKernel(pattern, length);
     }
     case "xor":
-      return xorKernel(bodyOf(d, "xor").sources);
+      return new XorKernel(bodyOf(d, "xor").sources);
     case "xorValidate":
-      return xorValidateKernel(bodyOf(d, "xorValidate").sources);
+      return new XorValidateKernel(bodyOf(d, "xorValidate").sources);
     case "crc32c": {
       const { src, seed } = bodyOf(d, "crc32c");
-      return crc32cKernel(src, seed);
+      return new Crc32cKernel(src, seed);
     }
     case "compare": {
       const { a, b } = bodyOf(d, "compare");
-      return compareKernel(a, b);
+      return new CompareKernel(a, b);
     }
     case "interrupt":
       return NOTHING;

@@ -113,11 +113,15 @@ describe("DmaChannel", () => {
     channel.submit([
       { id: 1, descriptor: { op: "xor", xor: { sources: [new Uint8Array(10), new Uint8Array(12)] } } },
       { id: 2, descriptor: { op: "interrupt", interrupt: {} } },
+      { id: 3, descriptor: { op: "memcpy", memcpy: {} } as unknown as DmaDescriptor },
+      { id: 4, descriptor: { op: "bogus" } as unknown as DmaDescriptor },
     ]);
     expect(await channel.drain(5000)).toBe(true);
     expect(delivered()).toEqual([
       { id: 1, result: "ABORTED", residue: 10, reason: "INVALID_DESCRIPTOR" },
       { id: 2, result: "NOERROR", residue: 0, reason: "" },
+      { id: 3, result: "ABORTED", residue: 0, reason: "INVALID_DESCRIPTOR" },
+      { id: 4, result: "ABORTED", residue: 0, reason: "INVALID_DESCRIPTOR" },
     ]);
   });
 

@@ -249,6 +249,7 @@ export class ProviderAgent {
 
   private onBroken(inc: Incarnation, why: string): void {
     if (this.current !== inc) return;
+    if (this.stopped) return this.teardown(inc, why);
     this.log.warn({ epoch: inc.epoch, why }, "lost the broker stream");
     this.teardown(inc, why);
     if (this.stopped) return;
