@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { BrokerCore } from "@dmabroker/core";
+import { BrokerCore, createMemoryStore } from "@dmabroker/core";
 import type { BrokerEvent } from "@dmabroker/core";
 import { loadDmaBrokerV1 } from "@dmabroker/proto";
 import type { FastifyInstance } from "fastify";
@@ -35,7 +35,10 @@ export class BrokerServer {
   /** Starts both servers; ports 0 pick free ports (read them back from the result). */
   static async start(config: BrokerConfig, logger: Logger): Promise<BrokerServer> {
     const log = logger.child({ component: "broker" });
-    const core = new BrokerCore({ options: config.broker, onEvent: (e) => logEvent(log, e) });
+    // Epochs start at the wall clock (ms) so they stay monotonic across broker
+    // restarts too, until the on-disk Store keeps them (DESIGN.md §4b).
+    const store = createMemoryStore(Date.now());
+    const core = new BrokerCore({ options: config.broker, store, onEvent: (e) => logEvent(log, e) });
     const v1 = loadDmaBrokerV1();
     const limit = messageLimit(config);
     const server = new grpc.Server({

@@ -22,6 +22,8 @@ interface Incarnation {
   lastBrokerHeartbeat: number;
   heartbeatTimeoutMs: number;
   seq: number;
+  /** Resolvers waiting for the broker's echo of a heartbeat seq (an ordering barrier). */
+  echoWaiters: Map<number, () => void>;
 }
 
 /**
@@ -87,8 +89,14 @@ export class ProviderAgent {
     const inc = this.current;
     if (inc && inc.epoch > 0) {
       const deadline = this.config.drainTimeoutMs;
+      const started = Date.now();
       this.send(inc, { draining: { deadlineMs: deadline } });
-      const drained = await Promise.all(inc.channels.map((c) => c.drain(deadline)));
+      // Work the broker sent before it saw `draining` may still be on the wire.
+      // The stream is ordered, so the echo of a heartbeat sent now arrives after
+      // all of it: wait for that barrier, then for the channels.
+      await this.barrier(inc, deadline);
+      const left = Math.max(0, deadline - (Date.now() - started));
+      const drained = await Promise.all(inc.channels.map((c) => c.drain(left)));
       this.log.info({ epoch: inc.epoch, drained: drained.every(Boolean) }, "drain finished");
       this.send(inc, { goodbye: { reason } });
       // Let the goodbye reach the broker: half-close and wait (bounded) for its end.
@@ -109,6 +117,21 @@ export class ProviderAgent {
     this.client.close();
   }
 
+  /** Resolves when the broker echoes a heartbeat sent now (or after timeoutMs). */
+  private barrier(inc: Incarnation, timeoutMs: number): Promise<void> {
+    const seq = ++inc.seq;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        inc.echoWaiters.delete(seq);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      inc.echoWaiters.set(seq, done);
+      this.send(inc, { heartbeat: { seq, epoch: inc.epoch } });
+    });
+  }
+
   private connect(): void {
     if (this.stopped) return;
     const stream = this.client.Attach();
@@ -119,6 +142,7 @@ export class ProviderAgent {
       lastBrokerHeartbeat: Date.now(),
       heartbeatTimeoutMs: 1500,
       seq: 0,
+      echoWaiters: new Map(),
     };
     this.current = inc;
     const { config } = this;
@@ -151,6 +175,7 @@ export class ProviderAgent {
         return;
       case "heartbeat":
         inc.lastBrokerHeartbeat = Date.now();
+        inc.echoWaiters.get(msg.heartbeat!.seq)?.();
         return;
       case "work": {
         const work = msg.work!;
