@@ -5,6 +5,7 @@ import { cancelled, deadlineExceeded, unaryCall } from "./call-options.js";
 import type { CallOptions } from "./call-options.js";
 import { completionFromWire, statusFromWire } from "./completion.js";
 import type { Completion, CookieStatus } from "./completion.js";
+import { CookieSet } from "./cookie-set.js";
 import { DmaBrokerError } from "./dma-broker-error.js";
 
 const LEASE_STATE: Record<string, LeaseState> = {
@@ -25,6 +26,8 @@ const REASON_OF_END: Record<string, string> = {
 
 /** Results kept for `waitFor` before the oldest are dropped (they can still be asked for with txStatus). */
 const MAX_BUFFERED_RESULTS = 65_536;
+/** A watch stream broken by the transport is reopened this many times (backoff 100 ms × attempt). */
+const WATCH_RETRIES = 5;
 
 /** What Lease needs from the BrokerClient that made it. */
 export interface LeaseContext {
@@ -58,13 +61,18 @@ export class Lease {
   private stateReason = "";
   private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
   private readonly results = new Map<number, Completion>();
-  private readonly seen = new Set<number>();
+  private readonly seen = new CookieSet();
+  private watchRetries = 0;
   private readonly waiters = new Map<number, Waiter[]>();
   private readonly iterators = new Set<(c: Completion | undefined) => void>();
   private readonly stateListeners = new Set<(state: LeaseState, reason: string) => void>();
   private keepAliveTimer: NodeJS.Timeout | undefined;
   private endedResolve!: (v: { state: LeaseState; reason: string }) => void;
-  /** Resolves when the lease ends, with its final state and reason. */
+  /**
+   * Resolves when the lease ends, with its final state and reason. When the
+   * SDK loses the broker for good (watch cannot be reopened) it resolves with
+   * state provider_gone and reason TRANSPORT_FAILURE or LEASE_NOT_FOUND.
+   */
   readonly ended: Promise<{ state: LeaseState; reason: string }>;
 
   private constructor(
@@ -275,6 +283,12 @@ export class Lease {
     });
   }
 
+  /**
+   * Opens WatchLease and resolves once its first event (the current state)
+   * arrives. A stream that later breaks while the lease is alive (transport
+   * failure) is reopened: the broker replays retained results and `seen`
+   * drops what was already delivered, so each cookie still arrives once.
+   */
   private startWatch(options?: CallOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
@@ -289,6 +303,7 @@ export class Lease {
       stream.on("data", (event: LeaseEvent__Output) => {
         if (!established) {
           established = true;
+          this.watchRetries = 0;
           clearTimeout(timer);
           resolve();
         }
@@ -296,18 +311,36 @@ export class Lease {
       });
       stream.on("error", (err: grpc.ServiceError) => {
         clearTimeout(timer);
-        if (err.code === grpc.status.CANCELLED && this.watch !== stream) return;
+        if (this.watch !== stream) return; // disposed or replaced
         const error = DmaBrokerError.from(err);
         if (!established) {
           reject(error);
           return;
         }
-        // The stream broke while the lease may still be alive (transport failure):
-        // treat the outcome as unknown and fail the waiters with the reason.
-        if (!this.isEnded) this.failWaiters(error);
+        this.onWatchBroken(error);
       });
       stream.on("end", () => clearTimeout(timer));
     });
+  }
+
+  private onWatchBroken(error: DmaBrokerError): void {
+    if (this.isEnded) return;
+    const ended = REASON_OF_END[error.metadata.state ?? ""] === error.reason;
+    if (ended) {
+      this.finish(error.metadata.state as LeaseState, error.reason);
+      return;
+    }
+    if (error.reason === "LEASE_NOT_FOUND" || this.watchRetries >= WATCH_RETRIES) {
+      // The broker forgot the lease (restart) or cannot be reached: every
+      // unfinished cookie's outcome is unknown to us; say why.
+      this.finish("provider_gone", error.reason === "LEASE_NOT_FOUND" ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
+      return;
+    }
+    const attempt = ++this.watchRetries;
+    setTimeout(() => {
+      if (this.isEnded || this.watch === undefined) return;
+      this.startWatch().catch((e: unknown) => this.onWatchBroken(DmaBrokerError.from(e)));
+    }, 100 * attempt).unref();
   }
 
   private onEvent(event: LeaseEvent__Output): void {

@@ -16,6 +16,7 @@ import type { LeaseMode, LeaseObserver, LeaseState } from "./lease-record.js";
 import { LeaseTable } from "./lease-table.js";
 import { ALL_CAPABILITIES } from "./operation.js";
 import { ProviderRegistry } from "./provider-registry.js";
+import { RateLimiter } from "./rate-limiter.js";
 import type { ProviderLink, ProviderRecord, ProviderSpec } from "./provider-record.js";
 import { createMemoryStore } from "./store.js";
 import type { BrokerStore } from "./store.js";
@@ -61,6 +62,7 @@ export class BrokerCore {
   private readonly emit: (event: BrokerEvent) => void;
   private readonly newLeaseId: () => string;
   private sweepTimer: TimerHandle | undefined;
+  private readonly callBudget: RateLimiter;
   private nextTerminateToken = 1;
   private closed = false;
   /** Counters for metrics and tests. */
@@ -84,6 +86,7 @@ export class BrokerCore {
     this.providers = new ProviderRegistry(deps.store ?? createMemoryStore(), (p) =>
       this.emit({ type: "provider.freed", providerId: p.id, epoch: p.epoch }),
     );
+    this.callBudget = new RateLimiter(this.options.maxClientCallsPerSec, this.options.maxClientCallBurst);
     this.leases = new LeaseTable(this.options.maxLeaseTombstones, this.options.leaseTombstoneTtlMs, (lease) =>
       this.providers.unref(lease.provider),
     );
@@ -244,6 +247,7 @@ export class BrokerCore {
       throw new DmaError("INVALID_ARGUMENT", `capability mask ${req.capabilityMask} names no operation or unknown ones`);
     }
     const o = this.options;
+    this.chargeCall(owner);
     const ttlMs = req.ttlMs ? req.ttlMs : o.defaultLeaseTtlMs;
     if (ttlMs < o.minLeaseTtlMs || ttlMs > o.maxLeaseTtlMs) {
       throw new DmaError("INVALID_ARGUMENT", `ttl ${ttlMs} ms is outside ${o.minLeaseTtlMs}..${o.maxLeaseTtlMs} ms`);
@@ -316,6 +320,7 @@ export class BrokerCore {
   submit(owner: string, leaseId: string, descriptors: readonly DmaDescriptor[], issue: boolean): number[] {
     const lease = this.usableLease(owner, leaseId);
     const o = this.options;
+    this.chargeCall(owner);
     if (descriptors.length === 0) throw new DmaError("EMPTY_BATCH", "a submit needs at least one descriptor");
     if (descriptors.length > o.maxBatchDescriptors) {
       throw new DmaError("BATCH_TOO_LARGE", `${descriptors.length} descriptors; at most ${o.maxBatchDescriptors} per batch`, {
@@ -451,6 +456,17 @@ export class BrokerCore {
       }
     }
     this.leases.pruneTombstones(now);
+    this.callBudget.prune(now);
+  }
+
+  /** One call that creates work: refused with QUOTA_EXCEEDED beyond the client's rate. */
+  private chargeCall(owner: string): void {
+    if (!this.callBudget.take(owner, 1, this.clock.now())) {
+      throw new DmaError("QUOTA_EXCEEDED", `client ${owner} exceeds ${this.options.maxClientCallsPerSec} calls/s`, {
+        limit: String(this.options.maxClientCallsPerSec),
+        retry_after_ms: "100",
+      });
+    }
   }
 
   private issue(lease: LeaseRecord): number {

@@ -32,6 +32,10 @@ export interface BrokerOptions {
   terminateTimeoutMs?: number;
   /** Hint sent with PROVIDER_SUSPECT: when to retry. */
   suspectRetryAfterMs?: number;
+  /** Per-client budget of calls that create work (RequestChannel, Submit), per second. */
+  maxClientCallsPerSec?: number;
+  /** Burst allowance above that rate. */
+  maxClientCallBurst?: number;
 }
 
 export type ResolvedBrokerOptions = Required<BrokerOptions>;
@@ -54,6 +58,8 @@ export const DEFAULT_BROKER_OPTIONS: ResolvedBrokerOptions = {
   maxLeaseTombstones: 100_000,
   terminateTimeoutMs: 2000,
   suspectRetryAfterMs: 200,
+  maxClientCallsPerSec: 50_000,
+  maxClientCallBurst: 10_000,
 };
 
 /** Options in, resolved options out: defaults filled, every value checked. */

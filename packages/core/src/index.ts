@@ -20,6 +20,7 @@ export { selectChannel, couldServe } from "./channel-allocator.js";
 export type { ChannelRequest } from "./channel-allocator.js";
 export { ProviderRegistry } from "./provider-registry.js";
 export { LeaseTable } from "./lease-table.js";
+export { RateLimiter } from "./rate-limiter.js";
 export { createMemoryStore } from "./store.js";
 export type { BrokerStore } from "./store.js";
 export { compileBrokerOptions, DEFAULT_BROKER_OPTIONS } from "./broker-options.js";
