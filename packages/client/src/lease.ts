@@ -1,4 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
+import { REASONS, isReason } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
 import type { DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
 import { cancelled, deadlineExceeded, unaryCall } from "./call-options.js";
@@ -388,8 +389,11 @@ export class Lease {
     for (const list of [...this.waiters.values()]) for (const w of [...list]) w.reject(error);
   }
 
+  /** The error for calls on an ended lease: the end reason with its own code (TRANSPORT_FAILURE is UNAVAILABLE). */
   private endedError(): DmaBrokerError {
-    return new DmaBrokerError(grpc.status.FAILED_PRECONDITION, this.stateReason || "PROVIDER_GONE", `lease ${this.id} ended (${this.currentState})`, {
+    const reason = this.stateReason || "PROVIDER_GONE";
+    const code = (isReason(reason) ? REASONS[reason].grpc : grpc.status.FAILED_PRECONDITION) as grpc.status;
+    return new DmaBrokerError(code, reason, `lease ${this.id} ended (${this.currentState})`, {
       lease_id: this.id,
       state: this.currentState,
     });

@@ -149,11 +149,18 @@ export class BrokerCore {
     return true;
   }
 
-  /** The agent announced a graceful exit: no new leases from now on. */
+  /**
+   * The agent announced a graceful exit: no new leases from now on. The
+   * message itself proves the agent is alive, so leases suspended while it
+   * was suspect resume (their submits are refused as draining anyway).
+   */
   providerDraining(p: ProviderRecord, deadlineMs: number): void {
     if (!p.present || p.state === "draining") return;
+    const wasSuspect = p.state === "suspect";
     p.endReason = `draining, deadline ${deadlineMs} ms`;
+    p.lastHeartbeatAt = this.clock.now();
     p.machine.transition("draining");
+    if (wasSuspect) for (const lease of p.leases) this.moveLease(lease, "active", "");
   }
 
   /**
@@ -387,20 +394,24 @@ export class BrokerCore {
    */
   async terminate(owner: string, leaseId: string, sync: boolean): Promise<number> {
     const lease = this.liveLease(owner, leaseId);
-    const { aborted, token } = this.abortLeaseWork(lease, "TERMINATED");
-    if (sync && token !== 0) {
-      await new Promise<void>((resolve) => {
-        const timer = this.clock.setTimer(() => {
-          lease.pendingTerminates.delete(token);
-          resolve();
-        }, this.options.terminateTimeoutMs);
-        lease.pendingTerminates.set(token, () => {
-          this.clock.clearTimer(timer);
-          resolve();
-        });
-      });
-    }
+    let acked: Promise<void> | undefined;
+    // The ack waiter is registered before the order is sent: an agent may answer at once.
+    const { aborted } = this.abortLeaseWork(lease, "TERMINATED", sync ? (token) => (acked = this.awaitTerminateAck(lease, token)) : undefined);
+    if (acked) await acked;
     return aborted;
+  }
+
+  private awaitTerminateAck(lease: LeaseRecord, token: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = this.clock.setTimer(() => {
+        lease.pendingTerminates.delete(token);
+        resolve();
+      }, this.options.terminateTimeoutMs);
+      lease.pendingTerminates.set(token, () => {
+        this.clock.clearTimer(timer);
+        resolve();
+      });
+    });
   }
 
   /**
@@ -415,7 +426,7 @@ export class BrokerCore {
         limit: String(this.options.maxWatchersPerLease),
       });
     }
-    observer.onState({ state: lease.state, reason: "", atWallMs: this.clock.wallNow() });
+    observer.onState({ state: lease.state, reason: lease.state === "suspended" ? "PROVIDER_SUSPECT" : "", atWallMs: this.clock.wallNow() });
     const replay = lease.ledger!.retainedAfter(afterCookie);
     if (replay.length > 0) {
       observer.onCompletions(replay);
@@ -487,7 +498,7 @@ export class BrokerCore {
   }
 
   /** Aborts a lease's unfinished cookies with `reason` and tells the provider to drop its issued ones. */
-  private abortLeaseWork(lease: LeaseRecord, reason: string): { aborted: number; token: number } {
+  private abortLeaseWork(lease: LeaseRecord, reason: string, beforeSend?: (token: number) => void): { aborted: number; token: number } {
     const ledger = lease.ledger!;
     const p = lease.provider;
     const workIds = ledger.issuedUnfinishedWorkIds();
@@ -498,6 +509,7 @@ export class BrokerCore {
     let token = 0;
     if (workIds.length > 0 && p.present && p.link) {
       token = this.nextTerminateToken++;
+      beforeSend?.(token);
       p.link.sendTerminate({ epoch: p.epoch, channel: lease.channel.index, workIds, token });
     }
     if (records.length > 0) this.deliver(lease, records);
@@ -520,7 +532,7 @@ export class BrokerCore {
     for (const resolve of lease.pendingTerminates.values()) resolve();
     lease.pendingTerminates.clear();
     const change = { state: to, reason, atWallMs: lease.endedAtWallMs };
-    for (const observer of lease.observers) observer.onState(change);
+    this.notify(lease, (o) => o.onState(change));
     lease.observers.clear();
     lease.ledger = undefined;
     this.leases.entomb(lease);
@@ -541,13 +553,30 @@ export class BrokerCore {
     if (lease.state === to || !lease.machine.canTransition(to)) return;
     lease.machine.transition(to);
     const change = { state: to, reason, atWallMs: this.clock.wallNow() };
-    for (const observer of lease.observers) observer.onState(change);
+    this.notify(lease, (o) => o.onState(change));
   }
 
+  /**
+   * Calls every watcher of a lease. A watcher that throws is detached (its
+   * stream is broken) and never stops the rest of a removal.
+   */
+  private notify(lease: LeaseRecord, call: (observer: LeaseObserver) => void): void {
+    for (const observer of [...lease.observers]) {
+      try {
+        call(observer);
+      } catch {
+        lease.observers.delete(observer);
+      }
+    }
+  }
+
+  /** Hands results to the lease's watchers, then enforces the output budget on what nobody received. */
   private deliver(lease: LeaseRecord, records: CompletionRecord[]): void {
-    if (lease.observers.size === 0) return;
-    for (const observer of lease.observers) observer.onCompletions(records);
-    lease.ledger?.releaseOutputs(records);
+    if (lease.observers.size > 0) {
+      this.notify(lease, (o) => o.onCompletions(records));
+      lease.ledger?.releaseOutputs(records);
+    }
+    lease.ledger?.trimOutputs();
   }
 
   private scheduleExpiry(lease: LeaseRecord): void {

@@ -36,6 +36,10 @@ export class CookieLedger {
   private readonly ended: number[] = [];
   private endedHead = 0;
   private retainedOutputBytes = 0;
+  /** Results whose output bytes count against the budget (not yet delivered, trimmed or pruned). */
+  private readonly counted = new WeakSet<CompletionRecord>();
+  /** Index into `ended` below which no result holds counted output. */
+  private trimCursor = 0;
   private unfinishedCount = 0;
 
   constructor(private readonly limits: LedgerLimits) {}
@@ -146,11 +150,30 @@ export class CookieLedger {
   /** Drops output bytes of results a watcher has received (the client has them now). */
   releaseOutputs(records: readonly CompletionRecord[]): void {
     for (const r of records) {
-      if (r.output) {
+      if (r.output && this.counted.delete(r)) this.retainedOutputBytes -= r.output.length;
+      r.output = undefined;
+    }
+  }
+
+  /**
+   * Enforces the output-byte budget on retained results nobody has received,
+   * oldest first. Separate from settling: a batch is settled whole, delivered,
+   * and only then trimmed, so no result loses its output before delivery.
+   */
+  trimOutputs(): void {
+    if (this.trimCursor < this.endedHead) this.trimCursor = this.endedHead;
+    while (this.retainedOutputBytes > this.limits.maxRetainedOutputBytes && this.trimCursor < this.ended.length) {
+      const r = this.entries.get(this.ended[this.trimCursor++])?.result;
+      if (r?.output && this.counted.delete(r)) {
         this.retainedOutputBytes -= r.output.length;
         r.output = undefined;
       }
     }
+  }
+
+  /** Output bytes currently counted against the budget (for tests and metrics). */
+  get outputBytes(): number {
+    return this.retainedOutputBytes;
   }
 
   private settle(cookie: number, record: CompletionRecord): CompletionRecord | undefined {
@@ -159,29 +182,30 @@ export class CookieLedger {
     entry.result = record;
     entry.descriptor = undefined;
     this.unfinishedCount--;
-    if (record.output) this.retainedOutputBytes += record.output.length;
+    if (record.output) {
+      this.counted.add(record);
+      this.retainedOutputBytes += record.output.length;
+    }
     this.ended.push(cookie);
-    this.prune();
+    this.pruneByCount();
     return record;
   }
 
-  private prune(): void {
-    // Oldest-ended results go first: by count, then their output bytes by budget.
+  /**
+   * Forgets the oldest-ended results beyond the count bound. Their outputs stop
+   * counting against the budget, but the record objects are left intact: one
+   * may still be on its way to a watcher in the batch being settled.
+   */
+  private pruneByCount(): void {
     while (this.ended.length - this.endedHead > this.limits.maxRetainedResults) {
       const cookie = this.ended[this.endedHead++];
-      const entry = this.entries.get(cookie);
-      if (entry?.result?.output) this.retainedOutputBytes -= entry.result.output.length;
+      const r = this.entries.get(cookie)?.result;
+      if (r?.output && this.counted.delete(r)) this.retainedOutputBytes -= r.output.length;
       this.entries.delete(cookie);
-    }
-    for (let i = this.endedHead; this.retainedOutputBytes > this.limits.maxRetainedOutputBytes && i < this.ended.length; i++) {
-      const r = this.entries.get(this.ended[i])?.result;
-      if (r?.output) {
-        this.retainedOutputBytes -= r.output.length;
-        r.output = undefined;
-      }
     }
     if (this.endedHead > 1024 && this.endedHead * 2 > this.ended.length) {
       this.ended.splice(0, this.endedHead);
+      this.trimCursor = Math.max(0, this.trimCursor - this.endedHead);
       this.endedHead = 0;
     }
   }

@@ -11,7 +11,7 @@ import { OPERATION_CODES, capabilityBit } from "./operation.js";
  */
 export function validateDescriptor(d: DmaDescriptor, capabilityMask: number, c: Constraints): DmaError | undefined {
   const op = d.op;
-  if (op === undefined || !(op in OPERATION_CODES)) {
+  if (op === undefined || !Object.hasOwn(OPERATION_CODES, op)) {
     return new DmaError("INVALID_DESCRIPTOR", "descriptor names no operation");
   }
   if ((capabilityMask & capabilityBit(op)) === 0) {

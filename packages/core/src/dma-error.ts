@@ -33,7 +33,16 @@ export class DmaError extends Error {
     if (err instanceof Error && "reason" in err && isReason((err as { reason: unknown }).reason)) {
       return new DmaError((err as { reason: Reason }).reason, err.message, {}, { cause: err });
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = err instanceof Error ? err.message : describe(err);
     return new DmaError("INTERNAL", message, {}, { cause: err });
+  }
+}
+
+/** A string for anything thrown, even values with no string form. */
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
   }
 }

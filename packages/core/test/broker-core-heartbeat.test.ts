@@ -93,6 +93,19 @@ describe("BrokerCore heartbeats", () => {
     core.close();
   });
 
+  // Regression: a suspect provider that started draining left its leases suspended.
+  it("resumes suspended leases when a suspect provider that started draining heartbeats again", () => {
+    const { core, clock, p, lease, obs } = setup();
+    clock.advance(700);
+    expect(lease.state).toBe("suspended");
+    core.providerDraining(p, 5000);
+    expect(core.heartbeat(p, p.epoch)).toBe(true);
+    expect(p.state).toBe("draining");
+    expect(lease.state).toBe("active");
+    expect(obs.states.at(-1)?.state).toBe("active");
+    core.close();
+  });
+
   it("does nothing before start() and stops sweeping after close(), leaving no timers", () => {
     const { core, clock } = newCore();
     const p = core.attachProvider(providerSpec("dev-a"), new FakeLink());

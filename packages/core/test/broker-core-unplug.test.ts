@@ -169,6 +169,28 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
   });
 });
 
+describe("BrokerCore: graceful drain", () => {
+  it("takes no new leases or work while draining, still accepts results of issued work, then ends leases on removal", () => {
+    const { core, link, p, lease, obs } = setup();
+    const [c1] = core.submit("alice", lease.id, [memcpy(4)], true);
+    core.providerDraining(p, 5000);
+    expect(p.state).toBe("draining");
+
+    const e = expectDmaError(() => core.submit("alice", lease.id, [memcpy(4)], true), "PROVIDER_GONE");
+    expect(e.metadata.state).toBe("draining");
+    expectDmaError(() => core.requestChannel("bob", { capabilityMask: MEMCPY, mode: "exclusive" }), "NO_CHANNEL_AVAILABLE");
+    expect(core.workDone(p, p.epoch, [ok(link.workIds[0])]).accepted).toBe(1);
+    expect(obs.completions).toEqual([expect.objectContaining({ cookie: c1, result: "NOERROR" })]);
+    expect(lease.state).toBe("active");
+
+    core.providerLost(p, "removed", "drained");
+    expect(p.state).toBe("removed");
+    expect(lease.state).toBe("provider_gone");
+    expect(obs.states.at(-1)).toMatchObject({ state: "provider_gone", reason: "PROVIDER_GONE" });
+    expect(link.closes).toEqual(["drained"]);
+  });
+});
+
 describe("BrokerCore: re-registration fences the old incarnation", () => {
   it("gives a higher epoch, closes the old link and ends its leases PROVIDER_GONE", () => {
     const events: BrokerEvent[] = [];

@@ -183,6 +183,9 @@ describe("CookieLedger retention bounds", () => {
     const cookies = ledger.accept([memcpy(4), memcpy(4), memcpy(4)]);
     issueAll(ledger);
     for (let i = 0; i < 3; i++) ledger.settleFromReport(cookies[i], report(100 + i, new Uint8Array(4).fill(i + 1)));
+    // Settling never strips outputs (a batch is delivered whole first); trimming does.
+    expect(ledger.status(cookies[0])?.record?.output).toEqual(new Uint8Array(4).fill(1));
+    ledger.trimOutputs();
     // 12 bytes > 10: the oldest output goes, its result stays.
     expect(ledger.status(cookies[0])?.record?.result).toBe("NOERROR");
     expect(ledger.status(cookies[0])?.record?.output).toBeUndefined();
@@ -202,12 +205,9 @@ describe("CookieLedger retention bounds", () => {
     expect(ledger.status(cookies[2])?.record?.output).toEqual(new Uint8Array([9, 9, 9, 9]));
   });
 
-  // BUG: cookie-ledger.ts prune() (count loop, lines 170-175) subtracts a pruned
-  // result's output bytes but leaves `record.output` set. When that record is
-  // then passed to releaseOutputs() (BrokerCore.deliver does this for every
-  // record of a workDone batch), its bytes are subtracted a second time and
-  // retainedOutputBytes goes negative, so the output-byte budget stops holding.
-  it.skip("keeps the output budget after a delivered batch larger than the result count bound", () => {
+  // Regression: pruning by count used to subtract a result's bytes and then
+  // releaseOutputs() subtracted them again, so the budget went negative.
+  it("keeps the output budget after a delivered batch larger than the result count bound", () => {
     const ledger = new CookieLedger({ maxRetainedResults: 3, maxRetainedOutputBytes: 12 });
     const first = ledger.accept(Array.from({ length: 6 }, () => memcpy(4)));
     issueAll(ledger);
@@ -220,6 +220,8 @@ describe("CookieLedger retention bounds", () => {
     let w = 200;
     for (const e of ledger.takePending()) e.workId = w++;
     next.forEach((c, i) => ledger.settleFromReport(c, report(200 + i, new Uint8Array(8).fill(1))));
+    ledger.trimOutputs();
+    expect(ledger.outputBytes).toBeGreaterThanOrEqual(0);
     const kept = next.map((c) => ledger.status(c)?.record?.output?.length ?? 0).reduce((a, b) => a + b, 0);
     expect(kept).toBeLessThanOrEqual(12);
   });
