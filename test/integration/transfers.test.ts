@@ -133,6 +133,21 @@ describe("transfers on real providers", () => {
     await lease.release();
   });
 
+  it("large outputs from a tiny request (8 fills of 16 MiB) all arrive intact", async () => {
+    const lease = await client.requestChannel({ capabilities: ["fill"], providerId: "ioat-1", mode: "exclusive" });
+    const MiB16 = 16 * 1024 * 1024;
+    const patterns = Array.from({ length: 8 }, (_, i) => Buffer.from([i + 1, 0xa5, i * 3]));
+    const cookies = await lease.submit(patterns.map((p) => ops.fill(p, MiB16)));
+    const done = await lease.waitForAll(cookies, { timeoutMs: 30_000 });
+    done.forEach((c, i) => {
+      expect(c.result).toBe("NOERROR");
+      expect(c.output!.length).toBe(MiB16);
+      const p = patterns[i];
+      for (const at of [0, 1, 2, 12345, MiB16 - 1]) expect(c.output![at], `fill ${i} byte ${at}`).toBe(p[at % 3]);
+    });
+    await lease.release();
+  });
+
   it("submit without issue stays pending until issuePending", async () => {
     const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "ioat-1" });
     const src = seededBytes(SEED + 7, 1024);

@@ -30,3 +30,4 @@ export { snapshotProvider, snapshotLease } from "./snapshots.js";
 export type { ProviderSnapshot, LeaseSnapshot } from "./snapshots.js";
 export { BrokerCore } from "./broker-core.js";
 export type { BrokerCoreDeps, LeaseRequest } from "./broker-core.js";
+export { chunkByBytes } from "./chunk-by-bytes.js";

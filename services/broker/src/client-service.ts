@@ -1,5 +1,5 @@
 import type * as grpc from "@grpc/grpc-js";
-import { DmaError } from "@dmabroker/core";
+import { DmaError, chunkByBytes } from "@dmabroker/core";
 import type { BrokerCore, CompletionRecord, LeaseObserver, LeaseStateChange } from "@dmabroker/core";
 import { CLIENT_ID_KEY, toServiceError } from "@dmabroker/proto";
 import type { DmaBrokerHandlers, LeaseEvent } from "@dmabroker/proto";
@@ -7,6 +7,8 @@ import type { Logger } from "pino";
 import { completionToWire, leaseStateToWire, leaseToWire, providerToWire } from "./wire-mapping.js";
 
 const MAX_CLIENT_ID_LENGTH = 128;
+/** Output bytes per watch message, so a replay of retained results never exceeds the message limit. */
+const WATCH_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /** The caller's identity from call metadata (a verified identity later: DESIGN.md §4). */
 function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
@@ -99,7 +101,9 @@ export function createClientService(core: BrokerCore, logger: Logger): DmaBroker
         const observer: LeaseObserver = {
           onCompletions(records: CompletionRecord[]) {
             if (done) return;
-            call.write({ completions: { completions: records.map(completionToWire) } } satisfies LeaseEvent);
+            for (const chunk of chunkByBytes(records, (r) => r.output?.length ?? 0, WATCH_CHUNK_BYTES)) {
+              call.write({ completions: { completions: chunk.map(completionToWire) } } satisfies LeaseEvent);
+            }
           },
           onState(change: LeaseStateChange) {
             if (done) return;

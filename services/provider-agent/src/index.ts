@@ -3,3 +3,4 @@ export { loadAgentConfig, AGENT_ENV_VARS } from "./config.js";
 export type { AgentConfig } from "./config.js";
 export { PROFILES, profileCapabilityMask } from "./profiles.js";
 export type { ProviderProfile } from "./profiles.js";
+export { toWorkResultChunks } from "./work-report.js";

@@ -3,13 +3,16 @@ import { DmaChannel } from "@dmabroker/engine";
 import type { WorkOutcome } from "@dmabroker/engine";
 import type { DmaDescriptor } from "@dmabroker/core";
 import { loadDmaBrokerV1 } from "@dmabroker/proto";
-import type { AgentMessage, BrokerMessage__Output, ProviderHubClient, WorkResult } from "@dmabroker/proto";
+import type { AgentMessage, BrokerMessage__Output, ProviderHubClient } from "@dmabroker/proto";
 import type { Logger } from "pino";
 import type { AgentConfig } from "./config.js";
 import { profileCapabilityMask } from "./profiles.js";
+import { toWorkResultChunks } from "./work-report.js";
 
 /** Largest message the agent exchanges (a full work batch plus headroom). */
 const MESSAGE_LIMIT = 96 * 1024 * 1024;
+/** Output bytes per WorkDone message: well under every peer's message limit. */
+const REPORT_CHUNK_BYTES = 16 * 1024 * 1024;
 
 type AttachStream = grpc.ClientDuplexStream<AgentMessage, BrokerMessage__Output>;
 
@@ -241,19 +244,10 @@ export class ProviderAgent {
     this.registeredOnce = undefined;
   }
 
+  /** Sends outcomes up as WorkDone messages of bounded size. */
   private report(inc: Incarnation, outcomes: WorkOutcome<number>[]): void {
     if (this.current !== inc) return;
-    const results: WorkResult[] = outcomes.map((o) => ({
-      workId: o.id,
-      result: `TX_RESULT_${o.result}`,
-      residue: o.residue,
-      reason: o.reason,
-      output: o.output,
-      checksum: o.checksum ?? 0,
-      match: o.match ?? false,
-      mismatchOffset: o.mismatchOffset ?? 0,
-    }));
-    this.send(inc, { done: { epoch: inc.epoch, results } });
+    for (const results of toWorkResultChunks(outcomes, REPORT_CHUNK_BYTES)) this.send(inc, { done: { epoch: inc.epoch, results } });
   }
 
   /** Unbind: finish (or drop) work, say goodbye, then come back as a new incarnation. */
