@@ -59,6 +59,8 @@ export class BrokerClient {
       "grpc.max_send_message_length": MESSAGE_LIMIT,
       "grpc.keepalive_time_ms": 10_000,
       "grpc.keepalive_timeout_ms": 5_000,
+      // HTTP/2 receive window: large transfers need far more than the 64 KiB default.
+      "grpc-node.flow_control_window": 16 * 1024 * 1024,
     });
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
     const signal = options.signal;

@@ -15,7 +15,6 @@ export interface ClusterOptions {
   mode?: RunMode;
   /** Bound on each startup wait. */
   startTimeoutMs?: number;
-  logLevel?: string;
 }
 
 /** A running provider agent process. */
@@ -46,7 +45,8 @@ export class Cluster {
     const timeout = options.startTimeoutMs ?? 20_000;
     const broker = ServiceProcess.start(
       "broker",
-      ["--grpc-port", "0", "--admin-port", "0", "--log-level", options.logLevel ?? "info", ...(options.brokerArgs ?? [])],
+      // Readiness is read from info-level log lines, so the level stays info.
+      ["--grpc-port", "0", "--admin-port", "0", "--log-level", "info", ...(options.brokerArgs ?? [])],
       { mode: options.mode },
     );
     try {
@@ -72,7 +72,7 @@ export class Cluster {
         "--profile",
         spec.profile,
         "--log-level",
-        this.options.logLevel ?? "info",
+        "info",
         ...(spec.args ?? []),
       ],
       { name: `agent ${spec.providerId}`, mode: this.options.mode },
