@@ -12,6 +12,18 @@ export type LogLine = Record<string, unknown> & { msg?: string; raw: string };
 
 const live = new Set<ServiceProcess>();
 
+// Last line of defence: if the test process exits without teardown (a crash, a
+// killed worker), its children must not outlive it.
+process.once("exit", () => {
+  for (const p of live) {
+    try {
+      process.kill(p.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+});
+
 /**
  * One service running as a real child process. Its JSON log lines are parsed
  * and kept (bounded) so tests can wait for one; `kill()` signals it by pid.

@@ -1,11 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
-import { BrokerCore, createMemoryStore } from "@dmabroker/core";
+import { BrokerCore, DmaError, createMemoryStore } from "@dmabroker/core";
 import type { BrokerEvent } from "@dmabroker/core";
 import { loadDmaBrokerV1 } from "@dmabroker/proto";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { createAdminServer } from "./admin-server.js";
 import { createClientService } from "./client-service.js";
+import type { ClientService } from "./client-service.js";
 import type { BrokerConfig } from "./config.js";
 import { ProviderSession } from "./provider-session.js";
 
@@ -24,6 +25,7 @@ export class BrokerServer {
     private readonly grpcServer: grpc.Server,
     private readonly admin: FastifyInstance,
     private readonly sessions: Set<ProviderSession>,
+    private readonly clients: ClientService,
     private readonly log: Logger,
     private readonly config: BrokerConfig,
     /** host:port the gRPC server listens on. */
@@ -49,7 +51,8 @@ export class BrokerServer {
       "grpc.http2.min_ping_interval_without_data_ms": 1000,
     });
     const sessions = new Set<ProviderSession>();
-    server.addService(v1.DmaBroker.service, createClientService(core, logger) as unknown as grpc.UntypedServiceImplementation);
+    const clients = createClientService(core, logger);
+    server.addService(v1.DmaBroker.service, clients.handlers as unknown as grpc.UntypedServiceImplementation);
     server.addService(v1.ProviderHub.service, {
       Attach: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         sessions.add(new ProviderSession(call as never, core, logger.child({ component: "provider-hub" }), (s) => sessions.delete(s)));
@@ -66,21 +69,25 @@ export class BrokerServer {
     core.start();
     ready = true;
     const grpcAddress = `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${port}`;
-    const broker = new BrokerServer(core, server, admin, sessions, log, config, grpcAddress, adminAddress);
+    const broker = new BrokerServer(core, server, admin, sessions, clients, log, config, grpcAddress, adminAddress);
     log.info({ grpc: grpcAddress, admin: adminAddress }, "broker ready");
     return broker;
   }
 
   /**
-   * Graceful shutdown in a fixed order: stop the admin server, close provider
-   * streams, let in-flight calls finish (tryShutdown), cut the rest after the
-   * grace period (forceShutdown). Idempotent.
+   * Graceful shutdown in a fixed order: refuse new work (SHUTTING_DOWN), stop
+   * the admin server, end every watch stream with UNAVAILABLE / SHUTTING_DOWN
+   * (before the provider streams close, so clients hear that the broker is
+   * leaving, not that providers are gone), close provider streams, let
+   * in-flight calls finish (tryShutdown), cut the rest after the grace period
+   * (forceShutdown). Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.log.info("broker shutting down");
       this.core.close();
       await this.admin.close();
+      this.clients.endWatches(new DmaError("SHUTTING_DOWN", "the broker is shutting down; leases held here end with it"));
       for (const session of [...this.sessions]) session.close("broker shutting down");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

@@ -44,15 +44,23 @@ function unary<Req, Res>(
   };
 }
 
+/** The client-facing service plus what shutdown needs: ending every open watch. */
+export interface ClientService {
+  handlers: DmaBrokerHandlers;
+  /** Ends every WatchLease stream with this error and detaches it from the core. */
+  endWatches(error: DmaError): void;
+}
+
 /** The client-facing DmaBroker service over a BrokerCore. */
-export function createClientService(core: BrokerCore, logger: Logger): DmaBrokerHandlers {
+export function createClientService(core: BrokerCore, logger: Logger): ClientService {
   const log = logger.child({ component: "client-api" });
+  const watches = new Set<(error: DmaError) => void>();
   const modeOf = (mode: string | number): "exclusive" | "shared" => {
     if (mode === "LEASE_MODE_EXCLUSIVE") return "exclusive";
     if (mode === "LEASE_MODE_SHARED") return "shared";
     throw new DmaError("INVALID_ARGUMENT", "mode must be LEASE_MODE_EXCLUSIVE or LEASE_MODE_SHARED");
   };
-  return {
+  const handlers: DmaBrokerHandlers = {
     RequestChannel: unary(log, "RequestChannel", (clientId, req) => {
       const lease = core.requestChannel(clientId, {
         capabilityMask: req.capabilityMask,
@@ -96,7 +104,15 @@ export function createClientService(core: BrokerCore, logger: Logger): DmaBroker
           if (done) return;
           done = true;
           detach?.();
+          watches.delete(abort);
           call.end();
+        };
+        const abort = (error: DmaError): void => {
+          if (done) return;
+          done = true;
+          detach?.();
+          watches.delete(abort);
+          call.emit("error", toServiceError(error));
         };
         const observer: LeaseObserver = {
           onCompletions(records: CompletionRecord[]) {
@@ -114,14 +130,22 @@ export function createClientService(core: BrokerCore, logger: Logger): DmaBroker
           },
         };
         detach = core.watch(clientId, call.request.leaseId, call.request.afterCookie, observer);
+        if (!done) watches.add(abort);
         call.on("cancelled", () => {
           done = true;
           detach?.();
+          watches.delete(abort);
         });
       } catch (err) {
         // grpc-js turns an emitted error into the stream's status (code, details, metadata).
         call.emit("error", toServiceError(DmaError.from(err)));
       }
+    },
+  };
+  return {
+    handlers,
+    endWatches(error: DmaError) {
+      for (const abort of [...watches]) abort(error);
     },
   };
 }
