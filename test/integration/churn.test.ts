@@ -67,7 +67,9 @@ describe("churn: providers die and return under load", () => {
             batchNo++;
             const cookies = await lease.submit(srcs.map((s) => ops.memcpy(s)));
             tally.accepted += cookies.length;
-            const results = await Promise.all(cookies.map((c) => lease!.waitFor(c, { timeoutMs: 8000 }).catch((e: unknown) => e)));
+            const results = await Promise.all(
+              cookies.map((c) => lease!.waitFor(c, { timeoutMs: 8000 }).catch((e: unknown) => (e instanceof Error ? e : new Error(String(e))))),
+            );
             results.forEach((r, i) => {
               if (r instanceof DmaBrokerError) {
                 violations.push(`client ${index} cookie ${cookies[i]}: wait failed ${r.reason} (${r.message})`);
