@@ -148,6 +148,16 @@ describe("transfers on real providers", () => {
     await lease.release();
   });
 
+  it("a result is handed to waitFor once; asking again says so at once instead of waiting", async () => {
+    const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "dsa-1" });
+    const [cookie] = await lease.submit([ops.memcpy(Buffer.from("once"))]);
+    expect((await lease.waitFor(cookie)).output!.toString()).toBe("once");
+    await expectReason(lease.waitFor(cookie, { timeoutMs: 60_000 }), Code.NOT_FOUND, "COOKIE_NOT_FOUND");
+    // The broker still has the cookie's record.
+    expect((await lease.txStatus(cookie)).status).toBe("COMPLETE");
+    await lease.release();
+  });
+
   it("submit without issue stays pending until issuePending", async () => {
     const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "ioat-1" });
     const src = seededBytes(SEED + 7, 1024);

@@ -25,8 +25,13 @@ const REASON_OF_END: Record<string, string> = {
   provider_gone: "PROVIDER_GONE",
 };
 
-/** Results kept for `waitFor` before the oldest are dropped (they can still be asked for with txStatus). */
+/**
+ * Results kept for a later `waitFor`, by count and by output bytes; beyond
+ * either bound the oldest are dropped (an app reading only `completions()`
+ * never calls waitFor, so this must not grow without bound).
+ */
 const MAX_BUFFERED_RESULTS = 65_536;
+const MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
 /** A watch stream broken by the transport is reopened this many times (backoff 100 ms × attempt). */
 const WATCH_RETRIES = 5;
 
@@ -62,6 +67,7 @@ export class Lease {
   private stateReason = "";
   private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
   private readonly results = new Map<number, Completion>();
+  private bufferedBytes = 0;
   private readonly seen = new CookieSet();
   private watchRetries = 0;
   private readonly waiters = new Map<number, Waiter[]>();
@@ -151,13 +157,12 @@ export class Lease {
    * result for this cookie (the lease's end reason).
    */
   waitFor(cookie: number, options?: CallOptions): Promise<Completion> {
-    const ready = this.results.get(cookie);
-    if (ready) {
-      this.results.delete(cookie);
-      return Promise.resolve(ready);
-    }
-    if (this.isEnded && this.seen.has(cookie)) {
-      return Promise.reject(new DmaBrokerError(grpc.status.NOT_FOUND, "COOKIE_NOT_FOUND", `cookie ${cookie} was already consumed`));
+    const ready = this.takeResult(cookie);
+    if (ready) return Promise.resolve(ready);
+    if (this.seen.has(cookie)) {
+      return Promise.reject(
+        new DmaBrokerError(grpc.status.NOT_FOUND, "COOKIE_NOT_FOUND", `the result of cookie ${cookie} was already consumed (or dropped from the buffer); txStatus may still have it`),
+      );
     }
     if (this.isEnded) return Promise.reject(this.endedError());
     const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
@@ -355,8 +360,7 @@ export class Lease {
         if (waiting && waiting.length > 0) {
           for (const w of [...waiting]) w.resolve(c);
         } else {
-          this.results.set(c.cookie, c);
-          if (this.results.size > MAX_BUFFERED_RESULTS) this.results.delete(this.results.keys().next().value!);
+          this.bufferResult(c);
         }
       }
     } else if (event.event === "state" && event.state) {
@@ -371,6 +375,22 @@ export class Lease {
         this.finish(state, event.state.reason || REASON_OF_END[state]);
       }
     }
+  }
+
+  private bufferResult(c: Completion): void {
+    this.results.set(c.cookie, c);
+    this.bufferedBytes += c.output?.length ?? 0;
+    while (this.results.size > MAX_BUFFERED_RESULTS || this.bufferedBytes > MAX_BUFFERED_OUTPUT_BYTES) {
+      this.takeResult(this.results.keys().next().value!);
+    }
+  }
+
+  private takeResult(cookie: number): Completion | undefined {
+    const c = this.results.get(cookie);
+    if (!c) return undefined;
+    this.results.delete(cookie);
+    this.bufferedBytes -= c.output?.length ?? 0;
+    return c;
   }
 
   private finish(state: LeaseState, reason: string): void {
