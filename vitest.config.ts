@@ -21,6 +21,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          setupFiles: ["test/integration/no-leaked-processes.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
           // Each file starts its own cluster of real processes; two cores.

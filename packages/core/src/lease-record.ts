@@ -54,7 +54,7 @@ export class LeaseRecord {
   endedAt = 0;
   endedAtWallMs = 0;
   endReason = "";
-  /** Set when the lease was ended by an unbind of just its channel, etc. */
+  /** Why it ended, for people (error messages and logs); `endReason` is the machine-readable part. */
   endDetail = "";
   expiryTimer: unknown;
   /** Terminate orders sent and not yet acknowledged: token → resolve. */

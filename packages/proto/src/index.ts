@@ -8,7 +8,6 @@ export {
   CLIENT_ID_KEY,
   toServiceError,
   decodeServiceError,
-  toDmaError,
 } from "./status-details.js";
 export type { DecodedStatus } from "./status-details.js";
 export * from "./gen/index.js";

@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
-import { DmaError, ERROR_DOMAIN, isReason } from "@dmabroker/core";
+import { ERROR_DOMAIN } from "@dmabroker/core";
+import type { DmaError } from "@dmabroker/core";
 import type { Reason } from "@dmabroker/core";
 import path from "node:path";
 import { PROTO_ROOT } from "./paths.js";
@@ -94,9 +95,4 @@ function reasonForBareCode(code: grpc.status): Reason {
     default:
       return "INTERNAL";
   }
-}
-
-/** A decoded status as a DmaError (for code shared with the domain). */
-export function toDmaError(decoded: DecodedStatus): DmaError {
-  return new DmaError(isReason(decoded.reason) ? decoded.reason : "INTERNAL", decoded.message, decoded.metadata);
 }
