@@ -1,8 +1,9 @@
 import * as grpc from "@grpc/grpc-js";
+import http2 from "node:http2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient, ops } from "@dmabroker/client";
 import type { Lease } from "@dmabroker/client";
-import { CLIENT_ID_KEY, STATUS_DETAILS_KEY, decodeServiceError, loadDmaBrokerV1 } from "@dmabroker/proto";
+import { CLIENT_ID_KEY, REASON_KEY, STATUS_DETAILS_KEY, decodeServiceError, loadDmaBrokerV1, loadPackageDefinition } from "@dmabroker/proto";
 import type { DmaBrokerClient } from "@dmabroker/proto";
 import { Cluster } from "@dmabroker/testkit";
 import { Code, expectReason, seededBytes } from "./helpers.js";
@@ -133,6 +134,50 @@ describe("bad input is answered with its named reason", () => {
     await lease.issuePending();
     expect((await lease.waitFor(cookie)).result).toBe("NOERROR");
     await lease.release();
+  });
+
+  it("a watch stream whose reader withholds HTTP/2 window is cut off with QUOTA_EXCEEDED; the lease carries on", async () => {
+    // grpc-js clients keep accepting data even when the app does not read, so
+    // this stalled watcher is a bare HTTP/2 client: its stream stays paused,
+    // Node grants no more window, and the broker's writes back up.
+    const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "dsa-1" });
+    const def = loadPackageDefinition()["dmabroker.v1.DmaBroker"] as grpc.ServiceDefinition;
+    const body = def.WatchLease.requestSerialize({ leaseId: lease.id, afterCookie: 0 });
+    const frame = Buffer.alloc(5 + body.length);
+    frame.writeUInt32BE(body.length, 1);
+    body.copy(frame, 5);
+    const session = http2.connect(`http://${cluster.grpcAddress}`);
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/dmabroker.v1.DmaBroker/WatchLease",
+      "content-type": "application/grpc",
+      te: "trailers",
+      [CLIENT_ID_KEY]: client.clientId,
+    });
+    stream.end(frame);
+    stream.pause();
+    const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+    try {
+      const src = seededBytes(13, 256 * 1024);
+      // 4 MiB of output per batch; the broker's backlog bound is 64 MiB.
+      for (let batch = 0; batch < 30; batch++) {
+        const cookies = await lease.submit(Array.from({ length: 16 }, () => ops.memcpy(src)));
+        const done = await lease.waitForAll(cookies);
+        expect(done.every((c) => c.result === "NOERROR")).toBe(true);
+      }
+      stream.resume(); // now read everything that was sent, up to the status
+      const t = await Promise.race([
+        trailers,
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("the broker never cut the stalled watch off")), 10_000)),
+      ]);
+      expect({ status: t["grpc-status"], reason: t[REASON_KEY] }).toEqual({ status: String(Code.RESOURCE_EXHAUSTED), reason: "QUOTA_EXCEEDED" });
+      const [cookie] = await lease.submit([ops.memcpy(src)]);
+      expect((await lease.waitFor(cookie)).output!.equals(src)).toBe(true);
+      await lease.release();
+    } finally {
+      stream.close();
+      session.close();
+    }
   });
 
   it("another client cannot release or watch someone else's lease", async () => {

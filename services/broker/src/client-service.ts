@@ -9,6 +9,12 @@ import { completionToWire, leaseStateToWire, leaseToWire, providerToWire } from 
 const MAX_CLIENT_ID_LENGTH = 128;
 /** Output bytes per watch message, so a replay of retained results never exceeds the message limit. */
 const WATCH_CHUNK_BYTES = 16 * 1024 * 1024;
+/**
+ * Output bytes a watch stream may have written but not yet flushed to its
+ * client. A client that stops reading its watch is cut off at this point
+ * (QUOTA_EXCEEDED) instead of making the broker buffer without bound.
+ */
+const MAX_WATCH_BACKLOG_BYTES = 64 * 1024 * 1024;
 
 /** The caller's identity from call metadata (a verified identity later: DESIGN.md §4). */
 function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
@@ -100,6 +106,7 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
         const clientId = clientIdOf(call);
         let detach: (() => void) | undefined;
         let done = false;
+        let backlog = 0;
         const end = (): void => {
           if (done) return;
           done = true;
@@ -118,7 +125,18 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
           onCompletions(records: CompletionRecord[]) {
             if (done) return;
             for (const chunk of chunkByBytes(records, (r) => r.output?.length ?? 0, WATCH_CHUNK_BYTES)) {
-              call.write({ completions: { completions: chunk.map(completionToWire) } } satisfies LeaseEvent);
+              const bytes = chunk.reduce((n, r) => n + (r.output?.length ?? 0), 0);
+              backlog += bytes;
+              call.write({ completions: { completions: chunk.map(completionToWire) } } satisfies LeaseEvent, () => (backlog -= bytes));
+            }
+            if (backlog > MAX_WATCH_BACKLOG_BYTES) {
+              log.warn({ client_id: clientId, lease_id: call.request.leaseId, backlog_bytes: backlog }, "watch stream not being read: cut off");
+              abort(
+                new DmaError("QUOTA_EXCEEDED", `the watch stream is not being read (${backlog} bytes waiting); result records stay available via TxStatus`, {
+                  lease_id: call.request.leaseId,
+                  limit: String(MAX_WATCH_BACKLOG_BYTES),
+                }),
+              );
             }
           },
           onState(change: LeaseStateChange) {
