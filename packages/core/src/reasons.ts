@@ -51,7 +51,7 @@ export const REASONS = {
   INVALID_ARGUMENT: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, summary: "A request field is missing or out of range." },
   COOKIE_NOT_FOUND: { grpc: GrpcCode.NOT_FOUND, http: 404, summary: "The cookie was never issued on this lease, or its result is no longer retained." },
   QUEUE_FULL: { grpc: GrpcCode.RESOURCE_EXHAUSTED, http: 429, summary: "The channel's queue has no room for the whole batch; retry after completions." },
-  QUOTA_EXCEEDED: { grpc: GrpcCode.RESOURCE_EXHAUSTED, http: 429, summary: "The client holds as many leases (or watches) as it may, or calls faster than its rate." },
+  QUOTA_EXCEEDED: { grpc: GrpcCode.RESOURCE_EXHAUSTED, http: 429, summary: "The client holds as many leases (or watches) as it may, calls faster than its rate, or does not read its watch stream." },
   NOT_LEASE_OWNER: { grpc: GrpcCode.PERMISSION_DENIED, http: 403, summary: "The lease belongs to another client." },
   STALE_EPOCH: { grpc: GrpcCode.FAILED_PRECONDITION, http: 409, summary: "A message from a fenced (older) provider incarnation." },
   CLIENT_ID_MISSING: { grpc: GrpcCode.UNAUTHENTICATED, http: 401, summary: "The call carried no dmabroker-client-id metadata." },
