@@ -85,6 +85,21 @@ describe("bad input is answered with its named reason", () => {
     await expectReason(plx.submit([ops.memcpy(Buffer.alloc(4097))]), Code.INVALID_ARGUMENT, "INVALID_DESCRIPTOR");
   });
 
+  it("batches over the broker's byte limit: BATCH_TOO_LARGE, below and above the gRPC message limit", async () => {
+    const dsa = await client.requestChannel({ capabilities: ["memcpy"], providerId: "dsa-1" });
+    const MiB = 1024 * 1024;
+    // 72 MiB: past maxBatchBytes (64 MiB), refused by the broker with ErrorInfo.
+    const over = Array.from({ length: 9 }, () => ops.memcpy(Buffer.alloc(8 * MiB)));
+    const e1 = await expectReason(dsa.submit(over), Code.INVALID_ARGUMENT, "BATCH_TOO_LARGE");
+    expect(e1.metadata.limit).toBe(String(64 * MiB));
+    // 88 MiB: past the gRPC message limit itself; still named, never INTERNAL.
+    const huge = Array.from({ length: 11 }, () => ops.memcpy(Buffer.alloc(8 * MiB)));
+    await expectReason(dsa.submit(huge), Code.RESOURCE_EXHAUSTED, "BATCH_TOO_LARGE");
+    const [cookie] = await dsa.submit([ops.memcpy(Buffer.from("still fine"))]);
+    expect((await dsa.waitFor(cookie)).output!.toString()).toBe("still fine");
+    await dsa.release();
+  });
+
   it("an empty batch: INVALID_ARGUMENT / EMPTY_BATCH", async () => {
     await expectReason(plx.submit([]), Code.INVALID_ARGUMENT, "EMPTY_BATCH");
   });

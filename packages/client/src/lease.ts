@@ -100,7 +100,14 @@ export class Lease {
   /** Opens the lease's watch stream and resolves once it is established. */
   static async open(ctx: LeaseContext, wire: Lease__Output, keepAlive: boolean, options?: CallOptions): Promise<Lease> {
     const lease = new Lease(ctx, wire);
-    await lease.startWatch(options);
+    try {
+      await lease.startWatch(options);
+    } catch (err) {
+      // Without its watch the lease is useless to us: give it back rather than leak it.
+      await lease.release({ timeoutMs: 2000 }).catch(() => undefined);
+      lease.dispose();
+      throw err;
+    }
     if (keepAlive) lease.startKeepAlive();
     return lease;
   }

@@ -81,11 +81,15 @@ export function decodeServiceError(err: Partial<grpc.ServiceError>): DecodedStat
       // fall through: undecodable details are treated as absent
     }
   }
-  return { code, reason: reasonForBareCode(code), message, metadata: {} };
+  return { code, reason: reasonForBareCode(code, message), message, metadata: {} };
 }
 
-function reasonForBareCode(code: grpc.status): Reason {
+/** Statuses raised by gRPC itself (not by dmabroker) still get a reason from the taxonomy. */
+function reasonForBareCode(code: grpc.status, message: string): Reason {
   switch (code) {
+    case grpc.status.RESOURCE_EXHAUSTED:
+      // grpc-js's own message-size check: "... message larger than max (N vs. M)"
+      return /larger than max/i.test(message) ? "BATCH_TOO_LARGE" : "QUOTA_EXCEEDED";
     case grpc.status.DEADLINE_EXCEEDED:
       return "DEADLINE_EXCEEDED";
     case grpc.status.CANCELLED:

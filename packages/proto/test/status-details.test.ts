@@ -29,3 +29,10 @@ describe("error status details", () => {
     expect(decodeServiceError({ code: grpc.status.INTERNAL, details: "x", metadata }).reason).toBe("INTERNAL");
   });
 });
+
+describe("statuses raised by gRPC itself", () => {
+  it("name an oversized message BATCH_TOO_LARGE, not INTERNAL", () => {
+    const d = decodeServiceError({ code: grpc.status.RESOURCE_EXHAUSTED, details: "Received message larger than max (90000000 vs. 83886080)" });
+    expect(d.reason).toBe("BATCH_TOO_LARGE");
+  });
+});
