@@ -60,12 +60,22 @@ export class BrokerServer {
     });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${config.grpcHost}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-        err ? reject(err) : resolve(p),
+        err
+          ? reject(new Error(`cannot listen for gRPC on ${config.grpcHost}:${config.grpcPort} (${err.message}); set --grpc-port / DMABROKER_GRPC_PORT (0 picks a free port)`))
+          : resolve(p),
       ),
     );
     let ready = false;
     const admin = await createAdminServer(core, logger, () => ready);
-    const adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
+    let adminAddress: string;
+    try {
+      adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
+    } catch (err) {
+      server.forceShutdown();
+      throw new Error(
+        `cannot listen for the admin API on ${config.adminHost}:${config.adminPort} (${(err as Error).message}); set --admin-port / DMABROKER_ADMIN_PORT (0 picks a free port)`,
+      );
+    }
     core.start();
     ready = true;
     const grpcAddress = `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${port}`;

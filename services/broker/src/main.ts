@@ -18,7 +18,14 @@ process.on("unhandledRejection", (err) => {
   logger.fatal({ err }, "unhandled rejection");
   process.exit(70);
 });
-const broker = await BrokerServer.start(config, logger);
+let broker: BrokerServer;
+try {
+  broker = await BrokerServer.start(config, logger);
+} catch (err) {
+  logger.fatal({ err: (err as Error).message }, "broker could not start");
+  process.stderr.write(`dmabroker-broker: ${(err as Error).message}\n`);
+  process.exit(1);
+}
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
