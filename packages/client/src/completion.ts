@@ -1,4 +1,5 @@
 import type { TxResult, TxStatus } from "@dmabroker/core";
+import { outputFromWire, txResultFromWire } from "@dmabroker/proto";
 import type { Completion__Output } from "@dmabroker/proto";
 
 /** The terminal result of one cookie, as the application sees it. */
@@ -29,12 +30,6 @@ export interface CookieStatus {
   completion?: Completion;
 }
 
-const TX_RESULT: Record<string, TxResult> = {
-  TX_RESULT_NOERROR: "NOERROR",
-  TX_RESULT_READ_FAILED: "READ_FAILED",
-  TX_RESULT_WRITE_FAILED: "WRITE_FAILED",
-  TX_RESULT_ABORTED: "ABORTED",
-};
 
 const TX_STATUS: Record<string, TxStatus> = {
   TX_STATUS_PENDING: "PENDING",
@@ -51,13 +46,10 @@ export function completionFromWire(c: Completion__Output, providerId: string, ep
   return {
     cookie: c.cookie,
     status: c.status === "TX_STATUS_COMPLETE" ? "COMPLETE" : "ERROR",
-    result: TX_RESULT[c.result] ?? "ABORTED",
+    result: txResultFromWire(c.result) ?? "ABORTED",
     residue: c.residue,
     reason: c.reason,
-    output: c.output.length > 0 ? c.output : undefined,
-    checksum: c.checksum,
-    match: c.match,
-    mismatchOffset: c.mismatchOffset,
+    ...outputFromWire(c),
     providerId,
     epoch,
   };

@@ -11,3 +11,5 @@ export {
 } from "./status-details.js";
 export type { DecodedStatus } from "./status-details.js";
 export * from "./gen/index.js";
+export { outputToWire, outputFromWire, txResultFromWire, txResultToWire } from "./operation-wire.js";
+export type { OutputFields } from "./operation-wire.js";

@@ -1,4 +1,5 @@
-import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, TxResult, WorkReport } from "@dmabroker/core";
+import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, WorkReport } from "@dmabroker/core";
+import { outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
 
 // The broker's one mapping table between domain values and wire enums.
@@ -21,12 +22,6 @@ const PROVIDER_STATE = {
   freed: "PROVIDER_STATE_REMOVED",
 } as const;
 
-const TX_RESULT_FROM_WIRE: Record<string, TxResult> = {
-  TX_RESULT_NOERROR: "NOERROR",
-  TX_RESULT_READ_FAILED: "READ_FAILED",
-  TX_RESULT_WRITE_FAILED: "WRITE_FAILED",
-  TX_RESULT_ABORTED: "ABORTED",
-};
 
 export function leaseStateToWire(state: keyof typeof LEASE_STATE): (typeof LEASE_STATE)[keyof typeof LEASE_STATE] {
   return LEASE_STATE[state];
@@ -68,26 +63,21 @@ export function completionToWire(r: CompletionRecord): Completion {
   return {
     cookie: r.cookie,
     status: r.status === "COMPLETE" ? "TX_STATUS_COMPLETE" : "TX_STATUS_ERROR",
-    result: `TX_RESULT_${r.result}`,
+    result: txResultToWire(r.result),
     residue: r.residue,
     reason: r.reason,
-    output: r.output,
-    checksum: r.checksum ?? 0,
-    match: r.match ?? false,
-    mismatchOffset: r.mismatchOffset ?? 0,
+    ...outputToWire(r),
   };
 }
 
+/** An agent's result; an unknown result value counts as a failed write, never as success. */
 export function workResultFromWire(w: WorkResult__Output): WorkReport {
   return {
     workId: w.workId,
-    result: TX_RESULT_FROM_WIRE[w.result] ?? "WRITE_FAILED",
+    result: txResultFromWire(w.result) ?? "WRITE_FAILED",
     residue: w.residue,
     reason: w.reason,
-    output: w.output.length > 0 ? w.output : undefined,
-    checksum: w.checksum,
-    match: w.match,
-    mismatchOffset: w.mismatchOffset,
+    ...outputFromWire(w),
   };
 }
 

@@ -1,5 +1,6 @@
 import { chunkByBytes } from "@dmabroker/core";
 import type { WorkOutcome } from "@dmabroker/engine";
+import { outputToWire, txResultToWire } from "@dmabroker/proto";
 import type { WorkResult } from "@dmabroker/proto";
 
 /**
@@ -15,12 +16,9 @@ export function toWorkResultChunks(outcomes: readonly WorkOutcome<number>[], max
 function toWorkResult(o: WorkOutcome<number>): WorkResult {
   return {
     workId: o.id,
-    result: `TX_RESULT_${o.result}`,
+    result: txResultToWire(o.result),
     residue: o.residue,
     reason: o.reason,
-    output: o.output,
-    checksum: o.checksum ?? 0,
-    match: o.match ?? false,
-    mismatchOffset: o.mismatchOffset ?? 0,
+    ...outputToWire(o),
   };
 }
