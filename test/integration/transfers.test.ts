@@ -123,6 +123,22 @@ describe("transfers on real providers", () => {
     await lease.release();
   });
 
+  it("completions() stops when its signal aborts", async () => {
+    const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "dsa-1" });
+    const ac = new AbortController();
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const c of lease.completions({ signal: ac.signal })) seen.push(c.cookie);
+    })();
+    const [cookie] = await lease.submit([ops.memcpy(Buffer.from("one"))]);
+    await lease.waitFor(cookie);
+    await expect.poll(() => seen.length).toBe(1);
+    ac.abort();
+    await reading; // returns instead of waiting for the lease to end
+    expect(lease.state).toBe("active");
+    await lease.release();
+  });
+
   it("out-of-order provider: a large mixed batch completes with every byte right", async () => {
     const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "dsa-1" });
     const srcs = Array.from({ length: 256 }, (_, i) => seededBytes(SEED + 1000 + i, i % 7 === 0 ? 256 * 1024 : 64 + i));

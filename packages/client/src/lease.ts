@@ -211,10 +211,10 @@ export class Lease {
 
   /**
    * Every completion from now on, as an async iterator; it finishes when the
-   * lease ends (after the last result). Completions read here are still
-   * available to waitFor.
+   * lease ends (after the last result) or `signal` aborts. Completions read
+   * here are still available to waitFor.
    */
-  completions(): AsyncIterableIterator<Completion> {
+  completions(options?: { signal?: AbortSignal }): AsyncIterableIterator<Completion> {
     const queue: Completion[] = [];
     let wake: (() => void) | undefined;
     let done = this.isEnded;
@@ -229,6 +229,8 @@ export class Lease {
       done = true;
       wake?.();
     };
+    options?.signal?.addEventListener("abort", stop, { once: true });
+    if (options?.signal?.aborted) stop();
     const iterator: AsyncIterableIterator<Completion> = {
       next: async () => {
         while (queue.length === 0 && !done) await new Promise<void>((r) => (wake = r));
