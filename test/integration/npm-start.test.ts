@@ -44,8 +44,8 @@ describe("npm start (the main job)", () => {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: string[] = [];
-    createInterface({ input: launcher.stdout! }).on("line", (l) => lines.push(l));
-    createInterface({ input: launcher.stderr! }).on("line", (l) => lines.push(l));
+    createInterface({ input: launcher.stdout }).on("line", (l) => lines.push(l));
+    createInterface({ input: launcher.stderr }).on("line", (l) => lines.push(l));
     const exited = new Promise<number | null>((resolve) => launcher.once("exit", (code) => resolve(code)));
     let children: number[] = [];
     try {

@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { REASONS, isReason } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
-import type { DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
+import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
 import { cancelled, deadlineExceeded, unaryCall } from "./call-options.js";
 import type { CallOptions } from "./call-options.js";
 import { completionFromWire, statusFromWire } from "./completion.js";
@@ -146,7 +146,7 @@ export class Lease {
 
   /** Asks the broker for one cookie's state. */
   async txStatus(cookie: number, options?: CallOptions): Promise<CookieStatus> {
-    const res = await this.unary<{ completion: import("@dmabroker/proto").Completion__Output | null }>(options, (md, co, cb) =>
+    const res = await this.unary<{ completion: Completion__Output | null }>(options, (md, co, cb) =>
       this.ctx.stub.TxStatus({ leaseId: this.id, cookie }, md, co, cb),
     );
     const c = res.completion!;

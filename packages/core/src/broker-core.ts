@@ -396,7 +396,10 @@ export class BrokerCore {
     const lease = this.liveLease(owner, leaseId);
     let acked: Promise<void> | undefined;
     // The ack waiter is registered before the order is sent: an agent may answer at once.
-    const { aborted } = this.abortLeaseWork(lease, "TERMINATED", sync ? (token) => (acked = this.awaitTerminateAck(lease, token)) : undefined);
+    const registerAck = (token: number): void => {
+      acked = this.awaitTerminateAck(lease, token);
+    };
+    const { aborted } = this.abortLeaseWork(lease, "TERMINATED", sync ? registerAck : undefined);
     if (acked) await acked;
     return aborted;
   }

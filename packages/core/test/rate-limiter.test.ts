@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BrokerCore, DmaError, ManualClock, RateLimiter } from "@dmabroker/core";
+import type { DmaError} from "@dmabroker/core";
+import { BrokerCore, ManualClock, RateLimiter } from "@dmabroker/core";
 
 describe("RateLimiter", () => {
   it("allows a burst, then refills at the rate", () => {

@@ -47,7 +47,7 @@ interface Kernel {
 function bodyOf<K extends keyof DmaDescriptor>(d: DmaDescriptor, op: K): NonNullable<DmaDescriptor[K]> {
   const body = d[op];
   if (body === undefined || body === null) throw new Error(`cannot execute ${String(op)}: the descriptor has no ${String(op)} body`);
-  return body as NonNullable<DmaDescriptor[K]>;
+  return body;
 }
 
 function sameLengthSources(op: string, sources: Uint8Array[]): number {

@@ -46,7 +46,7 @@ export function toServiceError(error: DmaError): grpc.ServiceError {
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(status));
   metadata.set(REASON_KEY, error.reason);
   const serviceError = Object.assign(new Error(error.message), {
-    code: error.grpcCode as unknown as grpc.status,
+    code: error.grpcCode,
     details: error.message,
     metadata,
   });
@@ -59,7 +59,7 @@ export function toServiceError(error: DmaError): grpc.ServiceError {
  * their condition so callers always have one.
  */
 export function decodeServiceError(err: Partial<grpc.ServiceError>): DecodedStatus {
-  const code = (err.code ?? grpc.status.UNKNOWN) as grpc.status;
+  const code = (err.code ?? grpc.status.UNKNOWN);
   const message = err.details ?? err.message ?? "";
   const raw = err.metadata?.get(STATUS_DETAILS_KEY)?.[0];
   if (raw instanceof Buffer) {

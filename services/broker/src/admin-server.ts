@@ -9,7 +9,8 @@ import type { Logger } from "pino";
  * and OpenAPI docs come with the admin API issue.
  */
 export async function createAdminServer(core: BrokerCore, logger: Logger, isReady: () => boolean): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger.child({ component: "admin" }) as FastifyBaseLogger });
+  const loggerInstance: FastifyBaseLogger = logger.child({ component: "admin" });
+  const app = Fastify({ loggerInstance });
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_req, reply) => {
     if (!isReady()) return reply.code(503).send({ status: "not ready" });

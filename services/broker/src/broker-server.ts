@@ -52,10 +52,10 @@ export class BrokerServer {
     });
     const sessions = new Set<ProviderSession>();
     const clients = createClientService(core, logger);
-    server.addService(v1.DmaBroker.service, clients.handlers as unknown as grpc.UntypedServiceImplementation);
+    server.addService(v1.DmaBroker.service, clients.handlers);
     server.addService(v1.ProviderHub.service, {
       Attach: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
-        sessions.add(new ProviderSession(call as never, core, logger.child({ component: "provider-hub" }), (s) => sessions.delete(s)));
+        sessions.add(new ProviderSession(call, core, logger.child({ component: "provider-hub" }), (s) => sessions.delete(s)));
       },
     });
     const port = await new Promise<number>((resolve, reject) =>

@@ -104,6 +104,9 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
     WatchLease: (call) => {
       try {
         const clientId = clientIdOf(call);
+        // `let`, not const: core.watch() may call back into end()/abort() (replay,
+        // backlog cut-off) before it returns, when `detach` is not yet set.
+        // eslint-disable-next-line prefer-const
         let detach: (() => void) | undefined;
         let done = false;
         let backlog = 0;

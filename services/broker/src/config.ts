@@ -41,7 +41,7 @@ export function loadBrokerConfig(argv: string[] = process.argv.slice(2), env: No
   const options = Object.fromEntries(keys.map((k) => [kebab(k), { type: "string" as const }]));
   let values: Record<string, string | undefined>;
   try {
-    values = parseArgs({ args: argv, options, allowPositionals: false }).values as Record<string, string | undefined>;
+    values = parseArgs({ args: argv, options, allowPositionals: false }).values;
   } catch (err) {
     throw new DmaError("INVALID_ARGUMENT", (err as Error).message);
   }

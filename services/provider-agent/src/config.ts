@@ -59,7 +59,7 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     values = parseArgs({
       args: argv,
       options: Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }])),
-    }).values as Record<string, string | undefined>;
+    }).values;
   } catch (err) {
     throw new DmaError("INVALID_ARGUMENT", (err as Error).message);
   }

@@ -1,0 +1,34 @@
+// Type-aware lint for the TypeScript sources and tests. The rules that matter
+// most here are the async ones: a floating promise or a misused one in a
+// broker that must never hang or crash is a bug, not a style issue.
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["**/dist/**", "**/node_modules/**", "packages/proto/src/gen/**", "scripts/**", "eslint.config.js"] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        project: ["./tsconfig.tests.json", "./packages/*/tsconfig.json", "./services/*/tsconfig.json"],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/consistent-type-imports": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      // fastify handlers are async by contract even when they do not await.
+      "@typescript-eslint/require-await": "off",
+    },
+  },
+  {
+    files: ["**/test/**/*.ts", "test/**/*.ts"],
+    rules: {
+      // expect.any(...) and friends are typed `any` by vitest.
+      "@typescript-eslint/no-unsafe-assignment": "off",
+      // Misfires on literal descriptors in tests (its type view differs from tsc's there).
+      "@typescript-eslint/no-unnecessary-type-assertion": "off",
+    },
+  },
+);
