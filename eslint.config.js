@@ -4,7 +4,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/dist/**", "**/node_modules/**", "packages/proto/src/gen/**", "scripts/**", "eslint.config.js"] },
+  { ignores: ["**/dist/**", "**/node_modules/**", "packages/proto/src/gen/**", "**/*.mjs", "**/*.js"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -65,6 +65,17 @@ describe("npm start (the main job)", () => {
       await lease.release();
       client.close();
 
+      // The README's example runs against it too.
+      const example = spawn(process.execPath, [path.join(REPO_ROOT, "examples/hello-transfer.mjs"), grpc!], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      let exampleOut = "";
+      example.stdout!.on("data", (d: Buffer) => (exampleOut += d.toString()));
+      example.stderr!.on("data", (d: Buffer) => (exampleOut += d.toString()));
+      const exampleCode = await new Promise<number | null>((resolve) => example.once("exit", resolve));
+      expect(exampleCode, exampleOut).toBe(0);
+      expect(exampleOut).toMatch(/cookie 1: NOERROR, 4096 bytes, verified/);
+      expect(exampleOut).toMatch(/cookie 2: NOERROR, 1048576 bytes, verified/);
+      expect(exampleOut).toMatch(/released: true/);
+
       launcher.kill("SIGINT"); // what Ctrl-C delivers to the launcher
       expect(await exited).toBe(0);
       expect(lines).toContain("all processes stopped");
