@@ -5,14 +5,15 @@ import { Cluster } from "@dmabroker/testkit";
 import { seededBytes } from "./helpers.js";
 
 // A short seeded churn run: several clients keep leasing and copying while
-// providers are SIGKILLed or SIGTERMed and come back. Every accepted cookie
+// providers are SIGKILLed, SIGTERMed or frozen (SIGSTOP) and come back. Every accepted cookie
 // must end exactly once with a reason, NOERROR bytes must be right, no call
 // may hang or fail with an unnamed error, and the broker must stay up.
 // (The full chaos suite with every fault kind is a later issue; this guards
 // the foundation's guarantees under churn.)
 
 const SEED = Number(process.env.DMABROKER_TEST_SEED ?? 424_242);
-const RUN_MS = 6000;
+// DMABROKER_CHURN_MS lengthens the run for a local soak (CI keeps the short default).
+const RUN_MS = Number(process.env.DMABROKER_CHURN_MS ?? 6000);
 const CLIENTS = 4;
 const AGENTS = ["ioat-a", "ioat-b", "dsa-a"] as const;
 /** Call failures a client may legitimately see while providers churn. */
@@ -47,6 +48,7 @@ describe("churn: providers die and return under load", () => {
     const random = rng(SEED);
     const stopAt = performance.now() + RUN_MS;
     const tally = { accepted: 0, completed: 0, aborted: 0, faults: 0, leases: 0 };
+    const faultKinds = { SIGKILL: 0, SIGTERM: 0, SIGSTOP: 0 };
     const violations: string[] = [];
     const callReasons = new Map<string, number>();
 
@@ -105,9 +107,20 @@ describe("churn: providers die and return under load", () => {
         await sleep(300 + Math.floor(random() * 500));
         const id = AGENTS[Math.floor(random() * AGENTS.length)];
         const handle = cluster.agent(id);
-        const signal = random() < 0.7 ? "SIGKILL" : "SIGTERM";
-        handle.process.kill(signal);
+        const dice = random();
         tally.faults++;
+        if (dice < 0.3) {
+          // Freeze: short ones only make the provider suspect; longer ones get it
+          // declared lost, and after SIGCONT it comes back with a new epoch.
+          faultKinds.SIGSTOP++;
+          handle.process.kill("SIGSTOP");
+          await sleep(300 + Math.floor(random() * 2200));
+          handle.process.kill("SIGCONT");
+          continue;
+        }
+        const signal = dice < 0.8 ? "SIGKILL" : "SIGTERM";
+        faultKinds[signal]++;
+        handle.process.kill(signal);
         await handle.process.exited;
         await cluster.startAgent(handle.spec);
       }
@@ -115,7 +128,7 @@ describe("churn: providers die and return under load", () => {
 
     await Promise.all([...Array.from({ length: CLIENTS }, (_, i) => clientLoop(i)), faultLoop()]);
 
-    console.log(`churn: ${JSON.stringify(tally)} call errors ${JSON.stringify(Object.fromEntries(callReasons))}`);
+    console.log(`churn: ${JSON.stringify(tally)} faults ${JSON.stringify(faultKinds)} call errors ${JSON.stringify(Object.fromEntries(callReasons))}`);
     expect(violations).toEqual([]);
     expect(tally.faults).toBeGreaterThan(2);
     expect(tally.completed).toBeGreaterThan(0);
