@@ -1,6 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
-import { REASONS, isReason } from "@dmabroker/core";
+import { END_REASON, REASONS, isReason } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
+import { leaseStateFromWire } from "@dmabroker/proto";
 import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
 import { cancelled, deadlineExceeded, unaryCall } from "./call-options.js";
 import type { CallOptions } from "./call-options.js";
@@ -9,21 +10,8 @@ import type { Completion, CookieStatus } from "./completion.js";
 import { CookieSet } from "./cookie-set.js";
 import { DmaBrokerError } from "./dma-broker-error.js";
 
-const LEASE_STATE: Record<string, LeaseState> = {
-  LEASE_STATE_ACTIVE: "active",
-  LEASE_STATE_SUSPENDED: "suspended",
-  LEASE_STATE_RELEASED: "released",
-  LEASE_STATE_EXPIRED: "expired",
-  LEASE_STATE_REVOKED: "revoked",
-  LEASE_STATE_PROVIDER_GONE: "provider_gone",
-};
-
-const REASON_OF_END: Record<string, string> = {
-  released: "LEASE_RELEASED",
-  expired: "LEASE_EXPIRED",
-  revoked: "LEASE_REVOKED",
-  provider_gone: "PROVIDER_GONE",
-};
+/** The reason calls get once a lease has ended in `state` (undefined while it is live). */
+const endReasonOf = (state: string): string | undefined => (END_REASON as Readonly<Record<string, string>>)[state];
 
 /**
  * Results kept for a later `waitFor`, by count and by output bytes; beyond
@@ -271,7 +259,7 @@ export class Lease {
     const res = await this.unary<{ released: boolean; lease: Lease__Output | null }>(options, (md, co, cb) =>
       this.ctx.stub.Release({ leaseId: this.id }, md, co, cb),
     );
-    const state = LEASE_STATE[res.lease?.state ?? ""] ?? "released";
+    const state = leaseStateFromWire(res.lease?.state ?? "") ?? "released";
     const reason = res.lease?.endReason ?? "LEASE_RELEASED";
     this.finish(state, reason);
     return { released: res.released, state, reason };
@@ -291,7 +279,7 @@ export class Lease {
     invoke: (md: grpc.Metadata, co: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall,
   ): Promise<Res> {
     return unaryCall(this.ctx.defaultTimeoutMs, options, this.ctx.metadata(), invoke).catch((err: DmaBrokerError) => {
-      if (err.code === grpc.status.FAILED_PRECONDITION && REASON_OF_END[err.metadata.state ?? ""] === err.reason) {
+      if (err.code === grpc.status.FAILED_PRECONDITION && endReasonOf(err.metadata.state ?? "") === err.reason) {
         this.finish(err.metadata.state as LeaseState, err.reason);
       }
       throw err;
@@ -340,7 +328,7 @@ export class Lease {
 
   private onWatchBroken(error: DmaBrokerError): void {
     if (this.isEnded) return;
-    const ended = REASON_OF_END[error.metadata.state ?? ""] === error.reason;
+    const ended = endReasonOf(error.metadata.state ?? "") === error.reason;
     if (ended) {
       this.finish(error.metadata.state as LeaseState, error.reason);
       return;
@@ -373,7 +361,7 @@ export class Lease {
         }
       }
     } else if (event.event === "state" && event.state) {
-      const state = LEASE_STATE[event.state.state] ?? "active";
+      const state = leaseStateFromWire(event.state.state) ?? "active";
       if (state === "active" || state === "suspended") {
         if (state !== this.currentState) {
           this.currentState = state;
@@ -381,7 +369,7 @@ export class Lease {
           for (const l of this.stateListeners) l(state, event.state.reason);
         }
       } else {
-        this.finish(state, event.state.reason || REASON_OF_END[state]);
+        this.finish(state, event.state.reason || endReasonOf(state) || "");
       }
     }
   }

@@ -13,3 +13,4 @@ export type { DecodedStatus } from "./status-details.js";
 export * from "./gen/index.js";
 export { outputToWire, outputFromWire, txResultFromWire, txResultToWire } from "./operation-wire.js";
 export type { OutputFields } from "./operation-wire.js";
+export { leaseStateToWire, leaseStateFromWire } from "./lease-state-wire.js";

@@ -15,3 +15,13 @@ describe("operation output on the wire", () => {
     expect(txResultFromWire("TX_RESULT_UNSPECIFIED")).toBeUndefined();
   });
 });
+
+describe("lease state on the wire", () => {
+  it("maps every state both ways and leaves unknown names to the caller", async () => {
+    const { leaseStateFromWire, leaseStateToWire } = await import("@dmabroker/proto");
+    for (const s of ["active", "suspended", "released", "expired", "revoked", "provider_gone"] as const) {
+      expect(leaseStateFromWire(leaseStateToWire(s))).toBe(s);
+    }
+    expect(leaseStateFromWire("LEASE_STATE_UNSPECIFIED")).toBeUndefined();
+  });
+});

@@ -1,10 +1,10 @@
 import type * as grpc from "@grpc/grpc-js";
 import { DmaError, chunkByBytes } from "@dmabroker/core";
 import type { BrokerCore, CompletionRecord, LeaseObserver, LeaseStateChange } from "@dmabroker/core";
-import { CLIENT_ID_KEY, toServiceError } from "@dmabroker/proto";
+import { CLIENT_ID_KEY, leaseStateToWire, toServiceError } from "@dmabroker/proto";
 import type { DmaBrokerHandlers, LeaseEvent } from "@dmabroker/proto";
 import type { Logger } from "pino";
-import { completionToWire, leaseStateToWire, leaseToWire, providerToWire } from "./wire-mapping.js";
+import { completionToWire, leaseToWire, providerToWire } from "./wire-mapping.js";
 
 const MAX_CLIENT_ID_LENGTH = 128;
 /** Output bytes per watch message, so a replay of retained results never exceeds the message limit. */
@@ -110,19 +110,19 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
         let detach: (() => void) | undefined;
         let done = false;
         let backlog = 0;
-        const end = (): void => {
-          if (done) return;
+        /** Detaches the watch once; false when it was already finished. */
+        const finish = (): boolean => {
+          if (done) return false;
           done = true;
           detach?.();
           watches.delete(abort);
-          call.end();
+          return true;
+        };
+        const end = (): void => {
+          if (finish()) call.end();
         };
         const abort = (error: DmaError): void => {
-          if (done) return;
-          done = true;
-          detach?.();
-          watches.delete(abort);
-          call.emit("error", toServiceError(error));
+          if (finish()) call.emit("error", toServiceError(error));
         };
         const observer: LeaseObserver = {
           onCompletions(records: CompletionRecord[]) {

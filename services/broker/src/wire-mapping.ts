@@ -1,17 +1,8 @@
 import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, WorkReport } from "@dmabroker/core";
-import { outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
+import { leaseStateToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
 
 // The broker's one mapping table between domain values and wire enums.
-
-const LEASE_STATE = {
-  active: "LEASE_STATE_ACTIVE",
-  suspended: "LEASE_STATE_SUSPENDED",
-  released: "LEASE_STATE_RELEASED",
-  expired: "LEASE_STATE_EXPIRED",
-  revoked: "LEASE_STATE_REVOKED",
-  provider_gone: "LEASE_STATE_PROVIDER_GONE",
-} as const;
 
 const PROVIDER_STATE = {
   online: "PROVIDER_STATE_ONLINE",
@@ -22,10 +13,6 @@ const PROVIDER_STATE = {
   freed: "PROVIDER_STATE_REMOVED",
 } as const;
 
-
-export function leaseStateToWire(state: keyof typeof LEASE_STATE): (typeof LEASE_STATE)[keyof typeof LEASE_STATE] {
-  return LEASE_STATE[state];
-}
 
 export function leaseToWire(l: LeaseRecord): Lease {
   const spec = l.provider.spec;
@@ -39,7 +26,7 @@ export function leaseToWire(l: LeaseRecord): Lease {
     expiresAtMs: l.expiresAtWallMs,
     capabilityMask: spec.capabilityMask,
     constraints: spec.constraints,
-    state: LEASE_STATE[l.state],
+    state: leaseStateToWire(l.state),
     endReason: l.endReason,
   };
 }
