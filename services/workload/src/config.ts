@@ -1,0 +1,99 @@
+import { parseArgs } from "node:util";
+import { hostname } from "node:os";
+import { DmaError } from "@dmabroker/core";
+
+/** The operations a workload slot cycles through. */
+export const WORKLOAD_OPS = ["memcpy", "fill", "xor", "crc32c", "compare"] as const;
+export type WorkloadOp = (typeof WORKLOAD_OPS)[number];
+
+/** Everything a workload process is configured with. */
+export interface WorkloadConfig {
+  /** host:port of the broker's gRPC server. */
+  broker: string;
+  clientId: string;
+  ops: WorkloadOp[];
+  /** Bytes per descriptor. */
+  sizeBytes: number;
+  /** Descriptors per submit. */
+  batch: number;
+  /** Leases worked on concurrently. */
+  leases: number;
+  /** Batches on one lease before it is released and a new one requested (lease churn). */
+  batchesPerLease: number;
+  leaseTtlMs: number;
+  /** Failover policy of each lease (see the client SDK). */
+  failover: string;
+  /** Stop after this long (0: run until SIGTERM/SIGINT). */
+  durationMs: number;
+  seed: number;
+  logLevel: string;
+}
+
+const SETTINGS = {
+  broker: { env: "DMABROKER_BROKER", flag: "broker" },
+  clientId: { env: "DMABROKER_CLIENT_ID", flag: "client-id" },
+  ops: { env: "DMABROKER_WORKLOAD_OPS", flag: "ops" },
+  sizeBytes: { env: "DMABROKER_WORKLOAD_SIZE_BYTES", flag: "size-bytes" },
+  batch: { env: "DMABROKER_WORKLOAD_BATCH", flag: "batch" },
+  leases: { env: "DMABROKER_WORKLOAD_LEASES", flag: "leases" },
+  batchesPerLease: { env: "DMABROKER_WORKLOAD_BATCHES_PER_LEASE", flag: "batches-per-lease" },
+  leaseTtlMs: { env: "DMABROKER_WORKLOAD_LEASE_TTL_MS", flag: "lease-ttl-ms" },
+  failover: { env: "DMABROKER_WORKLOAD_FAILOVER", flag: "failover" },
+  durationMs: { env: "DMABROKER_WORKLOAD_DURATION_MS", flag: "duration-ms" },
+  seed: { env: "DMABROKER_SEED", flag: "seed" },
+  logLevel: { env: "DMABROKER_LOG_LEVEL", flag: "log-level" },
+} as const;
+
+/** Every setting's environment variable (checked against docker-compose.yml by a test). */
+export const WORKLOAD_ENV_VARS: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
+
+/** Failover policies the workload accepts. */
+export const FAILOVER_POLICIES = ["fail", "relocate", "cpu-fallback"] as const;
+
+/** Reads the workload configuration: flags over `DMABROKER_*` variables over defaults. */
+export function loadWorkloadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): WorkloadConfig {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }])),
+    }).values;
+  } catch (err) {
+    throw new DmaError("INVALID_ARGUMENT", (err as Error).message);
+  }
+  const raw = (k: keyof typeof SETTINGS): string | undefined => values[SETTINGS[k].flag] ?? env[SETTINGS[k].env];
+  const num = (k: keyof typeof SETTINGS, fallback: number, min: number, max: number): number => {
+    const text = raw(k);
+    if (text === undefined || text === "") return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new DmaError("INVALID_ARGUMENT", `--${SETTINGS[k].flag} / ${SETTINGS[k].env} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+    }
+    return n;
+  };
+  const ops = (raw("ops") ?? "memcpy").split(",").map((s) => s.trim()).filter(Boolean);
+  for (const op of ops) {
+    if (!(WORKLOAD_OPS as readonly string[]).includes(op)) {
+      throw new DmaError("INVALID_ARGUMENT", `unknown op ${JSON.stringify(op)} in --ops; known: ${WORKLOAD_OPS.join(", ")}`);
+    }
+  }
+  if (ops.length === 0) throw new DmaError("INVALID_ARGUMENT", "--ops names no operation");
+  const failover = raw("failover") ?? "fail";
+  if (!(FAILOVER_POLICIES as readonly string[]).includes(failover)) {
+    throw new DmaError("INVALID_ARGUMENT", `--failover must be one of ${FAILOVER_POLICIES.join(", ")}, got ${JSON.stringify(failover)}`);
+  }
+  return {
+    broker: raw("broker") ?? "127.0.0.1:50051",
+    clientId: raw("clientId") ?? `workload-${hostname()}-${process.pid}`,
+    ops: ops as WorkloadOp[],
+    sizeBytes: num("sizeBytes", 16 * 1024, 4, 4 * 1024 * 1024),
+    batch: num("batch", 8, 1, 256),
+    leases: num("leases", 2, 1, 64),
+    batchesPerLease: num("batchesPerLease", 50, 1, 1_000_000),
+    leaseTtlMs: num("leaseTtlMs", 0, 0, 3_600_000),
+    failover,
+    durationMs: num("durationMs", 0, 0, 7 * 24 * 3_600_000),
+    seed: num("seed", Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1),
+    logLevel: raw("logLevel") ?? "info",
+  };
+}
