@@ -10,14 +10,15 @@ import type { DmaDescriptor } from "./descriptor.js";
 import { payloadBytes } from "./descriptor.js";
 import { validateDescriptor } from "./descriptor-validation.js";
 import { DmaError } from "./dma-error.js";
-import type { BrokerEvent } from "./broker-event.js";
+import type { BrokerEvent, UnbindMode } from "./broker-event.js";
+import type { IncarnationHistory } from "./provider-registry.js";
 import { LeaseRecord, END_REASON } from "./lease-record.js";
 import type { LeaseMode, LeaseObserver, LeaseState } from "./lease-record.js";
 import { LeaseTable } from "./lease-table.js";
 import { ALL_CAPABILITIES } from "./operation.js";
 import { ProviderRegistry } from "./provider-registry.js";
 import { RateLimiter } from "./rate-limiter.js";
-import type { ProviderLink, ProviderRecord, ProviderSpec } from "./provider-record.js";
+import type { ProviderLink, ProviderRecord, ProviderSpec, ProviderState } from "./provider-record.js";
 import { createMemoryStore } from "./store.js";
 import type { BrokerStore } from "./store.js";
 import { snapshotLease, snapshotProvider } from "./snapshots.js";
@@ -41,6 +42,56 @@ export interface LeaseRequest {
   mode: LeaseMode;
   /** 0 or undefined: the default TTL. */
   ttlMs?: number;
+}
+
+/** Options of `unbindProvider`. */
+export interface UnbindOptions {
+  mode: UnbindMode;
+  /** drain: how long issued work may take (default defaultDrainTimeoutMs). */
+  timeoutMs?: number;
+  dryRun?: boolean;
+  reason?: string;
+}
+
+/** A lease an operator action affects (or would affect, on a dry run). */
+export interface AffectedLease {
+  leaseId: string;
+  clientId: string;
+  channel: number;
+  mode: LeaseMode;
+  unfinished: number;
+}
+
+/** What an unbind did (or would do). */
+export interface UnbindReport {
+  providerId: string;
+  epoch: number;
+  mode: UnbindMode;
+  dryRun: boolean;
+  /** The id was unbound before and no incarnation is present: nothing to do. */
+  alreadyUnbound: boolean;
+  leases: AffectedLease[];
+  unfinishedCookies: number;
+  /** The provider's state after the call (draining while a drain runs). */
+  state: ProviderState;
+}
+
+/** What a channel removal did (or would do). */
+export interface ChannelRemovalReport {
+  providerId: string;
+  epoch: number;
+  channel: number;
+  dryRun: boolean;
+  leases: AffectedLease[];
+}
+
+/** GET /v1/providers/{id}. */
+export interface ProviderDetail {
+  /** The newest incarnation (absent once freed). */
+  provider: ProviderSnapshot | undefined;
+  leases: LeaseSnapshot[];
+  history: IncarnationHistory[];
+  unbound: { atWallMs: number; reason: string } | undefined;
 }
 
 type EndedState = Exclude<LeaseState, "active" | "suspended">;
@@ -119,6 +170,13 @@ export class BrokerCore {
    */
   attachProvider(spec: ProviderSpec, link: ProviderLink): ProviderRecord {
     checkSpec(spec);
+    const unbound = this.providers.unboundInfo(spec.providerId);
+    if (unbound) {
+      throw new DmaError("PROVIDER_UNBOUND", `provider ${spec.providerId} was unbound by an operator (${unbound.reason}); bind it to let it register`, {
+        provider_id: spec.providerId,
+        unbound_at_ms: String(unbound.atWallMs),
+      });
+    }
     const old = this.providers.get(spec.providerId);
     if (old?.present) {
       this.providerLost(old, "lost", "replaced by a new registration of the same provider id");
@@ -179,7 +237,9 @@ export class BrokerCore {
     p.link = undefined;
     p.work.clear();
     for (const lease of [...p.leases]) this.endLease(lease, "provider_gone", `provider ${p.id} epoch ${p.epoch}: ${why}`);
-    this.providers.retire(p);
+    if (p.drainTimer !== undefined) this.clock.clearTimer(p.drainTimer as TimerHandle);
+    p.drainTimer = undefined;
+    this.providers.retire(p, this.clock.wallNow());
     link?.close(why);
   }
 
@@ -226,6 +286,7 @@ export class BrokerCore {
       lastList!.push(record);
     }
     if (byLease) for (const [lease, records] of byLease) this.deliver(lease, records);
+    if (p.drainTimer !== undefined && p.work.size === 0) this.providerLost(p, "removed", "drained: all in-flight work finished");
     return { accepted, refused: 0 };
   }
 
@@ -452,6 +513,107 @@ export class BrokerCore {
 
   listLeases(): LeaseSnapshot[] {
     return this.leases.all().map(snapshotLease);
+  }
+
+  // ---------------------------------------------------------------- operators
+
+  /**
+   * Unbinds a provider, like sysfs unbind. `polite` is refused with
+   * PROVIDER_BUSY while leases hold it; `drain` takes no new leases or
+   * submits, lets issued work finish until `timeoutMs`, then aborts the rest
+   * with PROVIDER_GONE; `force` ends everything now. Never waits for clients.
+   * Afterwards the id may not register again until `bindProvider`. `dryRun`
+   * reports what would be affected and changes nothing.
+   */
+  unbindProvider(id: string, opts: UnbindOptions): UnbindReport {
+    const mode = opts.mode;
+    if (mode !== "polite" && mode !== "drain" && mode !== "force") {
+      throw new DmaError("INVALID_ARGUMENT", `unbind mode must be polite, drain or force, got ${JSON.stringify(mode)}`);
+    }
+    const timeoutMs = opts.timeoutMs ?? this.options.defaultDrainTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > this.options.maxDrainTimeoutMs) {
+      throw new DmaError("INVALID_ARGUMENT", `timeoutMs must be an integer in 0..${this.options.maxDrainTimeoutMs}`);
+    }
+    const reason = opts.reason || `${mode} unbind by an operator`;
+    const p = this.providers.get(id);
+    if (!p?.present) {
+      if (this.providers.unboundInfo(id)) return { providerId: id, epoch: p?.epoch ?? 0, mode, dryRun: !!opts.dryRun, alreadyUnbound: true, leases: [], unfinishedCookies: 0, state: p?.state ?? "removed" };
+      throw new DmaError("PROVIDER_NOT_FOUND", `no registered provider ${JSON.stringify(id)}`, { provider_id: id });
+    }
+    const leases = [...p.leases].map((l) => ({ leaseId: l.id, clientId: l.owner, channel: l.channel.index, mode: l.mode, unfinished: l.ledger?.unfinished ?? 0 }));
+    const unfinishedCookies = leases.reduce((n, l) => n + l.unfinished, 0);
+    const report = (): UnbindReport => ({ providerId: id, epoch: p.epoch, mode, dryRun: !!opts.dryRun, alreadyUnbound: false, leases, unfinishedCookies, state: p.state });
+    if (mode === "polite" && leases.length > 0) {
+      throw new DmaError("PROVIDER_BUSY", `provider ${id} has ${leases.length} lease(s); unbind with mode drain or force`, {
+        provider_id: id,
+        leases: leases.slice(0, 50).map((l) => l.leaseId).join(","),
+        lease_count: String(leases.length),
+      });
+    }
+    if (opts.dryRun) return report();
+    this.providers.markUnbound(id, this.clock.wallNow(), reason);
+    this.emit({ type: "provider.unbound", providerId: id, epoch: p.epoch, mode, leases: leases.length, unfinished: unfinishedCookies });
+    if (mode === "drain" && p.work.size > 0) {
+      if (p.state !== "draining") {
+        p.endReason = `${reason}; deadline ${timeoutMs} ms`;
+        p.machine.transition("draining");
+      }
+      p.link?.sendUnbind({ reason, force: false, deadlineMs: timeoutMs });
+      if (p.drainTimer === undefined) {
+        p.drainTimer = this.clock.setTimer(() => {
+          p.drainTimer = undefined;
+          this.providerLost(p, "removed", `${reason}: drain deadline of ${timeoutMs} ms passed`);
+        }, timeoutMs);
+      }
+      return report();
+    }
+    p.link?.sendUnbind({ reason, force: mode === "force", deadlineMs: 0 });
+    this.providerLost(p, "removed", reason);
+    return report();
+  }
+
+  /** Lets an unbound id register again (sysfs bind). False when it was not unbound. */
+  bindProvider(id: string): boolean {
+    const was = this.providers.bind(id);
+    if (was) this.emit({ type: "provider.bound", providerId: id });
+    return was;
+  }
+
+  /**
+   * Hot-removes one channel of a present provider: only that channel's
+   * leases end (PROVIDER_GONE, their unfinished cookies aborted); the
+   * channel takes no new leases for the rest of this incarnation.
+   */
+  removeChannel(id: string, index: number, opts: { dryRun?: boolean; reason?: string } = {}): ChannelRemovalReport {
+    const p = this.providers.get(id);
+    if (!p?.present) throw new DmaError("PROVIDER_NOT_FOUND", `no registered provider ${JSON.stringify(id)}`, { provider_id: id });
+    const channel = Number.isInteger(index) ? p.channels[index] : undefined;
+    if (!channel || channel.removed) {
+      throw new DmaError("CHANNEL_NOT_FOUND", `provider ${id} has no channel ${index}${channel ? " (removed already)" : ""}`, { provider_id: id, channel: String(index) });
+    }
+    const affected = [...(channel.exclusive ? [channel.exclusive] : []), ...channel.shared];
+    const leases = affected.map((l) => ({ leaseId: l.id, clientId: l.owner, channel: index, mode: l.mode, unfinished: l.ledger?.unfinished ?? 0 }));
+    if (!opts.dryRun) {
+      channel.removed = true;
+      const why = `channel ${index} of provider ${id} removed${opts.reason ? `: ${opts.reason}` : ""}`;
+      for (const lease of affected) this.endLease(lease, "provider_gone", why);
+      this.emit({ type: "channel.removed", providerId: id, epoch: p.epoch, channel: index, leases: leases.length });
+    }
+    return { providerId: id, epoch: p.epoch, channel: index, dryRun: !!opts.dryRun, leases };
+  }
+
+  /** One provider id for operators: the newest incarnation, its leases, and its epoch history. */
+  describeProvider(id: string): ProviderDetail {
+    const p = this.providers.get(id);
+    const unbound = this.providers.unboundInfo(id);
+    const history = this.providers.history(id);
+    if (!p && history.length === 0 && !unbound) throw new DmaError("PROVIDER_NOT_FOUND", `no provider ${JSON.stringify(id)}`, { provider_id: id });
+    return {
+      provider: p ? snapshotProvider(p) : undefined,
+      leases: p ? [...p.leases].map(snapshotLease) : [],
+      history: history.map((h) => ({ ...h })),
+      unbound: unbound ? { ...unbound } : undefined,
+    };
   }
 
   // ------------------------------------------------------------------ internal

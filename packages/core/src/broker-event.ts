@@ -1,6 +1,9 @@
 import type { LeaseMode, LeaseState } from "./lease-record.js";
 import type { ProviderState } from "./provider-record.js";
 
+/** How an operator unbinds a provider (REST `POST /v1/providers/{id}/unbind`). */
+export type UnbindMode = "polite" | "drain" | "force";
+
 /**
  * Every registry and lease change the core makes, with the ids a person greps
  * for. Services log them (pino), count them (metrics) and stream them (admin).
@@ -10,6 +13,9 @@ export type BrokerEvent =
   | { type: "provider.state"; providerId: string; epoch: number; from: ProviderState; to: ProviderState; reason: string }
   | { type: "provider.fenced"; providerId: string; epoch: number }
   | { type: "provider.freed"; providerId: string; epoch: number }
+  | { type: "provider.unbound"; providerId: string; epoch: number; mode: UnbindMode; leases: number; unfinished: number }
+  | { type: "provider.bound"; providerId: string }
+  | { type: "channel.removed"; providerId: string; epoch: number; channel: number; leases: number }
   | { type: "provider.stale_results"; providerId: string; epoch: number; count: number }
   | { type: "lease.granted"; leaseId: string; clientId: string; providerId: string; epoch: number; channel: number; mode: LeaseMode }
   | {

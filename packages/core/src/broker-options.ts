@@ -32,6 +32,9 @@ export interface BrokerOptions {
   terminateTimeoutMs?: number;
   /** Hint sent with PROVIDER_SUSPECT: when to retry. */
   suspectRetryAfterMs?: number;
+  /** Operator drain-unbind: how long issued work may take when no timeout is given, and the most one may ask for. */
+  defaultDrainTimeoutMs?: number;
+  maxDrainTimeoutMs?: number;
   /** Per-client budget of calls that create work (RequestChannel, Submit), per second. */
   maxClientCallsPerSec?: number;
   /** Burst allowance above that rate. */
@@ -58,6 +61,8 @@ export const DEFAULT_BROKER_OPTIONS: ResolvedBrokerOptions = {
   maxLeaseTombstones: 100_000,
   terminateTimeoutMs: 2000,
   suspectRetryAfterMs: 200,
+  defaultDrainTimeoutMs: 5_000,
+  maxDrainTimeoutMs: 600_000,
   maxClientCallsPerSec: 50_000,
   maxClientCallBurst: 10_000,
 };

@@ -36,6 +36,7 @@ export function selectChannel(providers: Iterable<ProviderRecord>, req: ChannelR
     anyMatch = true;
     if (p.state !== "online") continue;
     for (const ch of p.channels) {
+      if (ch.removed) continue;
       let score: number;
       if (req.mode === "exclusive") {
         if (ch.leaseCount !== 0) continue;

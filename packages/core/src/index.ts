@@ -25,9 +25,18 @@ export { createMemoryStore } from "./store.js";
 export type { BrokerStore } from "./store.js";
 export { compileBrokerOptions, DEFAULT_BROKER_OPTIONS } from "./broker-options.js";
 export type { BrokerOptions, ResolvedBrokerOptions } from "./broker-options.js";
-export type { BrokerEvent } from "./broker-event.js";
+export type { BrokerEvent, UnbindMode } from "./broker-event.js";
 export { snapshotProvider, snapshotLease } from "./snapshots.js";
 export type { ProviderSnapshot, LeaseSnapshot } from "./snapshots.js";
 export { BrokerCore } from "./broker-core.js";
-export type { BrokerCoreDeps, LeaseRequest } from "./broker-core.js";
+export type {
+  BrokerCoreDeps,
+  LeaseRequest,
+  UnbindOptions,
+  UnbindReport,
+  ChannelRemovalReport,
+  AffectedLease,
+  ProviderDetail,
+} from "./broker-core.js";
+export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";

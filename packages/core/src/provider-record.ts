@@ -47,6 +47,8 @@ export class ChannelRecord {
   readonly shared = new Set<LeaseRecord>();
   /** Cookies accepted on this channel and not yet terminal. */
   outstanding = 0;
+  /** Removed by an operator (single-channel hot-remove): no new leases for this incarnation. */
+  removed = false;
   completed = 0;
   failed = 0;
 
@@ -85,6 +87,8 @@ export class ProviderRecord {
   endedAt = 0;
   endReason = "";
   link: ProviderLink | undefined;
+  /** Set while an operator's drain-unbind runs: the deadline timer that forces removal. */
+  drainTimer: unknown;
 
   constructor(
     readonly spec: ProviderSpec,

@@ -206,7 +206,9 @@ export class ProviderAgent {
         return;
       }
       case "rejected":
-        this.log.error({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "broker rejected this agent");
+        // PROVIDER_UNBOUND: an operator unbound this id; keep retrying (with backoff) until it is bound again.
+        if (msg.rejected!.reason === "PROVIDER_UNBOUND") this.log.warn({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "unbound by an operator; retrying until bound");
+        else this.log.error({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "broker rejected this agent");
         return;
       default:
         return;
