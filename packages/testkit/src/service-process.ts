@@ -111,6 +111,12 @@ export class ServiceProcess {
     });
   }
 
+  /** Calls `fn` with every log line from now on (all of them, unlike the bounded `lines`). Returns the unsubscribe function. */
+  onLine(fn: (line: LogLine) => void): () => void {
+    this.watchers.add(fn);
+    return () => this.watchers.delete(fn);
+  }
+
   /** Sends a signal by pid (SIGKILL = hot unplug; SIGSTOP = freeze; SIGTERM = graceful). */
   kill(signal: NodeJS.Signals = "SIGKILL"): void {
     if (this.running && this.child.pid) process.kill(this.child.pid, signal);

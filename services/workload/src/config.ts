@@ -18,9 +18,13 @@ export interface WorkloadConfig {
   batch: number;
   /** Leases worked on concurrently. */
   leases: number;
+  /** Pause between two batches of a slot (0: none), to pace the load. */
+  pauseMs: number;
   /** Batches on one lease before it is released and a new one requested (lease churn). */
   batchesPerLease: number;
   leaseTtlMs: number;
+  /** Lease mode: shared (public channels, balanced) or exclusive (a channel of one's own). */
+  mode: "shared" | "exclusive";
   /** Failover policy of each lease (see the client SDK). */
   failover: string;
   /** Stop after this long (0: run until SIGTERM/SIGINT). */
@@ -36,8 +40,10 @@ const SETTINGS = {
   sizeBytes: { env: "DMABROKER_WORKLOAD_SIZE_BYTES", flag: "size-bytes" },
   batch: { env: "DMABROKER_WORKLOAD_BATCH", flag: "batch" },
   leases: { env: "DMABROKER_WORKLOAD_LEASES", flag: "leases" },
+  pauseMs: { env: "DMABROKER_WORKLOAD_PAUSE_MS", flag: "pause-ms" },
   batchesPerLease: { env: "DMABROKER_WORKLOAD_BATCHES_PER_LEASE", flag: "batches-per-lease" },
   leaseTtlMs: { env: "DMABROKER_WORKLOAD_LEASE_TTL_MS", flag: "lease-ttl-ms" },
+  mode: { env: "DMABROKER_WORKLOAD_MODE", flag: "mode" },
   failover: { env: "DMABROKER_WORKLOAD_FAILOVER", flag: "failover" },
   durationMs: { env: "DMABROKER_WORKLOAD_DURATION_MS", flag: "duration-ms" },
   seed: { env: "DMABROKER_SEED", flag: "seed" },
@@ -82,13 +88,17 @@ export function loadWorkloadConfig(argv: string[] = process.argv.slice(2), env: 
   if (!(FAILOVER_POLICIES as readonly string[]).includes(failover)) {
     throw new DmaError("INVALID_ARGUMENT", `--failover must be one of ${FAILOVER_POLICIES.join(", ")}, got ${JSON.stringify(failover)}`);
   }
+  const mode = raw("mode") ?? "shared";
+  if (mode !== "shared" && mode !== "exclusive") throw new DmaError("INVALID_ARGUMENT", `--mode must be shared or exclusive, got ${JSON.stringify(mode)}`);
   return {
+    mode,
     broker: raw("broker") ?? "127.0.0.1:50051",
     clientId: raw("clientId") ?? `workload-${hostname()}-${process.pid}`,
     ops: ops as WorkloadOp[],
     sizeBytes: num("sizeBytes", 16 * 1024, 4, 4 * 1024 * 1024),
     batch: num("batch", 8, 1, 256),
     leases: num("leases", 2, 1, 64),
+    pauseMs: num("pauseMs", 0, 0, 60_000),
     batchesPerLease: num("batchesPerLease", 50, 1, 1_000_000),
     leaseTtlMs: num("leaseTtlMs", 0, 0, 3_600_000),
     failover,

@@ -89,12 +89,15 @@ export class Workload {
     const c = this.config;
     let n = 0;
     while (!this.stopping) {
-      const op = c.ops[(slot + n++) % c.ops.length];
-      const lease = await this.lease(slot, op);
+      const op = c.ops[(slot + n) % c.ops.length];
+      // A key of this workload's own for the lease: stable even if the SDK relocates it.
+      const lkey = `${slot}.${n++}`;
+      const lease = await this.lease(slot, op, lkey);
       if (!lease) continue;
       try {
         for (let b = 0; b < c.batchesPerLease && !this.stopping && !lease.isEnded; b++) {
-          await this.batch(lease, op);
+          await this.batch(lease, op, lkey);
+          if (c.pauseMs > 0) await this.pause(c.pauseMs);
         }
       } finally {
         await this.timed("release", () => lease.release({ timeoutMs: CALL_TIMEOUT_MS })).catch(() => undefined);
@@ -102,22 +105,23 @@ export class Workload {
     }
   }
 
-  private async lease(slot: number, op: WorkloadOp): Promise<Lease | undefined> {
+  private async lease(slot: number, op: WorkloadOp, lkey: string): Promise<Lease | undefined> {
     const c = this.config;
     try {
       const lease = await this.timed("requestChannel", () =>
         this.client!.requestChannel({
           capabilities: capabilityBit(op),
+          mode: c.mode,
           ttlMs: c.leaseTtlMs || undefined,
           timeoutMs: CALL_TIMEOUT_MS,
           ...(c.failover === "fail" ? {} : { failover: c.failover }),
         }),
       );
       this.counts.leases++;
-      this.log.info({ event: "lease", slot, op, lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, channel: lease.channel }, "lease granted");
+      this.log.info({ event: "lease", lkey, slot, op, mode: c.mode, lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, channel: lease.channel }, "lease granted");
       void lease.ended.then(({ state, reason }) => {
         this.counts.leaseEnds[reason] = (this.counts.leaseEnds[reason] ?? 0) + 1;
-        this.log.info({ event: "lease_end", lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, state, reason }, "lease ended");
+        this.log.info({ event: "lease_end", lkey, lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, state, reason }, "lease ended");
       });
       return lease;
     } catch (err) {
@@ -126,7 +130,7 @@ export class Workload {
     }
   }
 
-  private async batch(lease: Lease, op: WorkloadOp): Promise<void> {
+  private async batch(lease: Lease, op: WorkloadOp, lkey: string): Promise<void> {
     const c = this.config;
     const descriptors: DmaDescriptor[] = [];
     for (let i = 0; i < c.batch; i++) descriptors.push(makeDescriptor(op, c.sizeBytes, this.rng));
@@ -140,7 +144,7 @@ export class Workload {
       return;
     }
     this.counts.submitted += cookies.length;
-    this.log.info({ event: "submitted", lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, cookies }, "submitted");
+    this.log.info({ event: "submitted", lkey, lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, cookies }, "submitted");
     const started = Date.now();
     await Promise.all(
       cookies.map(async (cookie, i) => {
@@ -150,15 +154,15 @@ export class Workload {
         } catch (err) {
           this.counts.lost++;
           const e = DmaBrokerError.from(err);
-          this.log.error({ event: "lost", lease_id: lease.id, cookie, reason: e.reason, waited_ms: Date.now() - started }, "cookie got no result");
+          this.log.error({ event: "lost", lkey, lease_id: lease.id, cookie, reason: e.reason, waited_ms: Date.now() - started }, "cookie got no result");
           return;
         }
-        this.account(lease, cookie, descriptors[i], done);
+        this.account(lease, lkey, cookie, descriptors[i], done);
       }),
     );
   }
 
-  private account(lease: Lease, cookie: number, d: DmaDescriptor, done: Completion): void {
+  private account(lease: Lease, lkey: string, cookie: number, d: DmaDescriptor, done: Completion): void {
     let ok = true;
     if (done.result === "NOERROR") {
       ok = matches(d, done);
@@ -169,7 +173,7 @@ export class Workload {
       }
     } else if (done.result === "ABORTED") this.counts.aborted++;
     else this.counts.failed++;
-    const fields = { event: "result", lease_id: lease.id, cookie, result: done.result, reason: done.reason, ok, provider_id: done.providerId, epoch: done.epoch, ran_on: ranOnOf(done) };
+    const fields = { event: "result", lkey, lease_id: lease.id, cookie, result: done.result, reason: done.reason, ok, provider_id: done.providerId, epoch: done.epoch, ran_on: ranOnOf(done) };
     if (ok) this.log.info(fields, "result");
     else this.log.error(fields, "result bytes are wrong");
   }

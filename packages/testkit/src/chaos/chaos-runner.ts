@@ -1,0 +1,365 @@
+import { createRng } from "@dmabroker/engine";
+import type { Rng } from "@dmabroker/engine";
+import { FAULT_KINDS } from "../fault-driver.js";
+import type { FaultKind, ProviderFaultDriver } from "../fault-driver.js";
+import { ServiceProcess } from "../service-process.js";
+import type { RunMode } from "../service-process.js";
+import { AdminApi } from "./admin-api.js";
+import { InvariantChecker } from "./invariant-checker.js";
+import type { ChaosVerdict, FaultRecord, Violation } from "./invariant-checker.js";
+
+/** Where the chaos runs: a broker, its providers, and a driver that can hurt them. */
+export interface ChaosTarget {
+  grpcAddress: string;
+  adminUrl: string;
+  providerIds: string[];
+  driver: ProviderFaultDriver;
+  /** Registers a second agent with the same id while the first one's stream lingers (frozen); undefined where not possible. */
+  duplicate?: (providerId: string) => Promise<void>;
+  /** Resets the provider's connection (TCP RST); undefined where not possible. */
+  reset?: (providerId: string) => Promise<void>;
+  /** Kinds this target cannot inject, with the reason (printed in the summary). */
+  unsupported: Partial<Record<FaultKind, string>>;
+  /** The broker's heartbeat timeout: freezes and partitions longer than it lose the provider. */
+  heartbeatTimeoutMs: number;
+  /** How long an ended lease stays listed (records return to baseline after it). */
+  leaseTombstoneTtlMs: number;
+  stop(): Promise<void>;
+}
+
+export interface ChaosOptions {
+  seed: number;
+  durationMs: number;
+  clients: number;
+  /** Fault kinds to draw from (default: all). */
+  kinds?: readonly FaultKind[];
+  /** Inject every kind at least once before drawing at random (CI). */
+  everyKindFirst?: boolean;
+  mode?: RunMode;
+  /** Lease TTL of the load clients (client_kill waits for it). */
+  leaseTtlMs?: number;
+  /** Called every couple of seconds. */
+  onProgress?: (p: ChaosProgress) => void;
+  /** One line per fault, for people. */
+  onFault?: (line: string) => void;
+}
+
+export interface ChaosProgress {
+  elapsedMs: number;
+  durationMs: number;
+  faults: number;
+  submitted: number;
+  results: number;
+  violations: number;
+}
+
+/** The JSON summary `npm run chaos -- --out FILE` writes. */
+export interface ChaosSummary {
+  seed: number;
+  duration_ms: number;
+  providers: number;
+  clients: number;
+  violations: number;
+  violation_details: Violation[];
+  faults: Partial<Record<FaultKind, number>>;
+  skipped: Partial<Record<FaultKind, string>>;
+  cookies: ChaosVerdict["cookies"];
+  detection_ms: ChaosVerdict["detectionMs"];
+  leases_ended_by_fault: ChaosVerdict["leasesEndedByFault"];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs load clients against `target` and injects a seeded schedule of faults
+ * for `durationMs`, one at a time, then stops the load, waits for records to
+ * return to baseline and returns what the invariant checker found.
+ */
+export async function runChaos(target: ChaosTarget, options: ChaosOptions): Promise<ChaosSummary> {
+  const rng = createRng(options.seed);
+  const admin = new AdminApi(target.adminUrl);
+  const checker = new InvariantChecker();
+  const kinds = (options.kinds ?? FAULT_KINDS).filter((k) => !target.unsupported[k]);
+  const skipped: Partial<Record<FaultKind, string>> = {};
+  for (const k of options.kinds ?? FAULT_KINDS) if (target.unsupported[k]) skipped[k] = target.unsupported[k];
+  const faultCounts: Partial<Record<FaultKind, number>> = {};
+  const leaseTtlMs = options.leaseTtlMs ?? 2_000;
+  const clients = new Map<string, ServiceProcess>();
+  const killed = new Set<ServiceProcess>();
+  let clientSerial = 0;
+  let submitted = 0;
+  let results = 0;
+  const started = Date.now();
+
+  const startClient = (): void => {
+    const n = clientSerial++;
+    const name = `chaos-client-${n}`;
+    const proc = ServiceProcess.start(
+      "workload",
+      [
+        "--broker", target.grpcAddress,
+        "--client-id", name,
+        "--seed", String((options.seed + n * 7919) >>> 0),
+        "--ops", "memcpy,fill,crc32c,xor,compare",
+        "--size-bytes", String(4096 << (n % 3)),
+        "--batch", String(4 + (n % 3) * 4),
+        "--leases", "2",
+        "--mode", n % 4 === 3 ? "exclusive" : "shared",
+        "--batches-per-lease", "25",
+        "--pause-ms", "5",
+        "--lease-ttl-ms", String(leaseTtlMs),
+        "--log-level", "info",
+      ],
+      { name, mode: options.mode },
+    );
+    clients.set(name, proc);
+    proc.onLine((line) => {
+      if (line.event === "submitted") submitted += (line.cookies as unknown[]).length;
+      else if (line.event === "result") results++;
+      checker.onClientLine(name, line);
+    });
+    void proc.exited.then((info) => {
+      if (!killed.has(proc) && info.code !== 0) checker.unexpectedExit(name, `code ${info.code} signal ${info.signal}\n${proc.tail(10)}`);
+    });
+  };
+
+  const record = (fault: FaultRecord, line: string): void => {
+    checker.recordFault(fault);
+    faultCounts[fault.kind] = (faultCounts[fault.kind] ?? 0) + 1;
+    options.onFault?.(`${((fault.at - started) / 1000).toFixed(1)}s ${fault.kind}${fault.variant ? `(${fault.variant})` : ""} ${line}`);
+  };
+
+  /** Waits until `providerId` is present with an epoch other than `oldEpoch`. */
+  const waitForNewEpoch = async (providerId: string, oldEpoch: number, timeoutMs = 15_000): Promise<number> => {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const p = await admin.present(providerId).catch(() => undefined);
+      if (p && p.epoch !== oldEpoch && p.state === "online") return p.epoch;
+      await sleep(50);
+    }
+    throw new Error(`${providerId} did not come back within ${timeoutMs} ms`);
+  };
+
+  /** I6 from the admin side, once the incarnation must be gone. */
+  const checkGone = async (fault: FaultRecord): Promise<void> => {
+    const deadline = Date.now() + target.heartbeatTimeoutMs + 3_000;
+    for (;;) {
+      const leases = await admin.leases();
+      const live = leases.filter((l) => l.providerId === fault.providerId && l.epoch === fault.epoch && (fault.channel === undefined || l.channel === fault.channel) && (l.state === "active" || l.state === "suspended"));
+      if (live.length === 0 || Date.now() > deadline) {
+        checker.adminLeasesAfterFault(fault, leases);
+        return;
+      }
+      await sleep(50);
+    }
+  };
+
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(rng() * list.length)];
+  const between = (lo: number, hi: number): number => Math.round(lo + rng() * (hi - lo));
+
+  const inject = async (kind: FaultKind): Promise<void> => {
+    const online = (await admin.providers()).filter((p) => p.state === "online" && target.providerIds.includes(p.providerId));
+    if (online.length === 0 && kind !== "client_kill") return;
+    const victim = online.length > 0 ? pick(online) : undefined;
+    const id = victim?.providerId ?? "";
+    const epoch = victim?.epoch ?? 0;
+    const base = { providerId: id, epoch, variant: "", expectGone: true };
+    const d = target.driver;
+    switch (kind) {
+      case "kill": {
+        const fault: FaultRecord = { ...base, kind, at: Date.now() };
+        await d.kill(id);
+        record(fault, `${id}#${epoch}`);
+        await checkGone(fault);
+        await sleep(between(100, 500));
+        await d.restart(id);
+        await waitForNewEpoch(id, epoch);
+        return;
+      }
+      case "freeze": {
+        const lose = rng() < 0.6;
+        const hold = lose ? target.heartbeatTimeoutMs + between(400, 900) : between(200, Math.floor(target.heartbeatTimeoutMs * 0.5));
+        const fault: FaultRecord = { ...base, kind, at: Date.now(), variant: lose ? "lost" : "resume", expectGone: lose };
+        await d.freeze(id);
+        await sleep(hold);
+        await d.thaw(id);
+        if (!lose) {
+          // A short freeze must change nothing; if the machine was too slow and the provider was lost anyway, the leases must still have ended right.
+          await sleep(300);
+          const now = await admin.present(id);
+          if (now?.epoch !== epoch) {
+            fault.variant = "resume-but-lost";
+            fault.expectGone = true;
+          }
+        }
+        record(fault, `${id}#${epoch} for ${hold} ms`);
+        if (fault.expectGone) {
+          await checkGone(fault);
+          await waitForNewEpoch(id, epoch);
+        }
+        return;
+      }
+      case "terminate": {
+        const fault: FaultRecord = { ...base, kind, at: Date.now() };
+        await d.terminate(id);
+        record(fault, `${id}#${epoch}`);
+        await checkGone(fault);
+        await d.restart(id);
+        await waitForNewEpoch(id, epoch);
+        return;
+      }
+      case "partition": {
+        const hold = target.heartbeatTimeoutMs + between(400, 900);
+        const fault: FaultRecord = { ...base, kind, at: Date.now() };
+        await d.partition!(id);
+        await sleep(hold);
+        record(fault, `${id}#${epoch} for ${hold} ms`);
+        await checkGone(fault);
+        await d.heal!(id);
+        await waitForNewEpoch(id, epoch);
+        return;
+      }
+      case "reset": {
+        const fault: FaultRecord = { ...base, kind, at: Date.now() };
+        await target.reset!(id);
+        record(fault, `${id}#${epoch}`);
+        await checkGone(fault);
+        await waitForNewEpoch(id, epoch);
+        return;
+      }
+      case "unbind_force":
+      case "unbind_drain": {
+        const fault: FaultRecord = { ...base, kind, at: Date.now() };
+        await admin.unbind(id, kind === "unbind_force" ? { mode: "force", reason: "chaos" } : { mode: "drain", timeoutMs: 500, reason: "chaos" });
+        record(fault, `${id}#${epoch}`);
+        await checkGone(fault);
+        await sleep(between(100, 400));
+        await admin.bind(id);
+        await waitForNewEpoch(id, epoch);
+        return;
+      }
+      case "channel_remove": {
+        const withLeases = victim!.channels.filter((c) => c.leases > 0);
+        const channel = (withLeases.length > 0 ? pick(withLeases) : pick(victim!.channels)).index;
+        const fault: FaultRecord = { ...base, kind, channel, at: Date.now() };
+        await admin.removeChannel(id, channel, "chaos").catch((err: unknown) => {
+          // Removed already in this incarnation: nothing to hurt.
+          if (!String(err).includes("CHANNEL_NOT_FOUND")) throw err;
+          fault.expectGone = false;
+        });
+        record(fault, `${id}#${epoch} channel ${channel}`);
+        if (fault.expectGone) await checkGone(fault);
+        return;
+      }
+      case "duplicate": {
+        const fault: FaultRecord = { ...base, kind, at: Date.now() };
+        await target.duplicate!(id);
+        record(fault, `${id}#${epoch}`);
+        await checkGone(fault);
+        await waitForNewEpoch(id, epoch);
+        return;
+      }
+      case "client_kill": {
+        const live = [...clients.entries()].filter(([, p]) => p.running && !killed.has(p));
+        if (live.length === 0) return;
+        const [name, proc] = pick(live);
+        killed.add(proc);
+        checker.clientKilled(name);
+        const at = Date.now();
+        proc.kill("SIGKILL");
+        // Its leases must expire by TTL (and free their channels).
+        const deadline = at + leaseTtlMs + 3_000;
+        let detectedMs: number | undefined;
+        while (Date.now() < deadline) {
+          const mine = (await admin.leases()).filter((l) => l.clientId === name && (l.state === "active" || l.state === "suspended"));
+          if (mine.length === 0) {
+            detectedMs = Date.now() - at;
+            break;
+          }
+          await sleep(50);
+        }
+        if (detectedMs === undefined) checker.violate("I6", `${name} was killed but its leases did not expire within TTL + 3 s`);
+        record({ kind, variant: "", providerId: "", epoch: 0, at, expectGone: false, detectedMs }, `${name}, leases gone after ${detectedMs ?? "∞"} ms`);
+        startClient();
+        return;
+      }
+    }
+  };
+
+  // I4 sampling: an exclusive channel never has two leases.
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      try {
+        checker.adminProviders(await admin.providers());
+      } catch {
+        // the admin API may be briefly slow under load; the next sample counts
+      }
+      await sleep(250);
+    }
+  })();
+  const progressTimer = setInterval(() => {
+    options.onProgress?.({ elapsedMs: Date.now() - started, durationMs: options.durationMs, faults: Object.values(faultCounts).reduce((a, b) => a + b, 0), submitted, results, violations: checker.violations.length });
+  }, 2_000);
+
+  try {
+    for (let i = 0; i < options.clients; i++) startClient();
+    await sleep(1_000);
+    const queue: FaultKind[] = options.everyKindFirst ? shuffle([...kinds], rng) : [];
+    while (Date.now() - started < options.durationMs && kinds.length > 0) {
+      const kind = queue.shift() ?? pick(kinds);
+      try {
+        await inject(kind);
+      } catch (err) {
+        checker.violate("I6", `${kind}: the system did not recover: ${(err as Error).message}`);
+      }
+      await sleep(between(200, 700));
+    }
+    // Every provider back, then stop the load gracefully and check that records return to baseline.
+    for (const id of target.providerIds) {
+      if (!(await admin.present(id))) await target.driver.restart(id).catch(() => undefined);
+    }
+    await Promise.all(
+      [...clients.values()].filter((p) => !killed.has(p)).map(async (p) => {
+        await p.stop("SIGTERM", 25_000);
+      }),
+    );
+    await sleep(Math.max(leaseTtlMs, target.leaseTombstoneTtlMs) + 1_000);
+    const leasesLeft = await admin.leases();
+    if (leasesLeft.length > 0) checker.violate("I3", `${leasesLeft.length} lease record(s) left after the load stopped and tombstones aged out`);
+    const providersLeft = await admin.providers();
+    const tombstones = providersLeft.filter((p) => !["online", "suspect", "draining"].includes(p.state));
+    if (tombstones.length > 0) checker.violate("I3", `${tombstones.length} provider tombstone(s) not freed: ${tombstones.map((p) => `${p.providerId}#${p.epoch}`).join(", ")}`);
+  } finally {
+    sampling = false;
+    clearInterval(progressTimer);
+    await sampler;
+    for (const p of clients.values()) {
+      killed.add(p);
+      p.kill("SIGKILL");
+    }
+    await Promise.all([...clients.values()].map((p) => p.exited));
+  }
+  const verdict = checker.finish();
+  return {
+    seed: options.seed,
+    duration_ms: Date.now() - started,
+    providers: target.providerIds.length,
+    clients: options.clients,
+    violations: verdict.violations.length,
+    violation_details: verdict.violations.slice(0, 100),
+    faults: faultCounts,
+    skipped,
+    cookies: verdict.cookies,
+    detection_ms: verdict.detectionMs,
+    leases_ended_by_fault: verdict.leasesEndedByFault,
+  };
+}
+
+function shuffle<T>(list: T[], rng: Rng): T[] {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [list[i], list[j]] = [list[j], list[i]];
+  }
+  return list;
+}

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// npm run chaos -- --seed N --duration 60s --providers 4 --clients 8 --out FILE [--kinds kill,freeze] [--driver process]
+// Runs a seeded random fault schedule under load against real processes, prints
+// progress and a summary table, writes a JSON summary, and exits 1 on any
+// invariant violation or lost cookie.
+import { writeFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { FAULT_KINDS, killAllServices, runChaos, startLocalChaosTarget } from "../packages/testkit/dist/index.js";
+
+const usage = `usage: npm run chaos -- [--seed N] [--duration 60s] [--providers 4] [--clients 8] [--out FILE] [--kinds ${FAULT_KINDS.join(",")}] [--driver process]`;
+
+/** "90s", "10m", "1500ms" or a plain number of seconds. */
+function parseDuration(text) {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(text).trim());
+  if (!m) throw new Error(`--duration: cannot read ${JSON.stringify(text)} (try 60s, 10m)`);
+  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"];
+}
+
+function intArg(name, text, min, max) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+let opts;
+try {
+  const { values } = parseArgs({
+    options: {
+      seed: { type: "string" },
+      duration: { type: "string", default: "60s" },
+      providers: { type: "string", default: "4" },
+      clients: { type: "string", default: "8" },
+      out: { type: "string" },
+      kinds: { type: "string" },
+      driver: { type: "string", default: "process" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  const kinds = values.kinds ? values.kinds.split(",").map((k) => k.trim()) : undefined;
+  for (const k of kinds ?? []) if (!FAULT_KINDS.includes(k)) throw new Error(`--kinds: unknown fault kind ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(", ")}`);
+  if (values.driver !== "process") throw new Error(`--driver ${values.driver}: only "process" is available in this build`);
+  opts = {
+    seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : intArg("seed", values.seed, 0, 2 ** 32 - 1),
+    durationMs: parseDuration(values.duration),
+    providers: intArg("providers", values.providers, 2, 64),
+    clients: intArg("clients", values.clients, 1, 64),
+    out: values.out,
+    kinds,
+  };
+} catch (err) {
+  console.error(`chaos: ${err.message}\n${usage}`);
+  process.exit(2);
+}
+
+const err = (line) => process.stderr.write(line + "\n");
+err(`chaos: seed ${opts.seed}, ${opts.durationMs / 1000}s, ${opts.providers} providers, ${opts.clients} clients (replay with --seed ${opts.seed})`);
+let target;
+const cleanUp = async () => {
+  await target?.stop().catch(() => undefined);
+  await killAllServices();
+};
+process.on("SIGINT", () => {
+  err("chaos: interrupted; stopping every process");
+  void cleanUp().then(() => process.exit(130));
+});
+
+let summary;
+try {
+  target = await startLocalChaosTarget({ providers: opts.providers, mode: "dist" });
+  summary = await runChaos(target, {
+    seed: opts.seed,
+    durationMs: opts.durationMs,
+    clients: opts.clients,
+    kinds: opts.kinds,
+    everyKindFirst: true,
+    mode: "dist",
+    onFault: (line) => err(`  fault ${line}`),
+    onProgress: (p) =>
+      err(`chaos: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.durationMs / 1000)}s · faults ${p.faults} · cookies ${p.submitted} submitted, ${p.results} answered · violations ${p.violations}`),
+  });
+} finally {
+  await cleanUp();
+}
+
+const pad = (s, n) => String(s).padEnd(n);
+const lines = [];
+lines.push("", `chaos summary (seed ${summary.seed}, ${(summary.duration_ms / 1000).toFixed(1)} s, ${summary.providers} providers, ${summary.clients} clients)`);
+lines.push(`${pad("fault", 16)}${pad("count", 7)}${pad("leases ended", 14)}${pad("detect p50", 12)}${pad("p99", 10)}${pad("max", 10)}n`);
+for (const kind of FAULT_KINDS) {
+  const count = summary.faults[kind] ?? 0;
+  const d = summary.detection_ms[kind];
+  const skip = summary.skipped[kind];
+  if (skip) {
+    lines.push(`${pad(kind, 16)}skipped: ${skip}`);
+    continue;
+  }
+  lines.push(`${pad(kind, 16)}${pad(count, 7)}${pad(summary.leases_ended_by_fault[kind] ?? "-", 14)}${pad(d ? `${d.p50} ms` : "-", 12)}${pad(d ? `${d.p99} ms` : "-", 10)}${pad(d ? `${d.max} ms` : "-", 10)}${d?.n ?? ""}`);
+}
+const c = summary.cookies;
+lines.push(`cookies: ${c.submitted} submitted, ${c.completed} completed, ${c.aborted} aborted, ${c.failed} failed, ${c.lost} lost, ${c.abandoned} abandoned by killed clients`);
+lines.push(`violations: ${summary.violations}`);
+for (const v of summary.violation_details.slice(0, 20)) lines.push(`  ${v.invariant} ${v.detail}`);
+console.log(lines.join("\n"));
+if (opts.out) {
+  writeFileSync(opts.out, JSON.stringify(summary, null, 2) + "\n");
+  err(`chaos: summary written to ${opts.out}`);
+}
+process.exit(summary.violations > 0 || c.lost > 0 ? 1 : 0);
