@@ -179,6 +179,8 @@ export class BrokerCore {
     }
     const old = this.providers.get(spec.providerId);
     if (old?.present) {
+      // Newest wins. The replaced agent is told so, and stops instead of fighting back for the id.
+      old.link?.sendRejected?.("PROVIDER_ID_CONFLICT", `provider ${spec.providerId} epoch ${old.epoch} was replaced by a newer registration of the same id`);
       this.providerLost(old, "lost", "replaced by a new registration of the same provider id");
       this.emit({ type: "provider.fenced", providerId: old.id, epoch: old.epoch });
     }

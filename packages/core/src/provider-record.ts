@@ -37,6 +37,8 @@ export interface ProviderLink {
   sendWork(batch: { epoch: number; channel: number; items: { workId: number; descriptor: unknown }[] }): void;
   sendTerminate(order: { epoch: number; channel: number; workIds: number[]; token: number }): void;
   sendUnbind(order: { reason: string; force: boolean; deadlineMs: number }): void;
+  /** Tells the agent why it is being cut off before `close` (e.g. PROVIDER_ID_CONFLICT when a newer agent took its id). */
+  sendRejected?(reason: string, message: string): void;
   /** Ends the stream: the incarnation is fenced. */
   close(reason: string): void;
 }

@@ -49,6 +49,10 @@ export class ProviderSession implements ProviderLink {
     this.write({ unbind: order });
   }
 
+  sendRejected(reason: string, message: string): void {
+    this.write({ rejected: { reason, message } });
+  }
+
   close(reason: string): void {
     if (this.ended) return;
     this.log.info({ reason }, "closing provider stream");

@@ -20,6 +20,11 @@ process.on("unhandledRejection", (err) => {
 });
 const agent = new ProviderAgent(config, logger);
 agent.start();
+// Replaced by a newer agent with the same id: exit (3) rather than fight over it.
+void agent.replaced.then((message) => {
+  logger.error({ reason: "PROVIDER_ID_CONFLICT", detail: message }, "exiting: replaced by a newer agent");
+  process.exit(3);
+});
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

@@ -46,6 +46,13 @@ export class ProviderAgent {
   private registeredOnce: (() => void) | undefined;
   /** Resolves with the epoch of the first successful registration. */
   readonly firstRegistration: Promise<number>;
+  /**
+   * Resolves when the broker replaced this agent by a newer one registering
+   * the same provider id (PROVIDER_ID_CONFLICT): the agent has stopped and
+   * does not reconnect, so two agents never fight over one id.
+   */
+  readonly replaced: Promise<string>;
+  private onReplaced!: (message: string) => void;
 
   constructor(
     readonly config: AgentConfig,
@@ -66,6 +73,7 @@ export class ProviderAgent {
     let resolve!: (epoch: number) => void;
     this.firstRegistration = new Promise<number>((r) => (resolve = r));
     this.registeredOnce = () => resolve(this.current?.epoch ?? 0);
+    this.replaced = new Promise<string>((r) => (this.onReplaced = r));
   }
 
   /** Starts connecting (and keeps reconnecting until stop()). */
@@ -207,6 +215,14 @@ export class ProviderAgent {
       }
       case "rejected":
         // PROVIDER_UNBOUND: an operator unbound this id; keep retrying (with backoff) until it is bound again.
+        if (msg.rejected!.reason === "PROVIDER_ID_CONFLICT") {
+          this.log.error({ epoch: inc.epoch, reason: msg.rejected!.reason, detail: msg.rejected!.message }, "replaced by a newer agent with the same provider id; stopping");
+          this.stopped = true;
+          this.teardown(inc, "replaced");
+          this.client.close();
+          this.onReplaced(msg.rejected!.message);
+          return;
+        }
         if (msg.rejected!.reason === "PROVIDER_UNBOUND") this.log.warn({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "unbound by an operator; retrying until bound");
         else this.log.error({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "broker rejected this agent");
         return;
