@@ -22,6 +22,8 @@ const MAX_BUFFERED_RESULTS = 65_536;
 const MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
 /** A watch stream broken by the transport is reopened this many times (backoff 100 ms × attempt). */
 const WATCH_RETRIES = 5;
+/** How long an ended lease's watch may take to be closed by the broker before the SDK cancels it. */
+const WATCH_CLOSE_GRACE_MS = 2_000;
 
 /** What Lease needs from the BrokerClient that made it. */
 export interface LeaseContext {
@@ -58,6 +60,8 @@ export class Lease {
   private bufferedBytes = 0;
   private readonly seen = new CookieSet();
   private watchRetries = 0;
+  /** Watch streams the broker has closed (no cancel needed). */
+  private readonly watchClosed = new WeakSet<grpc.ClientReadableStream<LeaseEvent__Output>>();
   private readonly waiters = new Map<number, Waiter[]>();
   private readonly iterators = new Set<(c: Completion | undefined) => void>();
   private readonly stateListeners = new Set<(state: LeaseState, reason: string) => void>();
@@ -265,11 +269,27 @@ export class Lease {
     return { released: res.released, state, reason };
   }
 
-  /** Drops local resources (watch stream, timers) without telling the broker. */
+  /**
+   * Drops local resources (watch stream, timers) without telling the broker.
+   * A watch on an ended lease is closed by the broker itself; cancelling it
+   * too would race the broker's end of stream, and a peer that keeps sending
+   * RST_STREAM for streams the server already closed gets its whole HTTP/2
+   * session torn down (GOAWAY INTERNAL_ERROR after ~1,000 such frames, which
+   * a long-lived client reaches after ~1,000 leases). So an ended lease's
+   * watch gets a grace period to end on its own first.
+   */
   dispose(): void {
     this.stopKeepAlive();
-    this.watch?.cancel();
+    const watch = this.watch;
     this.watch = undefined;
+    if (!watch || this.watchClosed.has(watch)) return;
+    if (!this.isEnded) {
+      watch.cancel();
+      return;
+    }
+    setTimeout(() => {
+      if (!this.watchClosed.has(watch)) watch.cancel();
+    }, WATCH_CLOSE_GRACE_MS).unref();
   }
 
   // ------------------------------------------------------------------ internal
@@ -323,6 +343,7 @@ export class Lease {
         this.onWatchBroken(error);
       });
       stream.on("end", () => clearTimeout(timer));
+      stream.on("status", () => this.watchClosed.add(stream));
     });
   }
 

@@ -96,6 +96,10 @@ function reasonForBareCode(code: grpc.status, message: string): Reason {
       return "CANCELLED";
     case grpc.status.UNAVAILABLE:
       return "TRANSPORT_FAILURE";
+    case grpc.status.INTERNAL:
+      // grpc-js reports a dead HTTP/2 session or stream ("Received RST_STREAM with code 2 …",
+      // "Session closed with error code 2") as INTERNAL: that is the connection failing, not a bug.
+      return /RST_STREAM|Session closed|http2|GOAWAY|Stream refused|Protocol error/i.test(message) ? "TRANSPORT_FAILURE" : "INTERNAL";
     default:
       return "INTERNAL";
   }

@@ -21,6 +21,10 @@ describe("error status details", () => {
     expect(decodeServiceError({ code: grpc.status.UNAVAILABLE, details: "connect failed" }).reason).toBe("TRANSPORT_FAILURE");
     expect(decodeServiceError({ code: grpc.status.DEADLINE_EXCEEDED }).reason).toBe("DEADLINE_EXCEEDED");
     expect(decodeServiceError({ code: grpc.status.CANCELLED }).reason).toBe("CANCELLED");
+    // What grpc-js reports when the HTTP/2 session dies under a call (seen in the refcount churn test).
+    const rst = "Received RST_STREAM with code 2 triggered by internal client error: Session closed with error code 2";
+    expect(decodeServiceError({ code: grpc.status.INTERNAL, details: rst }).reason).toBe("TRANSPORT_FAILURE");
+    expect(decodeServiceError({ code: grpc.status.INTERNAL, details: "something else" }).reason).toBe("INTERNAL");
   });
 
   it("treats undecodable details as absent instead of throwing", () => {

@@ -15,6 +15,8 @@ export interface ClusterOptions {
   mode?: RunMode;
   /** Bound on each startup wait. */
   startTimeoutMs?: number;
+  /** Extra environment of the broker process (e.g. NODE_OPTIONS=--expose-gc). */
+  brokerEnv?: NodeJS.ProcessEnv;
 }
 
 /** A running provider agent process. */
@@ -47,7 +49,7 @@ export class Cluster {
       "broker",
       // Readiness is read from info-level log lines, so the level stays info.
       ["--grpc-port", "0", "--admin-port", "0", "--log-level", "info", ...(options.brokerArgs ?? [])],
-      { mode: options.mode },
+      { mode: options.mode, env: options.brokerEnv },
     );
     try {
       const ready = await broker.waitForLine((l) => l.msg === "broker ready", timeout, "'broker ready'");

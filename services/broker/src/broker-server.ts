@@ -10,6 +10,19 @@ import type { ClientService } from "./client-service.js";
 import type { BrokerConfig } from "./config.js";
 import { ProviderSession } from "./provider-session.js";
 
+/** What `memoryReport` returns (logged on SIGUSR2 as event "memory"). */
+export interface MemoryReport {
+  heapUsedBytes: number;
+  rssBytes: number;
+  gcForced: boolean;
+  providersPresent: number;
+  providerTombstones: number;
+  leasesLive: number;
+  leaseTombstones: number;
+  providerSessions: number;
+  watchStreams: number;
+}
+
 /** Largest gRPC message: a full batch plus framing headroom. */
 const messageLimit = (config: BrokerConfig): number => config.broker.maxBatchBytes + 16 * 1024 * 1024;
 
@@ -82,6 +95,26 @@ export class BrokerServer {
     const broker = new BrokerServer(core, server, admin, sessions, clients, log, config, grpcAddress, adminAddress);
     log.info({ grpc: grpcAddress, admin: adminAddress }, "broker ready");
     return broker;
+  }
+
+  /**
+   * Heap and every record count, after a full GC when the process runs with
+   * --expose-gc: what must return to baseline after any amount of churn.
+   */
+  memoryReport(): MemoryReport {
+    (globalThis as { gc?: () => void }).gc?.();
+    const m = process.memoryUsage();
+    return {
+      heapUsedBytes: m.heapUsed,
+      rssBytes: m.rss,
+      gcForced: typeof (globalThis as { gc?: unknown }).gc === "function",
+      providersPresent: this.core.providers.presentCount,
+      providerTombstones: this.core.providers.tombstoneCount,
+      leasesLive: this.core.leases.liveCount,
+      leaseTombstones: this.core.leases.tombstoneCount,
+      providerSessions: this.sessions.size,
+      watchStreams: this.clients.watchCount,
+    };
   }
 
   /**

@@ -55,6 +55,8 @@ export interface ClientService {
   handlers: DmaBrokerHandlers;
   /** Ends every WatchLease stream with this error and detaches it from the core. */
   endWatches(error: DmaError): void;
+  /** Open WatchLease streams (a leak check). */
+  readonly watchCount: number;
 }
 
 /** The client-facing DmaBroker service over a BrokerCore. */
@@ -167,6 +169,9 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
     handlers,
     endWatches(error: DmaError) {
       for (const abort of [...watches]) abort(error);
+    },
+    get watchCount() {
+      return watches.size;
     },
   };
 }

@@ -26,6 +26,8 @@ try {
   process.stderr.write(`dmabroker-broker: ${(err as Error).message}\n`);
   process.exit(1);
 }
+// SIGUSR2: log heap and record counts (a leak check for operators and the churn test).
+process.on("SIGUSR2", () => logger.info({ event: "memory", ...broker.memoryReport() }, "memory report"));
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {

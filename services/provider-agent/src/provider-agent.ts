@@ -130,6 +130,19 @@ export class ProviderAgent {
     this.client.close();
   }
 
+  /**
+   * Drops the stream abruptly — no draining, no goodbye, no reconnect — which
+   * is what the broker sees when the process is SIGKILLed. Lets one test
+   * process churn thousands of incarnations.
+   */
+  abort(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    const inc = this.current;
+    this.teardown(inc, "aborted");
+    this.client.close();
+  }
+
   /** Resolves when the broker echoes a heartbeat sent now (or after timeoutMs). */
   private barrier(inc: Incarnation, timeoutMs: number): Promise<void> {
     const seq = ++inc.seq;
