@@ -126,6 +126,11 @@ export class InvariantChecker {
         if (line.result === "NOERROR") this.completed++;
         else if (line.result === "ABORTED") this.aborted++;
         else this.failed++;
+        // I4: once a lease ended PROVIDER_GONE every unfinished cookie was aborted; a success after that came from a fenced incarnation.
+        const lease = this.leases.get(key);
+        if (line.result === "NOERROR" && lease?.endReason === "PROVIDER_GONE" && lease.endedAt !== undefined && time > lease.endedAt && Number(line.epoch) === lease.epoch) {
+          this.violate("I4", `${ck}: NOERROR delivered ${time - lease.endedAt} ms after its lease ended PROVIDER_GONE (stale incarnation)`);
+        }
         if (line.ok === false) this.violate("I5", `${ck}: NOERROR result with wrong bytes (ran on ${String(line.ran_on)})`);
         return;
       }
