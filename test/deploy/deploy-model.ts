@@ -93,7 +93,7 @@ export interface Stage {
   image: string;
   workdir: string;
   copies: CopyStep[];
-  runs: string[];
+  runs: { line: number; command: string }[];
   user?: string;
   entrypoint?: string[];
   cmd?: string[];
@@ -141,7 +141,7 @@ export function loadDockerfile(file = DOCKERFILE): Stage[] {
         break;
       }
       case "RUN":
-        stage.runs.push(args.join(" "));
+        stage.runs.push({ line, command: args.join(" ") });
         break;
       case "USER":
         stage.user = args[0];

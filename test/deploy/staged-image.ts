@@ -39,7 +39,7 @@ export function stageRuntimeImage(): StagedImage {
   const build = stages.find((s) => s.name === "build");
   const runtime = stages[stages.length - 1];
   if (!build || runtime === build) throw new Error("the Dockerfile needs a 'build' stage and a runtime stage after it");
-  if (!runtime.runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r))) throw new Error("the runtime stage must install production dependencies (npm ci --omit=dev)");
+  if (!runtime.runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r.command))) throw new Error("the runtime stage must install production dependencies (npm ci --omit=dev)");
   const root = mkdtempSync(path.join(os.tmpdir(), "dmabroker-image-"));
   const fs = path.join(root, "fs");
   const into = (imagePath: string): string => path.join(fs, imagePath);
