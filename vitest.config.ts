@@ -28,6 +28,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        resolve,
+        test: {
+          // Offline checks of deploy/ and docker-compose.yml, and the image's
+          // production start from dist/ (needs `npm run build`; npm test builds first).
+          name: "deploy",
+          include: ["test/deploy/**/*.test.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

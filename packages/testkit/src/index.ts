@@ -13,3 +13,5 @@ export type { ChaosVerdict, FaultRecord, Violation } from "./chaos/invariant-che
 export { AdminApi } from "./chaos/admin-api.js";
 export type { AdminLease, AdminProvider } from "./chaos/admin-api.js";
 export { percentiles } from "./chaos/percentiles.js";
+export { ComposeCommandError, ComposeFaultDriver, COMPOSE_PROVIDER_SERVICES } from "./compose-fault-driver.js";
+export type { ComposeFaultDriverOptions } from "./compose-fault-driver.js";
