@@ -5,9 +5,10 @@
 // invariant violation or lost cookie.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { FAULT_KINDS, killAllServices, runChaos, startLocalChaosTarget } from "../packages/testkit/dist/index.js";
+import { FAULT_KINDS, composeChaosTarget, killAllServices, runChaos, startLocalChaosTarget } from "../packages/testkit/dist/index.js";
 
-const usage = `usage: npm run chaos -- [--seed N] [--duration 60s] [--providers 4] [--clients 8] [--out FILE] [--kinds ${FAULT_KINDS.join(",")}] [--driver process]`;
+const usage = `usage: npm run chaos -- [--seed N] [--duration 60s] [--providers 4] [--clients 8] [--out FILE] [--kinds ${FAULT_KINDS.join(",")}]
+                     [--driver process|compose] [--broker 127.0.0.1:50051 --admin http://127.0.0.1:8080 --tombstone-ttl-ms N]   (compose: against a running stack)`;
 
 /** "90s", "10m", "1500ms" or a plain number of seconds. */
 function parseDuration(text) {
@@ -33,6 +34,9 @@ try {
       out: { type: "string" },
       kinds: { type: "string" },
       driver: { type: "string", default: "process" },
+      broker: { type: "string" },
+      admin: { type: "string" },
+      "tombstone-ttl-ms": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -42,7 +46,7 @@ try {
   }
   const kinds = values.kinds ? values.kinds.split(",").map((k) => k.trim()) : undefined;
   for (const k of kinds ?? []) if (!FAULT_KINDS.includes(k)) throw new Error(`--kinds: unknown fault kind ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(", ")}`);
-  if (values.driver !== "process") throw new Error(`--driver ${values.driver}: only "process" is available in this build`);
+  if (values.driver !== "process" && values.driver !== "compose") throw new Error(`--driver must be process or compose, got ${JSON.stringify(values.driver)}`);
   opts = {
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : intArg("seed", values.seed, 0, 2 ** 32 - 1),
     durationMs: parseDuration(values.duration),
@@ -50,6 +54,10 @@ try {
     clients: intArg("clients", values.clients, 1, 64),
     out: values.out,
     kinds,
+    driver: values.driver,
+    broker: values.broker,
+    admin: values.admin,
+    tombstoneTtlMs: values["tombstone-ttl-ms"] === undefined ? undefined : intArg("tombstone-ttl-ms", values["tombstone-ttl-ms"], 1, 3_600_000),
   };
 } catch (err) {
   console.error(`chaos: ${err.message}\n${usage}`);
@@ -57,7 +65,7 @@ try {
 }
 
 const err = (line) => process.stderr.write(line + "\n");
-err(`chaos: seed ${opts.seed}, ${opts.durationMs / 1000}s, ${opts.providers} providers, ${opts.clients} clients (replay with --seed ${opts.seed})`);
+err(`chaos: seed ${opts.seed}, ${opts.durationMs / 1000}s, driver ${opts.driver}, ${opts.driver === "compose" ? "the compose stack's" : opts.providers} providers, ${opts.clients} clients (replay with --seed ${opts.seed})`);
 let target;
 const cleanUp = async () => {
   await target?.stop().catch(() => undefined);
@@ -70,7 +78,10 @@ process.on("SIGINT", () => {
 
 let summary;
 try {
-  target = await startLocalChaosTarget({ providers: opts.providers, mode: "dist" });
+  target =
+    opts.driver === "compose"
+      ? composeChaosTarget({ grpcAddress: opts.broker, adminUrl: opts.admin, leaseTombstoneTtlMs: opts.tombstoneTtlMs })
+      : await startLocalChaosTarget({ providers: opts.providers, mode: "dist" });
   summary = await runChaos(target, {
     seed: opts.seed,
     durationMs: opts.durationMs,

@@ -8,6 +8,8 @@ export type { FaultKind, ProviderFaultDriver } from "./fault-driver.js";
 export { runChaos } from "./chaos/chaos-runner.js";
 export type { ChaosOptions, ChaosProgress, ChaosSummary, ChaosTarget } from "./chaos/chaos-runner.js";
 export { startLocalChaosTarget } from "./chaos/local-target.js";
+export { composeChaosTarget } from "./chaos/compose-target.js";
+export type { ComposeTargetOptions } from "./chaos/compose-target.js";
 export { InvariantChecker } from "./chaos/invariant-checker.js";
 export type { ChaosVerdict, FaultRecord, Violation } from "./chaos/invariant-checker.js";
 export { AdminApi } from "./chaos/admin-api.js";

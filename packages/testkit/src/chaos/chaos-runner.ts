@@ -22,8 +22,8 @@ export interface ChaosTarget {
   unsupported: Partial<Record<FaultKind, string>>;
   /** The broker's heartbeat timeout: freezes and partitions longer than it lose the provider. */
   heartbeatTimeoutMs: number;
-  /** How long an ended lease stays listed (records return to baseline after it). */
-  leaseTombstoneTtlMs: number;
+  /** How long an ended lease stays listed (records return to baseline after it); undefined skips that check. */
+  leaseTombstoneTtlMs?: number;
   stop(): Promise<void>;
 }
 
@@ -324,12 +324,14 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         await p.stop("SIGTERM", 25_000);
       }),
     );
-    await sleep(Math.max(leaseTtlMs, target.leaseTombstoneTtlMs) + 1_000);
-    const leasesLeft = await admin.leases();
-    if (leasesLeft.length > 0) checker.violate("I3", `${leasesLeft.length} lease record(s) left after the load stopped and tombstones aged out`);
-    const providersLeft = await admin.providers();
-    const tombstones = providersLeft.filter((p) => !["online", "suspect", "draining"].includes(p.state));
-    if (tombstones.length > 0) checker.violate("I3", `${tombstones.length} provider tombstone(s) not freed: ${tombstones.map((p) => `${p.providerId}#${p.epoch}`).join(", ")}`);
+    if (target.leaseTombstoneTtlMs !== undefined) {
+      await sleep(Math.max(leaseTtlMs, target.leaseTombstoneTtlMs) + 1_000);
+      const leasesLeft = await admin.leases();
+      if (leasesLeft.length > 0) checker.violate("I3", `${leasesLeft.length} lease record(s) left after the load stopped and tombstones aged out`);
+      const providersLeft = await admin.providers();
+      const tombstones = providersLeft.filter((p) => !["online", "suspect", "draining"].includes(p.state));
+      if (tombstones.length > 0) checker.violate("I3", `${tombstones.length} provider tombstone(s) not freed: ${tombstones.map((p) => `${p.providerId}#${p.epoch}`).join(", ")}`);
+    }
   } finally {
     sampling = false;
     clearInterval(progressTimer);
