@@ -25,7 +25,7 @@ const SCENARIOS: Record<string, (ctx: ScenarioContext) => Promise<BenchEntry[]>>
   scale: scaleScenario,
 };
 
-const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--only ${Object.keys(SCENARIOS).join(",")}] [--mode dist|source] [--profile-broker DIR]`;
+const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--only ${Object.keys(SCENARIOS).join(",")}] [--mode dist|source] [--profile DIR]`;
 
 let args;
 try {
@@ -36,7 +36,7 @@ try {
       out: { type: "string" },
       only: { type: "string" },
       mode: { type: "string", default: "dist" },
-      "profile-broker": { type: "string" },
+      profile: { type: "string" },
       help: { type: "boolean", default: false },
     },
   }).values;
@@ -69,14 +69,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-const profileDir = args["profile-broker"] ? path.resolve(args["profile-broker"]) : undefined;
+const profileDir = args.profile ? path.resolve(args.profile) : undefined;
 if (profileDir) mkdirSync(profileDir, { recursive: true });
 const env: BenchEnv = { mode: args.mode, profileDir, progress };
 const ctx: ScenarioContext = { env, sizes: SIZES[mode], progress };
 const entries: BenchEntry[] = [];
 let failed = false;
 try {
-  progress(`${mode} run: ${names.join(", ")} (services from ${args.mode}${profileDir ? `, broker profiles in ${profileDir}` : ""})`);
+  progress(`${mode} run: ${names.join(", ")} (services from ${args.mode}${profileDir ? `, profiles in ${profileDir}` : ""})`);
   for (const name of names) {
     progress(`scenario ${name}`);
     entries.push(...(await SCENARIOS[name](ctx)));

@@ -2,22 +2,26 @@ import { nowMs, sleep } from "./stats.js";
 
 /**
  * Closed loop: `concurrency` workers each run `op` back to back until
- * `durationMs` has passed. Returns completed operations and the elapsed time.
+ * `durationMs` has passed (or `maxOps` operations have started). Returns
+ * completed operations and the elapsed time.
  * The first failure stops every worker and is rethrown.
  */
 export async function closedLoop(
   concurrency: number,
   durationMs: number,
   op: (worker: number) => Promise<number | void>,
+  maxOps = Number.POSITIVE_INFINITY,
 ): Promise<{ ops: number; units: number; elapsedMs: number }> {
   const start = nowMs();
   const end = start + durationMs;
   let ops = 0;
+  let started = 0;
   let units = 0;
   let failure: Error | undefined;
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
-      while (failure === undefined && nowMs() < end) {
+      while (failure === undefined && nowMs() < end && started < maxOps) {
+        started++;
         try {
           const n = await op(w);
           ops++;

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { BrokerClient, ops } from "@dmabroker/client";
 import type { Lease } from "@dmabroker/client";
 import { RelayBaseline } from "../baselines/relay-baseline.js";
-import { BenchCluster } from "../lib/bench-cluster.js";
+import { BenchCluster, withCpuShares } from "../lib/bench-cluster.js";
 import type { ScenarioContext } from "../lib/context.js";
 import { closedLoop } from "../lib/load.js";
 import { entry } from "../lib/report.js";
@@ -55,7 +55,7 @@ export const LARGE_SHAPE: Shape = {
 };
 
 /** Items (or bytes) per second through the broker: SDK submit + waitForAll, `window` batches in flight, outputs checked. */
-async function measureBroker(lease: Lease, shape: Shape, ms: number): Promise<number> {
+async function measureBroker(lease: Lease, shape: Shape, ms: number): Promise<{ units: number; elapsedMs: number }> {
   const items = Array.from({ length: shape.batch }, () => randomBytes(shape.itemBytes));
   const descriptors = items.map((b) => ops.memcpy(b));
   const r = await closedLoop(shape.window, ms, async () => {
@@ -66,14 +66,17 @@ async function measureBroker(lease: Lease, shape: Shape, ms: number): Promise<nu
     if (!done[last].output?.equals(items[last])) throw new Error("memcpy output differs from its source");
     return shape.batch;
   });
-  return (r.units * 1000) / r.elapsedMs;
+  return { units: r.units, elapsedMs: r.elapsedMs };
 }
 
-async function measureRelay(relay: RelayBaseline, shape: Shape, ms: number): Promise<number> {
+async function measureRelay(relay: RelayBaseline, shape: Shape, ms: number): Promise<{ units: number; elapsedMs: number }> {
   const items = Array.from({ length: shape.batch }, () => randomBytes(shape.itemBytes));
   const r = await closedLoop(shape.window, ms, () => relay.roundTrip(items));
-  return (r.units * 1000) / r.elapsedMs;
+  return { units: r.units, elapsedMs: r.elapsedMs };
 }
+
+/** Measurement slices: broker and relay alternate, so a machine slowing down mid-run hits both alike. */
+const SLICE_MS = 500;
 
 /**
  * Memcpy throughput through the broker (client → broker → agent → broker →
@@ -94,12 +97,24 @@ export async function transferScenario(ctx: ScenarioContext, shapes: readonly Sh
     relay = await RelayBaseline.start();
     for (const shape of shapes) {
       const scale = shape.unit === "MiB/s" ? shape.itemBytes / MiB : 1;
-      progress(`${shape.id}: broker, ${shape.window} batches of ${shape.batch} × ${shape.itemBytes} B in flight, ${sizes.measureMs} ms`);
+      progress(`${shape.id}: ${shape.window} batches of ${shape.batch} × ${shape.itemBytes} B in flight; broker and relay alternate for ${sizes.measureMs} ms each`);
       await measureBroker(lease, shape, sizes.warmupMs);
-      const value = (await measureBroker(lease, shape, sizes.measureMs)) * scale;
-      progress(`${shape.id}: relay, same shape`);
       await measureRelay(relay, shape, sizes.warmupMs);
-      const baseline = (await measureRelay(relay, shape, sizes.measureMs)) * scale;
+      const slices = Math.max(1, Math.round(sizes.measureMs / SLICE_MS));
+      const b = { units: 0, elapsedMs: 0 };
+      const r = { units: 0, elapsedMs: 0 };
+      const cpu: Record<string, number> = { brokerCpu: 0, agentCpu: 0, clientCpu: 0 };
+      for (let k = 0; k < slices; k++) {
+        const m = await withCpuShares(cluster, () => measureBroker(lease, shape, sizes.measureMs / slices));
+        b.units += m.result.units;
+        b.elapsedMs += m.result.elapsedMs;
+        for (const key of Object.keys(cpu)) cpu[key] += (m.cpu[key] * m.result.elapsedMs) / sizes.measureMs;
+        const x = await measureRelay(relay, shape, sizes.measureMs / slices);
+        r.units += x.units;
+        r.elapsedMs += x.elapsedMs;
+      }
+      const value = ((b.units * 1000) / b.elapsedMs) * scale;
+      const baseline = ((r.units * 1000) / r.elapsedMs) * scale;
       progress(`${shape.id}: ${Math.round(value)} vs relay ${Math.round(baseline)} ${shape.unit}`);
       out.push(
         entry({
@@ -110,7 +125,7 @@ export async function transferScenario(ctx: ScenarioContext, shapes: readonly Sh
           target: shape.target,
           baseline,
           baselineName: RELAY,
-          details: { itemBytes: shape.itemBytes, batch: shape.batch, batchesInFlight: shape.window },
+          details: { itemBytes: shape.itemBytes, batch: shape.batch, batchesInFlight: shape.window, ...cpu, brokerCpuUsPerItem: (cpu.brokerCpu * 1e6) / (value / scale) },
         }),
       );
     }
