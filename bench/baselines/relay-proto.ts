@@ -1,3 +1,4 @@
+import type { Http2Session } from "node:http2";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
@@ -25,8 +26,7 @@ export function loadRelay(): RelayPackage {
 
 /**
  * Channel options matching the SDK's and the agent's (large messages, 16 MiB
- * receive window on the client side; servers keep grpc-js defaults, as the
- * broker does).
+ * receive window on the client side).
  */
 export const RELAY_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc.max_receive_message_length": 96 * 1024 * 1024,
@@ -34,10 +34,11 @@ export const RELAY_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   "grpc-node.flow_control_window": 16 * 1024 * 1024,
 };
 
-/** Server options matching the broker's message limits. */
+/** Server options matching the broker's. */
 export const RELAY_SERVER_OPTIONS: grpc.ServerOptions = {
   "grpc.max_receive_message_length": 80 * 1024 * 1024,
   "grpc.max_send_message_length": 80 * 1024 * 1024,
+  "grpc.enable_channelz": 0,
 };
 
 /** Binds a server on 127.0.0.1:0 and prints `{"ready":true,"port":N}` for the bench. */
@@ -45,6 +46,14 @@ export async function listenAndAnnounce(server: grpc.Server): Promise<void> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
+  // The same 16 MiB HTTP/2 receive window the broker grants (services/broker/src/broker-server.ts).
+  const servers = (server as unknown as { http2Servers?: Map<{ on(event: "session", fn: (s: Http2Session) => void): void }, unknown> }).http2Servers;
+  for (const http2Server of servers?.keys() ?? []) {
+    http2Server.on("session", (session) => {
+      session.setLocalWindowSize(16 * 1024 * 1024);
+      session.settings({ initialWindowSize: 16 * 1024 * 1024 });
+    });
+  }
   process.stdout.write(`${JSON.stringify({ ready: true, port })}\n`);
   process.on("SIGTERM", () => server.forceShutdown());
 }
