@@ -3,7 +3,7 @@
 // scenarios of DESIGN.md §8 on real processes with their baselines in the same
 // run, prints progress on stderr, a table on stdout, and writes JSON (--out).
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import type { BenchEnv } from "./lib/bench-cluster.js";
@@ -93,7 +93,8 @@ const report: BenchReport = {
   mode,
   startedAt: new Date(started).toISOString(),
   durationMs: Date.now() - started,
-  machine: { node: process.version, cpus: cpus().length, platform: process.platform },
+  // Load average at the end: other work on the machine skews absolute figures (ratios less so).
+  machine: { node: process.version, cpus: cpus().length, platform: process.platform, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) },
   entries,
 };
 process.stdout.write(`\n${formatTable(entries)}\n\n${mode} run took ${(report.durationMs / 1000).toFixed(1)} s\n`);

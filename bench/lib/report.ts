@@ -54,7 +54,7 @@ export interface BenchReport {
   mode: "full" | "quick" | "tiny";
   startedAt: string;
   durationMs: number;
-  machine: { node: string; cpus: number; platform: string };
+  machine: { node: string; cpus: number; platform: string; loadavg: number[] };
   entries: BenchEntry[];
 }
 
