@@ -24,7 +24,15 @@ export interface AgentConfig {
   reconnectMaxMs: number;
   /** How long to wait for `registered` before retrying. */
   registerTimeoutMs: number;
+  /**
+   * Emulated providers in this one process (default 1). Above 1 each gets its
+   * own Attach stream and the id `<providerId>-<i>` (scale benchmarks).
+   */
+  providers: number;
 }
+
+/** Upper bound of `--providers`: far beyond what one broker is sized for. */
+export const MAX_PROVIDERS_PER_AGENT = 10_000;
 
 const SETTINGS = {
   broker: { env: "DMABROKER_BROKER", flag: "broker" },
@@ -43,6 +51,7 @@ const SETTINGS = {
   reconnectMinMs: { env: "DMABROKER_RECONNECT_MIN_MS", flag: "reconnect-min-ms" },
   reconnectMaxMs: { env: "DMABROKER_RECONNECT_MAX_MS", flag: "reconnect-max-ms" },
   registerTimeoutMs: { env: "DMABROKER_REGISTER_TIMEOUT_MS", flag: "register-timeout-ms" },
+  providers: { env: "DMABROKER_PROVIDERS", flag: "providers" },
 } as const;
 
 /** Every setting's environment variable (documented in the README and checked by tests). */
@@ -102,5 +111,21 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     reconnectMinMs: num("reconnectMinMs", 100, 1, 600_000),
     reconnectMaxMs: num("reconnectMaxMs", 5000, 1, 600_000),
     registerTimeoutMs: num("registerTimeoutMs", 5000, 100, 600_000),
+    providers: num("providers", 1, 1, MAX_PROVIDERS_PER_AGENT),
   };
+}
+
+/**
+ * The configuration of each emulated provider of one agent process: the
+ * config itself when `providers` is 1, else one copy per provider with id
+ * `<providerId>-<i>` and its own seed.
+ */
+export function expandProviders(config: AgentConfig): AgentConfig[] {
+  if (config.providers <= 1) return [config];
+  return Array.from({ length: config.providers }, (_, i) => ({
+    ...config,
+    providerId: `${config.providerId}-${i}`,
+    seed: (config.seed + i) >>> 0,
+    providers: 1,
+  }));
 }

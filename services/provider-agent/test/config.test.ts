@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DmaError, capabilityBit } from "@dmabroker/core";
-import { PROFILES, loadAgentConfig, profileCapabilityMask } from "@dmabroker/provider-agent";
+import { MAX_PROVIDERS_PER_AGENT, PROFILES, expandProviders, loadAgentConfig, profileCapabilityMask } from "@dmabroker/provider-agent";
 
 describe("provider agent configuration", () => {
   it("builds each profile modelled on a real engine", () => {
@@ -30,6 +30,25 @@ describe("provider agent configuration", () => {
   it("refuses an unknown profile, a bad label and an out-of-range rate", () => {
     for (const argv of [["--profile", "nvme"], ["--labels", "novalue"], ["--write-failure-rate", "2"], ["--channels", "0"]]) {
       expect(() => loadAgentConfig(argv, {}), argv.join(" ")).toThrow(DmaError);
+    }
+  });
+});
+
+describe("several emulated providers in one agent", () => {
+  it("gives each its own id and seed, and keeps one provider as is", () => {
+    const one = loadAgentConfig(["--provider-id", "p", "--seed", "7"], {});
+    expect(one.providers).toBe(1);
+    expect(expandProviders(one)).toEqual([one]);
+    const many = loadAgentConfig(["--provider-id", "p", "--seed", "7"], { DMABROKER_PROVIDERS: "3" });
+    const each = expandProviders(many);
+    expect(each.map((c) => c.providerId)).toEqual(["p-0", "p-1", "p-2"]);
+    expect(each.map((c) => c.seed)).toEqual([7, 8, 9]);
+    expect(each.every((c) => c.providers === 1 && c.profile === many.profile)).toBe(true);
+  });
+
+  it("refuses a provider count out of range", () => {
+    for (const n of ["0", "-1", "1.5", String(MAX_PROVIDERS_PER_AGENT + 1)]) {
+      expect(() => loadAgentConfig(["--providers", n], {}), n).toThrow(DmaError);
     }
   });
 });
