@@ -5,7 +5,7 @@ import { DmaError, capabilityMask } from "@dmabroker/core";
 import type { DmaDescriptor } from "@dmabroker/core";
 import { toServiceError } from "@dmabroker/proto";
 import type { Completion__Output, DmaBrokerClient, Lease__Output } from "@dmabroker/proto";
-import { DmaBrokerError, Lease, ops } from "@dmabroker/client";
+import { BrokerClient, DmaBrokerError, Lease, ops } from "@dmabroker/client";
 import type { Completion, FailoverEvent } from "@dmabroker/client";
 
 // A fake gRPC stub stands in for the broker here: a real broker never replays
@@ -264,10 +264,8 @@ describe("cpu-fallback", () => {
 
 describe("failover options", () => {
   it("rejects a bad policy or bound with a named error at requestChannel time", async () => {
-    const { BrokerClient } = await import("@dmabroker/client");
     // No broker is needed: the options are checked before any call.
-    const client = Object.create(BrokerClient.prototype) as InstanceType<typeof BrokerClient>;
-    Object.assign(client, { closed: false });
+    const client = Object.assign(Object.create(BrokerClient.prototype) as BrokerClient, { closed: false });
     for (const bad of [{ failover: "teleport" }, { maxRelocations: -1 }, { relocateTimeoutMs: 1.5 }]) {
       const err = await client.requestChannel({ capabilities: ["memcpy"], ...(bad as object) }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: "INVALID_ARGUMENT" });
