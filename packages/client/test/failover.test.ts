@@ -265,7 +265,7 @@ describe("cpu-fallback", () => {
 describe("failover options", () => {
   it("rejects a bad policy or bound with a named error at requestChannel time", async () => {
     // No broker is needed: the options are checked before any call.
-    const client = Object.assign(Object.create(BrokerClient.prototype) as BrokerClient, { closed: false });
+    const client = Object.create(BrokerClient.prototype) as BrokerClient;
     for (const bad of [{ failover: "teleport" }, { maxRelocations: -1 }, { relocateTimeoutMs: 1.5 }]) {
       const err = await client.requestChannel({ capabilities: ["memcpy"], ...(bad as object) }).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, reason: "INVALID_ARGUMENT" });
