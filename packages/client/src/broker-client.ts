@@ -3,10 +3,12 @@ import { randomUUID } from "node:crypto";
 import { capabilityMask } from "@dmabroker/core";
 import type { LeaseMode, OperationName } from "@dmabroker/core";
 import { CLIENT_ID_KEY, loadDmaBrokerV1 } from "@dmabroker/proto";
-import type { DmaBrokerClient, ProviderInfo__Output, RequestChannelResponse__Output } from "@dmabroker/proto";
+import type { DmaBrokerClient, Lease__Output, ProviderInfo__Output, RequestChannelResponse__Output } from "@dmabroker/proto";
 import { cancelled, deadlineExceeded, unaryCall } from "./call-options.js";
 import type { CallOptions } from "./call-options.js";
 import { DmaBrokerError } from "./dma-broker-error.js";
+import { compileFailoverOptions } from "./failover-options.js";
+import type { FailoverOptions } from "./failover-options.js";
 import { Lease } from "./lease.js";
 
 /** Largest message the client exchanges (a full batch plus headroom). */
@@ -21,8 +23,11 @@ export interface ConnectOptions extends CallOptions {
   defaultTimeoutMs?: number;
 }
 
-/** What to lease. */
-export interface ChannelRequestOptions extends CallOptions {
+/**
+ * What to lease, and what to do if its provider vanishes (`failover`, default
+ * `fail`; see FailoverPolicy and FailoverOptions).
+ */
+export interface ChannelRequestOptions extends CallOptions, FailoverOptions {
   /** Operations the channel must support (or a raw capability mask). */
   capabilities: OperationName[] | number;
   /** exclusive (one lease per channel, DMA_PRIVATE) or shared (default). */
@@ -88,29 +93,38 @@ export class BrokerClient {
 
   /**
    * Leases a channel. The lease is watched from the start, so no result is
-   * ever missed; it renews itself unless `keepAlive: false`.
+   * ever missed; it renews itself unless `keepAlive: false`. With `failover:
+   * "relocate"` or `"cpu-fallback"` the lease survives its provider (see
+   * FailoverPolicy); bad failover options fail with INVALID_ARGUMENT.
    */
   async requestChannel(options: ChannelRequestOptions): Promise<Lease> {
     this.checkOpen();
+    try {
+      compileFailoverOptions(options);
+    } catch (err) {
+      throw new DmaBrokerError(grpc.status.INVALID_ARGUMENT, "INVALID_ARGUMENT", (err as Error).message);
+    }
     const mask = typeof options.capabilities === "number" ? options.capabilities : capabilityMask(options.capabilities);
-    const res = await unaryCall<RequestChannelResponse__Output>(this.defaultTimeoutMs, options, this.metadata(), (md, co, cb) =>
-      this.stub.RequestChannel(
-        {
-          capabilityMask: mask,
-          selector: { labels: options.labels ?? {}, providerId: options.providerId ?? "" },
-          mode: (options.mode ?? "shared") === "exclusive" ? "LEASE_MODE_EXCLUSIVE" : "LEASE_MODE_SHARED",
-          ttlMs: options.ttlMs ?? 0,
-        },
-        md,
-        co,
-        cb,
-      ),
-    );
+    const request = {
+      capabilityMask: mask,
+      selector: { labels: options.labels ?? {}, providerId: options.providerId ?? "" },
+      mode: (options.mode ?? "shared") === "exclusive" ? ("LEASE_MODE_EXCLUSIVE" as const) : ("LEASE_MODE_SHARED" as const),
+      ttlMs: options.ttlMs ?? 0,
+    };
+    const grant = async (callOptions: CallOptions): Promise<Lease__Output> => {
+      this.checkOpen();
+      const res = await unaryCall<RequestChannelResponse__Output>(this.defaultTimeoutMs, callOptions, this.metadata(), (md, co, cb) =>
+        this.stub.RequestChannel(request, md, co, cb),
+      );
+      return res.lease!;
+    };
+    const failover = (options.failover ?? "fail") === "fail" ? undefined : { ...pickFailover(options), regrant: grant };
     const lease = await Lease.open(
       { stub: this.stub, metadata: () => this.metadata(), defaultTimeoutMs: this.defaultTimeoutMs },
-      res.lease!,
+      await grant(options),
       options.keepAlive ?? true,
       options,
+      failover,
     );
     this.leases.add(lease);
     void lease.ended.then(() => {
@@ -147,4 +161,14 @@ export class BrokerClient {
   private checkOpen(): void {
     if (this.closed) throw new DmaBrokerError(grpc.status.CANCELLED, "CANCELLED", "the client is closed");
   }
+}
+
+function pickFailover(o: FailoverOptions): FailoverOptions {
+  return {
+    failover: o.failover,
+    maxRelocations: o.maxRelocations,
+    relocateTimeoutMs: o.relocateTimeoutMs,
+    maxRetainedDescriptors: o.maxRetainedDescriptors,
+    maxRetainedBytes: o.maxRetainedBytes,
+  };
 }

@@ -18,10 +18,29 @@ export interface Completion {
   /** COMPARE / XOR_VALIDATE outcome. */
   match: boolean;
   mismatchOffset: number;
-  /** Where it ran. */
+  /** The provider it ran on ("" when it ran on the CPU; see `ranOn`). */
+  providerId: string;
+  /** That provider's epoch (0 on the CPU). */
+  epoch: number;
+  /**
+   * Where it ran: on a provider (which incarnation, under which broker lease:
+   * after a relocation that is the new lease, not `Lease.id` at submit time),
+   * or on this process's CPU (`cpu-fallback`). Aborted results name the
+   * provider that aborted them.
+   */
+  ranOn: RanOn;
+}
+
+/** A provider incarnation and the broker lease a cookie ran under. */
+export interface ProviderPlacement {
+  kind: "provider";
   providerId: string;
   epoch: number;
+  leaseId: string;
 }
+
+/** Where a cookie ran: a provider under a broker lease, or the client's CPU (failover policy `cpu-fallback`). */
+export type RanOn = ProviderPlacement | { kind: "cpu" };
 
 /** A cookie's current state (TxStatus): terminal with its completion, or still pending. */
 export interface CookieStatus {
@@ -29,7 +48,6 @@ export interface CookieStatus {
   residue: number;
   completion?: Completion;
 }
-
 
 const TX_STATUS: Record<string, TxStatus> = {
   TX_STATUS_PENDING: "PENDING",
@@ -42,15 +60,17 @@ export function statusFromWire(s: string): TxStatus {
   return TX_STATUS[s] ?? "ERROR";
 }
 
-export function completionFromWire(c: Completion__Output, providerId: string, epoch: number): Completion {
+/** A wire completion as the app sees it, under the app-facing `cookie` (the broker's, unless the lease relocates). */
+export function completionFromWire(c: Completion__Output, ranOn: ProviderPlacement, cookie = c.cookie): Completion {
   return {
-    cookie: c.cookie,
+    cookie,
     status: c.status === "TX_STATUS_COMPLETE" ? "COMPLETE" : "ERROR",
     result: txResultFromWire(c.result) ?? "ABORTED",
     residue: c.residue,
     reason: c.reason,
     ...outputFromWire(c),
-    providerId,
-    epoch,
+    providerId: ranOn.providerId,
+    epoch: ranOn.epoch,
+    ranOn,
   };
 }

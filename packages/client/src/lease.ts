@@ -1,17 +1,21 @@
+import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
-import { END_REASON, REASONS, isReason } from "@dmabroker/core";
+import { REASONS, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
-import { leaseStateFromWire } from "@dmabroker/proto";
-import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
-import { cancelled, deadlineExceeded, unaryCall } from "./call-options.js";
+import type { Completion__Output, Lease__Output } from "@dmabroker/proto";
+import { BackingLease } from "./backing-lease.js";
+import type { BackingEvents, LeaseContext } from "./backing-lease.js";
+import { cancelled, deadlineExceeded } from "./call-options.js";
 import type { CallOptions } from "./call-options.js";
 import { completionFromWire, statusFromWire } from "./completion.js";
-import type { Completion, CookieStatus } from "./completion.js";
+import type { Completion, CookieStatus, ProviderPlacement, RanOn } from "./completion.js";
 import { CookieSet } from "./cookie-set.js";
+import { cpuCompletion } from "./cpu-completion.js";
 import { DmaBrokerError } from "./dma-broker-error.js";
+import { compileFailoverOptions } from "./failover-options.js";
+import type { FailoverEvent, FailoverOptions, FailoverPolicy, ResolvedFailoverOptions } from "./failover-options.js";
 
-/** The reason calls get once a lease has ended in `state` (undefined while it is live). */
-const endReasonOf = (state: string): string | undefined => (END_REASON as Readonly<Record<string, string>>)[state];
+export type { LeaseContext } from "./backing-lease.js";
 
 /**
  * Results kept for a later `waitFor`, by count and by output bytes; beyond
@@ -20,16 +24,32 @@ const endReasonOf = (state: string): string | undefined => (END_REASON as Readon
  */
 const MAX_BUFFERED_RESULTS = 65_536;
 const MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
-/** A watch stream broken by the transport is reopened this many times (backoff 100 ms × attempt). */
-const WATCH_RETRIES = 5;
-/** How long an ended lease's watch may take to be closed by the broker before the SDK cancels it. */
-const WATCH_CLOSE_GRACE_MS = 2_000;
+/**
+ * Failover leases: results that arrive on a broker lease's watch before its
+ * Submit answered with their cookies are parked until it does. Only a submit
+ * whose answer was lost leaves any behind, so the oldest beyond this are dropped.
+ */
+const MAX_EARLY_RESULTS = 65_536;
+/** Errors worth retrying while relocating (nothing matches now, back-pressure, transient). */
+const RETRYABLE = new Set([
+  "NO_PROVIDER",
+  "NO_CHANNEL_AVAILABLE",
+  "PROVIDER_SUSPECT",
+  "QUEUE_FULL",
+  "QUOTA_EXCEEDED",
+  "TRANSPORT_FAILURE",
+  "DEADLINE_EXCEEDED",
+  "SHUTTING_DOWN",
+]);
+/** Relocation backoff: 50 ms doubling up to 500 ms. */
+const backoffMs = (attempt: number): number => Math.min(500, 50 * 2 ** attempt);
+/** CPU fallback yields to the event loop after about this many bytes (small descriptors finish without yielding). */
+const CPU_YIELD_BYTES = 256 * 1024;
 
-/** What Lease needs from the BrokerClient that made it. */
-export interface LeaseContext {
-  stub: DmaBrokerClient;
-  metadata: () => grpc.Metadata;
-  defaultTimeoutMs: number;
+/** How a failover lease asks for a replacement: the original request again. */
+export interface LeaseFailover extends FailoverOptions {
+  /** Re-sends the lease's original RequestChannel. */
+  regrant: (options: CallOptions) => Promise<Lease__Output>;
 }
 
 interface Waiter {
@@ -37,71 +57,169 @@ interface Waiter {
   reject: (e: DmaBrokerError) => void;
 }
 
+/** A descriptor a failover lease keeps until its cookie has a result. */
+interface Tracked {
+  descriptor: DmaDescriptor;
+  bytes: number;
+  /** Which app submit it came in (resubmitted batches never mix submits, so they stay within the limits the broker accepted). */
+  batch: number;
+  backing?: BackingLease;
+  backingCookie?: number;
+  /** Whether it had been issued (resubmitted with issue=true) when it was orphaned, or on the CPU queue. */
+  issued: boolean;
+  /** The PROVIDER_GONE result held back while failover is tried; delivered if it fails. */
+  gone?: Completion;
+}
+
+/** Per broker lease of a failover lease: its cookies → the app's. */
+interface Route {
+  toApp: Map<number, number>;
+  early: Map<number, Completion__Output>;
+  /** Every cookie up to this one was issued on that broker lease. */
+  issuedUpTo: number;
+  lastCookie: number;
+}
+
+type Placement = "backing" | "relocating" | "cpu" | "ended";
+
+const placementOf = (b: BackingLease): ProviderPlacement => b.ranOn;
+
 /**
  * A leased DMA channel. It watches itself from the moment it is granted, so
  * every cookie's terminal result arrives exactly once (even the ones aborted
  * because the provider vanished); `waitFor(cookie)` and `completions()` read
  * them. Calls on an ended lease fail with the reason it ended (PROVIDER_GONE,
  * LEASE_EXPIRED, ...).
+ *
+ * With a failover policy (`relocate`, `cpu-fallback`; see FailoverPolicy) the
+ * lease outlives its provider: the cookies it hands out are its own and stay
+ * stable, each gets exactly one result wherever it ran (`Completion.ranOn`),
+ * and `id`, `providerId`, `epoch`, `channel` and `constraints` describe the
+ * broker lease currently backing it (after a relocation, the new one; on the
+ * CPU, the last one). Submits and issuePending are serialized on such a lease
+ * (each waits for the one before), and one that arrives during a relocation
+ * waits for it.
  */
 export class Lease {
-  readonly id: string;
-  readonly providerId: string;
-  readonly epoch: number;
-  readonly channel: number;
-  readonly mode: LeaseMode;
-  readonly ttlMs: number;
-  readonly capabilityMask: number;
-  readonly constraints: Constraints;
+  /** The failover policy this lease was requested with. */
+  readonly failover: FailoverPolicy;
+  private readonly opts: ResolvedFailoverOptions;
+  private last!: BackingLease;
+  private current: BackingLease | undefined;
+  private placement: Placement = "backing";
   private currentState: LeaseState = "active";
   private stateReason = "";
-  private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
   private readonly results = new Map<number, Completion>();
   private bufferedBytes = 0;
   private readonly seen = new CookieSet();
-  private watchRetries = 0;
-  /** Watch streams the broker has closed (no cancel needed). */
-  private readonly watchClosed = new WeakSet<grpc.ClientReadableStream<LeaseEvent__Output>>();
   private readonly waiters = new Map<number, Waiter[]>();
   private readonly iterators = new Set<(c: Completion | undefined) => void>();
   private readonly stateListeners = new Set<(state: LeaseState, reason: string) => void>();
-  private keepAliveTimer: NodeJS.Timeout | undefined;
+  private readonly failoverListeners = new Set<(event: FailoverEvent) => void>();
   private endedResolve!: (v: { state: LeaseState; reason: string }) => void;
+  // Failover leases only.
+  private readonly backings = new Map<BackingLease, Route>();
+  private readonly tracked = new Map<number, Tracked>();
+  private retainedCount = 0;
+  private retainedBytes = 0;
+  private nextCookie = 1;
+  private nextBatch = 1;
+  private terminatedUpTo = 0;
+  private relocationCount = 0;
+  private relocating: Promise<void> | undefined;
+  private readonly orphans = new Set<number>();
+  private pumpQueued = false;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly cpuQueue: number[] = [];
+  private cpuRunning = false;
+  private cpuJob: number | undefined;
+  private cpuAbort = new AbortController();
+
   /**
-   * Resolves when the lease ends, with its final state and reason. When the
+   * Resolves when the lease ends, with its final state and reason: released
+   * by the app, ended by the broker (expired, revoked, PROVIDER_GONE without
+   * failover), or failover exhausted (provider_gone / PROVIDER_GONE). When the
    * SDK loses the broker for good (watch cannot be reopened) it resolves with
    * state provider_gone and reason TRANSPORT_FAILURE or LEASE_NOT_FOUND.
    */
   readonly ended: Promise<{ state: LeaseState; reason: string }>;
 
+  private readonly events: BackingEvents = {
+    completion: (b, wire) => this.onBackingCompletion(b, wire),
+    state: (b, state, reason) => {
+      if (b !== this.current || this.isEnded || state === this.currentState) return;
+      this.currentState = state;
+      this.stateReason = reason;
+      for (const l of this.stateListeners) l(state, reason);
+    },
+    ended: (b, state, reason) => this.onBackingEnded(b, state, reason),
+  };
+
   private constructor(
     private readonly ctx: LeaseContext,
-    wire: Lease__Output,
+    private readonly keepAliveOn: boolean,
+    failover: LeaseFailover | undefined,
   ) {
-    this.id = wire.leaseId;
-    this.providerId = wire.providerId;
-    this.epoch = wire.epoch;
-    this.channel = wire.channel;
-    this.mode = wire.mode === "LEASE_MODE_EXCLUSIVE" ? "exclusive" : "shared";
-    this.ttlMs = wire.ttlMs;
-    this.capabilityMask = wire.capabilityMask;
-    this.constraints = wire.constraints ?? { maxTransferBytes: 0, alignment: 1, maxXorSources: 0 };
+    this.opts = compileFailoverOptions(failover ?? {});
+    this.failover = this.opts.failover;
+    this.regrant = failover?.regrant;
     this.ended = new Promise((r) => (this.endedResolve = r));
   }
 
-  /** Opens the lease's watch stream and resolves once it is established. */
-  static async open(ctx: LeaseContext, wire: Lease__Output, keepAlive: boolean, options?: CallOptions): Promise<Lease> {
-    const lease = new Lease(ctx, wire);
-    try {
-      await lease.startWatch(options);
-    } catch (err) {
-      // Without its watch the lease is useless to us: give it back rather than leak it.
-      await lease.release({ timeoutMs: 2000 }).catch(() => undefined);
-      lease.dispose();
-      throw err;
-    }
-    if (keepAlive) lease.startKeepAlive();
+  private readonly regrant: LeaseFailover["regrant"] | undefined;
+
+  /**
+   * Opens the lease's watch stream and resolves once it is established (used
+   * by BrokerClient.requestChannel). Without `failover` (or with policy
+   * `fail`) the lease ends with its provider.
+   */
+  static async open(ctx: LeaseContext, wire: Lease__Output, keepAlive: boolean, options?: CallOptions, failover?: LeaseFailover): Promise<Lease> {
+    const lease = new Lease(ctx, keepAlive, failover);
+    lease.install(await BackingLease.open(ctx, wire, keepAlive, lease.events, options));
     return lease;
+  }
+
+  /** The broker lease backing this lease now (the last one, once on the CPU or ended). */
+  get id(): string {
+    return this.last.id;
+  }
+
+  get providerId(): string {
+    return this.last.providerId;
+  }
+
+  get epoch(): number {
+    return this.last.epoch;
+  }
+
+  get channel(): number {
+    return this.last.channel;
+  }
+
+  get mode(): LeaseMode {
+    return this.last.mode;
+  }
+
+  get ttlMs(): number {
+    return this.last.ttlMs;
+  }
+
+  get capabilityMask(): number {
+    return this.last.capabilityMask;
+  }
+
+  get constraints(): Constraints {
+    return this.last.constraints;
+  }
+
+  /** Where new work runs now: the current broker lease's provider, or the CPU after `cpu-fallback`. During a relocation, the provider being left. */
+  get ranOn(): RanOn {
+    return this.placement === "cpu" ? { kind: "cpu" } : placementOf(this.last);
+  }
+
+  /** How many times this lease has moved to a new broker lease (`relocate`). */
+  get relocations(): number {
+    return this.relocationCount;
   }
 
   get state(): LeaseState {
@@ -123,30 +241,98 @@ export class Lease {
     return () => this.stateListeners.delete(listener);
   }
 
-  /** Submits a batch (all or nothing) and returns one cookie per descriptor. `issue` defaults to true. */
+  /** Calls `listener` when the lease relocates, falls back to the CPU, or gives up (see FailoverEvent). */
+  onFailover(listener: (event: FailoverEvent) => void): () => void {
+    this.failoverListeners.add(listener);
+    return () => this.failoverListeners.delete(listener);
+  }
+
+  /**
+   * Submits a batch (all or nothing) and returns one cookie per descriptor.
+   * `issue` defaults to true. With a failover policy the SDK keeps the
+   * descriptors until their results arrive; beyond `maxRetainedDescriptors` /
+   * `maxRetainedBytes` it refuses with RESOURCE_EXHAUSTED / QUOTA_EXCEEDED. On
+   * the CPU, descriptors are checked against the last lease's capabilities and
+   * constraints, with the broker's reasons.
+   */
   async submit(descriptors: DmaDescriptor[], options?: CallOptions & { issue?: boolean }): Promise<number[]> {
-    const res = await this.unary<{ cookies: number[] }>(options, (md, co, cb) =>
-      this.ctx.stub.Submit({ leaseId: this.id, descriptors, issue: options?.issue ?? true }, md, co, cb),
-    );
-    return res.cookies;
+    const issue = options?.issue ?? true;
+    if (this.failover === "fail") return this.last.submit(descriptors, issue, options);
+    if (this.isEnded) throw this.endedError();
+    let bytes = 0;
+    for (const d of descriptors) bytes += payloadBytes(d);
+    if (this.retainedCount + descriptors.length > this.opts.maxRetainedDescriptors || this.retainedBytes + bytes > this.opts.maxRetainedBytes) {
+      throw new DmaBrokerError(
+        grpc.status.RESOURCE_EXHAUSTED,
+        "QUOTA_EXCEEDED",
+        `failover keeps every unfinished descriptor: ${this.retainedCount} descriptors / ${this.retainedBytes} bytes held, at most ${this.opts.maxRetainedDescriptors} / ${this.opts.maxRetainedBytes}; wait for results`,
+        { limit_descriptors: String(this.opts.maxRetainedDescriptors), limit_bytes: String(this.opts.maxRetainedBytes) },
+      );
+    }
+    this.retainedCount += descriptors.length;
+    this.retainedBytes += bytes;
+    let accepted = false;
+    try {
+      const cookies = await this.serialized(() => this.place(descriptors, issue, options));
+      accepted = true;
+      return cookies;
+    } finally {
+      if (!accepted) {
+        this.retainedCount -= descriptors.length;
+        this.retainedBytes -= bytes;
+      }
+    }
   }
 
   /** Starts every submitted, not yet issued descriptor. */
   async issuePending(options?: CallOptions): Promise<number> {
-    return (await this.unary<{ issued: number }>(options, (md, co, cb) => this.ctx.stub.IssuePending({ leaseId: this.id }, md, co, cb))).issued;
+    if (this.failover === "fail") return this.last.issuePending(options);
+    return this.serialized(async () => {
+      for (;;) {
+        if (this.placement === "relocating") await this.relocating;
+        else if (this.placement === "cpu") return this.issueOnCpu();
+        else if (this.placement === "ended" || !this.current) throw this.endedError();
+        else if (this.orphans.size > 0) await this.resubmitOrphans();
+        else {
+          const b = this.current;
+          const route = this.backings.get(b)!;
+          try {
+            const n = await b.issuePending(options);
+            route.issuedUpTo = Math.max(route.issuedUpTo, route.lastCookie);
+            return n;
+          } catch (err) {
+            if (!this.lostProvider(b, err)) throw err;
+          }
+        }
+      }
+    });
   }
 
-  /** Asks the broker for one cookie's state. */
+  /**
+   * Asks for one cookie's state. On a failover lease: a cookie waiting to be
+   * relocated or computed on the CPU is IN_PROGRESS (PENDING if not issued);
+   * one whose result was already delivered and consumed is COOKIE_NOT_FOUND.
+   */
   async txStatus(cookie: number, options?: CallOptions): Promise<CookieStatus> {
-    const res = await this.unary<{ completion: Completion__Output | null }>(options, (md, co, cb) =>
-      this.ctx.stub.TxStatus({ leaseId: this.id, cookie }, md, co, cb),
-    );
-    const c = res.completion!;
-    const status = statusFromWire(c.status);
-    if (status === "COMPLETE" || status === "ERROR") {
-      return { status, residue: c.residue, completion: completionFromWire(c, this.providerId, this.epoch) };
+    if (this.failover === "fail") return this.statusOf(this.last, await this.last.txStatus(cookie, options), cookie);
+    const t = this.tracked.get(cookie);
+    if (!t) {
+      const done = this.results.get(cookie);
+      if (done) return { status: done.status, residue: done.residue, completion: done };
+      if (this.isEnded) throw this.endedError();
+      const why = Number.isInteger(cookie) && cookie > 0 && cookie < this.nextCookie ? "its result was already delivered" : "it was never issued on this lease";
+      throw new DmaBrokerError(grpc.status.NOT_FOUND, "COOKIE_NOT_FOUND", `cookie ${cookie}: ${why}`, { cookie: String(cookie) });
     }
-    return { status, residue: c.residue };
+    const b = t.backing;
+    if (b && t.backingCookie !== undefined) {
+      try {
+        const s = this.statusOf(b, await b.txStatus(t.backingCookie, options), cookie);
+        if (s.completion?.reason !== "PROVIDER_GONE") return s;
+      } catch (err) {
+        if (DmaBrokerError.from(err).reason !== "PROVIDER_GONE") throw err;
+      }
+    }
+    return { status: t.issued || t.backing ? "IN_PROGRESS" : "PENDING", residue: transferLength(t.descriptor) };
   }
 
   /**
@@ -243,156 +429,509 @@ export class Lease {
   /**
    * Aborts every unfinished cookie (their results arrive as ABORTED /
    * TERMINATED). With `sync`, returns after the provider confirms; either way
-   * no earlier cookie completes after this returns.
+   * no earlier cookie completes after this returns. On a failover lease this
+   * also covers work held for relocation or queued on the CPU, and a cookie
+   * its provider aborts with PROVIDER_GONE afterwards ends TERMINATED, not
+   * relocated.
    */
   async terminate(options?: CallOptions & { sync?: boolean }): Promise<number> {
-    const res = await this.unary<{ aborted: number }>(options, (md, co, cb) =>
-      this.ctx.stub.Terminate({ leaseId: this.id, sync: options?.sync ?? true }, md, co, cb),
-    );
-    return res.aborted;
+    const sync = options?.sync ?? true;
+    if (this.failover === "fail") return this.last.terminate(sync, options);
+    if (this.isEnded) throw this.endedError();
+    this.terminatedUpTo = this.nextCookie - 1;
+    let aborted = this.abortLocal("TERMINATED");
+    for (const b of [...this.backings.keys()]) {
+      if (b.isEnded) continue;
+      try {
+        aborted += await b.terminate(sync, options);
+      } catch (err) {
+        if (b === this.current && !this.lostProvider(b, err)) throw err;
+      }
+    }
+    return aborted;
   }
 
-  /** Extends the lease by its TTL (done automatically unless keepAlive was false). */
+  /** Extends the lease by its TTL (done automatically unless keepAlive was false). A no-op on the CPU. */
   async keepAlive(options?: CallOptions): Promise<void> {
-    await this.unary(options, (md, co, cb) => this.ctx.stub.KeepAlive({ leaseId: this.id }, md, co, cb));
-  }
-
-  /** Ends the lease. Idempotent: an ended lease answers with released=false and how it ended. */
-  async release(options?: CallOptions): Promise<{ released: boolean; state: LeaseState; reason: string }> {
-    this.stopKeepAlive();
-    const res = await this.unary<{ released: boolean; lease: Lease__Output | null }>(options, (md, co, cb) =>
-      this.ctx.stub.Release({ leaseId: this.id }, md, co, cb),
-    );
-    const state = leaseStateFromWire(res.lease?.state ?? "") ?? "released";
-    const reason = res.lease?.endReason ?? "LEASE_RELEASED";
-    this.finish(state, reason);
-    return { released: res.released, state, reason };
+    if (this.failover === "fail") return this.last.keepAlive(options);
+    if (this.isEnded) throw this.endedError();
+    const b = this.current;
+    if (!b) return;
+    try {
+      await b.keepAlive(options);
+    } catch (err) {
+      if (!this.lostProvider(b, err)) throw err;
+    }
   }
 
   /**
-   * Drops local resources (watch stream, timers) without telling the broker.
-   * A watch on an ended lease is closed by the broker itself; cancelling it
-   * too would race the broker's end of stream, and a peer that keeps sending
-   * RST_STREAM for streams the server already closed gets its whole HTTP/2
-   * session torn down (GOAWAY INTERNAL_ERROR after ~1,000 such frames, which
-   * a long-lived client reaches after ~1,000 leases). So an ended lease's
-   * watch gets a grace period to end on its own first.
+   * Ends the lease. Idempotent: an ended lease answers with released=false
+   * and how it ended. On a failover lease every broker lease still open is
+   * released, and work the SDK holds (for relocation, or on the CPU) ends
+   * ABORTED / LEASE_RELEASED.
    */
-  dispose(): void {
-    this.stopKeepAlive();
-    const watch = this.watch;
-    this.watch = undefined;
-    if (!watch || this.watchClosed.has(watch)) return;
-    if (!this.isEnded) {
-      watch.cancel();
-      return;
+  async release(options?: CallOptions): Promise<{ released: boolean; state: LeaseState; reason: string }> {
+    if (this.failover === "fail") return this.last.release(options);
+    if (this.isEnded) return { released: false, state: this.currentState, reason: this.stateReason };
+    this.placement = "ended";
+    this.abortLocal("LEASE_RELEASED");
+    const live = [...this.backings.keys()].filter((b) => !b.isEnded);
+    try {
+      const answers = await Promise.all(live.map((b) => b.release(options)));
+      const mine = answers[live.indexOf(this.current!)];
+      if (mine && !mine.released) {
+        this.finish(mine.state, mine.reason);
+        return mine;
+      }
+    } finally {
+      this.finish("released", "LEASE_RELEASED");
     }
-    setTimeout(() => {
-      if (!this.watchClosed.has(watch)) watch.cancel();
-    }, WATCH_CLOSE_GRACE_MS).unref();
+    return { released: true, state: "released", reason: "LEASE_RELEASED" };
+  }
+
+  /** Drops local resources (watch streams, timers, CPU work) without telling the broker. */
+  dispose(): void {
+    for (const b of this.backings.keys()) b.dispose();
+    this.last.dispose();
+    this.cpuAbort.abort();
   }
 
   // ------------------------------------------------------------------ internal
 
-  private unary<Res>(
-    options: CallOptions | undefined,
-    invoke: (md: grpc.Metadata, co: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall,
-  ): Promise<Res> {
-    return unaryCall(this.ctx.defaultTimeoutMs, options, this.ctx.metadata(), invoke).catch((err: DmaBrokerError) => {
-      if (err.code === grpc.status.FAILED_PRECONDITION && endReasonOf(err.metadata.state ?? "") === err.reason) {
-        this.finish(err.metadata.state as LeaseState, err.reason);
+  private install(b: BackingLease): void {
+    this.last = b;
+    this.current = b;
+    this.placement = "backing";
+    if (this.failover === "fail") return;
+    this.backings.set(b, { toApp: new Map(), early: new Map(), issuedUpTo: 0, lastCookie: 0 });
+    // A lease suspended with its old provider takes the new one's state.
+    this.events.state(b, b.state, "");
+  }
+
+  private emitFailover(event: FailoverEvent): void {
+    for (const l of this.failoverListeners) {
+      try {
+        l(event);
+      } catch {
+        // A listener's exception must not stop failover.
       }
-      throw err;
-    });
+    }
+  }
+
+  /** Runs `fn` after every earlier submit/issue of this lease (failover leases only). */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Puts a submitted batch where the lease runs now; gives it app cookies. */
+  private async place(descriptors: DmaDescriptor[], issue: boolean, options?: CallOptions): Promise<number[]> {
+    for (;;) {
+      if (this.placement === "relocating") await this.relocating;
+      else if (this.placement === "cpu") return this.submitOnCpu(descriptors, issue);
+      else if (this.placement === "ended" || !this.current) throw this.endedError();
+      else if (this.orphans.size > 0) await this.resubmitOrphans(); // aborted work goes first, in its order
+      else {
+        const b = this.current;
+        let backingCookies: number[];
+        try {
+          backingCookies = await b.submit(descriptors, issue, options);
+        } catch (err) {
+          if (this.lostProvider(b, err)) continue;
+          throw err;
+        }
+        const batch = this.nextBatch++;
+        const cookies = descriptors.map((descriptor, i) => {
+          const cookie = this.nextCookie++;
+          this.tracked.set(cookie, { descriptor, bytes: payloadBytes(descriptor), batch, issued: issue });
+          this.bind(b, backingCookies[i], cookie, issue);
+          return cookie;
+        });
+        return cookies;
+      }
+    }
   }
 
   /**
-   * Opens WatchLease and resolves once its first event (the current state)
-   * arrives. A stream that later breaks while the lease is alive (transport
-   * failure) is reopened: the broker replays retained results and `seen`
-   * drops what was already delivered, so each cookie still arrives once.
+   * A call on broker lease `b` failed. PROVIDER_GONE (the lease ended under
+   * us, or its provider is draining) starts failover and returns true: the
+   * caller tries again wherever the lease runs next.
    */
-  private startWatch(options?: CallOptions): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
-      let established = false;
-      const timer = setTimeout(() => {
-        if (established) return;
-        stream.cancel();
-        reject(deadlineExceeded("opening the lease watch", timeoutMs));
-      }, timeoutMs);
-      const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
-      this.watch = stream;
-      stream.on("data", (event: LeaseEvent__Output) => {
-        if (!established) {
-          established = true;
-          this.watchRetries = 0;
-          clearTimeout(timer);
-          resolve();
-        }
-        this.onEvent(event);
-      });
-      stream.on("error", (err: grpc.ServiceError) => {
-        clearTimeout(timer);
-        if (this.watch !== stream) return; // disposed or replaced
-        const error = DmaBrokerError.from(err);
-        if (!established) {
-          reject(error);
+  private lostProvider(b: BackingLease, err: unknown): boolean {
+    if (DmaBrokerError.from(err).reason !== "PROVIDER_GONE") return false;
+    this.backingGone(b);
+    return true;
+  }
+
+  /** Records that app `cookie` runs as `backingCookie` on `b`, and delivers its result if it already came. */
+  private bind(b: BackingLease, backingCookie: number, cookie: number, issued: boolean): void {
+    const route = this.backings.get(b)!;
+    const t = this.tracked.get(cookie);
+    if (!t) return;
+    t.backing = b;
+    t.backingCookie = backingCookie;
+    route.toApp.set(backingCookie, cookie);
+    route.lastCookie = Math.max(route.lastCookie, backingCookie);
+    if (issued) route.issuedUpTo = Math.max(route.issuedUpTo, backingCookie);
+    const early = route.early.get(backingCookie);
+    if (early) {
+      route.early.delete(backingCookie);
+      this.onBackingCompletion(b, early);
+    } else if (b.isEnded && b.endReason === "PROVIDER_GONE") {
+      // Accepted just before the lease ended and its result was lost with the watch: it is aborted all the same.
+      route.toApp.delete(backingCookie);
+      this.orphan(cookie, t, { ...this.localAbort(cookie, t, "PROVIDER_GONE"), providerId: b.providerId, epoch: b.epoch, ranOn: b.ranOn }, route);
+      this.pump();
+    }
+  }
+
+  private onBackingCompletion(b: BackingLease, wire: Completion__Output): void {
+    if (this.failover === "fail") {
+      this.deliver(completionFromWire(wire, placementOf(b)));
+      return;
+    }
+    const route = this.backings.get(b);
+    if (!route) return;
+    const cookie = route.toApp.get(wire.cookie);
+    if (cookie === undefined) {
+      route.early.set(wire.cookie, wire);
+      if (route.early.size > MAX_EARLY_RESULTS) route.early.delete(route.early.keys().next().value!);
+      return;
+    }
+    route.toApp.delete(wire.cookie);
+    const t = this.tracked.get(cookie);
+    // A result from a lease the cookie has left (it raced a relocation), or one already settled: dropped.
+    if (!t || t.backing !== b || t.backingCookie !== wire.cookie) return;
+    const c = completionFromWire(wire, placementOf(b), cookie);
+    if (c.result === "ABORTED" && c.reason === "PROVIDER_GONE") {
+      this.orphan(cookie, t, c, route);
+      if (b === this.current) this.backingGone(b);
+      else this.pump();
+      return;
+    }
+    this.deliver(c);
+  }
+
+  /** Takes a cookie off its broker lease, holding its PROVIDER_GONE result until failover places it. */
+  private orphan(cookie: number, t: Tracked, gone: Completion, route: Route): void {
+    t.issued = t.backingCookie !== undefined && t.backingCookie <= route.issuedUpTo;
+    t.backing = undefined;
+    t.backingCookie = undefined;
+    t.gone = gone;
+    if (cookie <= this.terminatedUpTo) {
+      this.deliver(this.localAbort(cookie, t, "TERMINATED"));
+      return;
+    }
+    this.orphans.add(cookie);
+  }
+
+  private onBackingEnded(b: BackingLease, state: LeaseState, reason: string): void {
+    if (this.failover === "fail") {
+      this.finish(state, reason);
+      return;
+    }
+    // The route stays (one per broker lease, bounded by maxRelocations): a
+    // Submit answered after the end still needs it to place its results.
+    const route = this.backings.get(b);
+    queueMicrotask(() => b.dispose());
+    if (!route) return;
+    const gone = state === "provider_gone" && reason === "PROVIDER_GONE";
+    // Cookies of `b` without a result: the broker sends every aborted result
+    // before the end, so these are only left when the watch was lost.
+    for (const [backingCookie, cookie] of route.toApp) {
+      const t = this.tracked.get(cookie);
+      if (!t || t.backing !== b || t.backingCookie !== backingCookie) continue;
+      if (gone) {
+        this.orphan(cookie, t, { ...this.localAbort(cookie, t, "PROVIDER_GONE"), providerId: b.providerId, epoch: b.epoch, ranOn: placementOf(b) }, route);
+      } else if (b !== this.current) {
+        this.untrack(cookie);
+        this.seen.add(cookie);
+        for (const w of [...(this.waiters.get(cookie) ?? [])]) w.reject(this.backingEndedError(b, state, reason));
+      }
+    }
+    route.toApp.clear();
+    if (this.placement === "ended") return;
+    if (gone) {
+      if (b === this.current) this.backingGone(b);
+      else this.pump();
+    } else if (b === this.current) {
+      // Expired, revoked, or the broker lost for good: no failover; the lease ends that way.
+      this.current = undefined;
+      this.placement = "ended";
+      this.deliverHeld();
+      this.finish(state, reason);
+    }
+  }
+
+  /** The current broker lease lost its provider: relocate, fall back to the CPU, or give up. */
+  private backingGone(b: BackingLease): void {
+    if (b !== this.current || this.placement !== "backing") return;
+    this.current = undefined;
+    const from = placementOf(b);
+    if (this.failover === "cpu-fallback") {
+      this.placement = "cpu";
+      this.emitFailover({ kind: "cpu", from });
+      this.pump();
+      return;
+    }
+    if (this.relocationCount >= this.opts.maxRelocations || !this.regrant) {
+      this.exhaust(from, "PROVIDER_GONE", `the lease relocated ${this.relocationCount} times, at most ${this.opts.maxRelocations}`);
+      return;
+    }
+    this.placement = "relocating";
+    this.relocating = this.relocate(from);
+  }
+
+  /** Leases again with the original request, retrying with backoff within relocateTimeoutMs; never rejects. */
+  private async relocate(from: ProviderPlacement): Promise<void> {
+    this.relocationCount++;
+    const deadline = performance.now() + this.opts.relocateTimeoutMs;
+    let last = { reason: "PROVIDER_GONE", detail: "no time left to relocate" };
+    for (let attempt = 0; this.placement === "relocating"; attempt++) {
+      const remaining = Math.floor(deadline - performance.now());
+      if (remaining <= 0) break;
+      try {
+        const wire = await this.regrant!({ timeoutMs: Math.min(remaining, this.ctx.defaultTimeoutMs) });
+        const b = await BackingLease.open(this.ctx, wire, this.keepAliveOn, this.events, { timeoutMs: Math.max(1000, remaining) });
+        if (this.placement !== "relocating") {
+          // The app released the lease meanwhile: give the new one back.
+          await b.release({ timeoutMs: 2000 }).catch(() => undefined);
+          b.dispose();
           return;
         }
-        this.onWatchBroken(error);
-      });
-      stream.on("end", () => clearTimeout(timer));
-      stream.on("status", () => this.watchClosed.add(stream));
+        this.install(b);
+        this.emitFailover({ kind: "relocated", from, to: placementOf(b), relocations: this.relocationCount });
+        this.pump();
+        return;
+      } catch (err) {
+        const e = DmaBrokerError.from(err);
+        last = { reason: e.reason, detail: e.message };
+        if (!RETRYABLE.has(e.reason)) break;
+        await sleep(Math.max(0, Math.min(backoffMs(attempt), deadline - performance.now())));
+      }
+    }
+    if (this.placement === "relocating") this.exhaust(from, last.reason, last.detail);
+  }
+
+  /** Failover is not possible: the held PROVIDER_GONE results are delivered and the lease ends PROVIDER_GONE. */
+  private exhaust(from: ProviderPlacement, reason: string, detail: string): void {
+    this.placement = "ended";
+    this.emitFailover({ kind: "exhausted", from, reason, detail });
+    this.deliverHeld();
+    for (const b of this.backings.keys()) if (!b.isEnded) void b.release({ timeoutMs: 2000 }).catch(() => undefined);
+    this.finish("provider_gone", "PROVIDER_GONE");
+  }
+
+  /** Moves orphaned cookies to where the lease runs now. */
+  private pump(): void {
+    if (this.orphans.size === 0) return;
+    if (this.placement === "backing") {
+      if (this.pumpQueued) return;
+      this.pumpQueued = true;
+      void this.serialized(() => this.resubmitOrphans());
+    } else if (this.placement === "cpu") {
+      for (const cookie of [...this.orphans].sort((a, b) => a - b)) this.cpuQueue.push(cookie);
+      this.orphans.clear();
+      this.runCpu();
+    } else if (this.placement === "ended") {
+      this.deliverHeld();
+    }
+  }
+
+  /**
+   * Resubmits orphans in cookie order, a batch per original submit (so within
+   * limits the broker already accepted), issued as they were. QUEUE_FULL
+   * halves the batch and retries with backoff; what cannot be placed within
+   * relocateTimeoutMs gets its held PROVIDER_GONE result.
+   */
+  private async resubmitOrphans(): Promise<void> {
+    this.pumpQueued = false;
+    const deadline = performance.now() + this.opts.relocateTimeoutMs;
+    let limit = Infinity;
+    let attempt = 0;
+    while (this.orphans.size > 0) {
+      const b = this.current;
+      if (this.placement !== "backing" || !b) return; // pumped again once placed
+      const sorted = [...this.orphans].sort((x, y) => x - y);
+      const head = this.tracked.get(sorted[0])!;
+      const group = [sorted[0]];
+      for (let i = 1; i < sorted.length && group.length < limit; i++) {
+        const t = this.tracked.get(sorted[i])!;
+        if (t.batch !== head.batch || t.issued !== head.issued || sorted[i] !== group[group.length - 1] + 1) break;
+        group.push(sorted[i]);
+      }
+      try {
+        const backingCookies = await b.submit(
+          group.map((c) => this.tracked.get(c)!.descriptor),
+          head.issued,
+          { timeoutMs: Math.max(1, Math.min(this.ctx.defaultTimeoutMs, deadline - performance.now())) },
+        );
+        group.forEach((c, i) => {
+          if (!this.orphans.delete(c)) return; // settled meanwhile (terminate, release): its result there is dropped
+          this.bind(b, backingCookies[i], c, head.issued);
+        });
+        limit = Infinity;
+        attempt = 0;
+      } catch (err) {
+        if (this.lostProvider(b, err)) return;
+        const reason = DmaBrokerError.from(err).reason;
+        if (RETRYABLE.has(reason) && performance.now() < deadline) {
+          if (reason === "QUEUE_FULL" && group.length > 1) limit = Math.ceil(group.length / 2);
+          else await sleep(Math.min(backoffMs(attempt++), Math.max(0, deadline - performance.now())));
+          continue;
+        }
+        // The new provider cannot take them (constraints, time): they end as they were.
+        for (const c of group) this.deliverHeld(c);
+      }
+    }
+  }
+
+  private submitOnCpu(descriptors: DmaDescriptor[], issue: boolean): number[] {
+    if (descriptors.length === 0) throw new DmaBrokerError(grpc.status.INVALID_ARGUMENT, "EMPTY_BATCH", "a submit needs at least one descriptor");
+    descriptors.forEach((d, i) => {
+      const error = validateDescriptor(d, this.last.capabilityMask, this.last.constraints);
+      if (error) {
+        throw new DmaBrokerError(REASONS[error.reason].grpc, error.reason, `descriptor ${i}: ${error.message}`, {
+          ...error.metadata,
+          index: String(i),
+        });
+      }
     });
+    const batch = this.nextBatch++;
+    const cookies = descriptors.map((descriptor) => {
+      const cookie = this.nextCookie++;
+      this.tracked.set(cookie, { descriptor, bytes: payloadBytes(descriptor), batch, issued: false });
+      this.cpuQueue.push(cookie);
+      return cookie;
+    });
+    if (issue) this.issueOnCpu();
+    else this.runCpu();
+    return cookies;
   }
 
-  private onWatchBroken(error: DmaBrokerError): void {
-    if (this.isEnded) return;
-    const ended = endReasonOf(error.metadata.state ?? "") === error.reason;
-    if (ended) {
-      this.finish(error.metadata.state as LeaseState, error.reason);
-      return;
+  private issueOnCpu(): number {
+    let n = 0;
+    for (const cookie of this.cpuQueue) {
+      const t = this.tracked.get(cookie);
+      if (t && !t.issued) {
+        t.issued = true;
+        n++;
+      }
     }
-    if (error.reason === "LEASE_NOT_FOUND" || this.watchRetries >= WATCH_RETRIES) {
-      // The broker forgot the lease (restart) or cannot be reached: every
-      // unfinished cookie's outcome is unknown to us; say why.
-      this.finish("provider_gone", error.reason === "LEASE_NOT_FOUND" ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
-      return;
-    }
-    const attempt = ++this.watchRetries;
-    setTimeout(() => {
-      if (this.isEnded || this.watch === undefined) return;
-      this.startWatch().catch((e: unknown) => this.onWatchBroken(DmaBrokerError.from(e)));
-    }, 100 * attempt).unref();
+    this.runCpu();
+    return n;
   }
 
-  private onEvent(event: LeaseEvent__Output): void {
-    if (event.event === "completions" && event.completions) {
-      for (const wire of event.completions.completions) {
-        if (this.seen.has(wire.cookie)) continue;
-        this.seen.add(wire.cookie);
-        const c = completionFromWire(wire, this.providerId, this.epoch);
-        for (const push of this.iterators) push(c);
-        const waiting = this.waiters.get(wire.cookie);
-        if (waiting && waiting.length > 0) {
-          for (const w of [...waiting]) w.resolve(c);
-        } else {
-          this.bufferResult(c);
+  /** Computes issued CPU work in order, yielding to the event loop as it goes. */
+  private runCpu(): void {
+    if (this.cpuRunning) return;
+    this.cpuRunning = true;
+    void (async () => {
+      let sinceYield = 0;
+      try {
+        while (this.placement === "cpu" && this.cpuQueue.length > 0) {
+          const cookie = this.cpuQueue[0];
+          const t = this.tracked.get(cookie);
+          if (t && !t.issued) break;
+          this.cpuQueue.shift();
+          if (!t) continue;
+          const signal = this.cpuAbort.signal;
+          this.cpuJob = cookie;
+          try {
+            this.deliver(await cpuCompletion(cookie, t.descriptor, signal));
+          } catch {
+            // Aborted (terminate, release: that result is already delivered) or not runnable by the engine.
+            if (!signal.aborted) this.deliver(this.localAbort(cookie, t, "INVALID_DESCRIPTOR"));
+          } finally {
+            this.cpuJob = undefined;
+          }
+          sinceYield += Math.max(64, t.bytes);
+          if (sinceYield >= CPU_YIELD_BYTES) {
+            sinceYield = 0;
+            await nextTurn();
+          }
         }
+      } finally {
+        this.cpuRunning = false;
       }
-    } else if (event.event === "state" && event.state) {
-      const state = leaseStateFromWire(event.state.state) ?? "active";
-      if (state === "active" || state === "suspended") {
-        if (state !== this.currentState) {
-          this.currentState = state;
-          this.stateReason = event.state.reason;
-          for (const l of this.stateListeners) l(state, event.state.reason);
-        }
-      } else {
-        this.finish(state, event.state.reason || endReasonOf(state) || "");
-      }
+    })();
+  }
+
+  /** Ends work the SDK itself holds (orphans, CPU queue) with ABORTED / `reason`; returns how many. */
+  private abortLocal(reason: string): number {
+    const cookies = [...this.orphans, ...this.cpuQueue];
+    if (this.cpuJob !== undefined) cookies.push(this.cpuJob);
+    this.orphans.clear();
+    this.cpuQueue.length = 0;
+    this.cpuAbort.abort();
+    this.cpuAbort = new AbortController();
+    let n = 0;
+    for (const cookie of cookies.sort((a, b) => a - b)) {
+      const t = this.tracked.get(cookie);
+      if (!t) continue;
+      this.deliver(this.localAbort(cookie, t, reason));
+      n++;
     }
+    return n;
+  }
+
+  /** An ABORTED result made by the SDK (marked as run on the CPU: no provider produced it). */
+  private localAbort(cookie: number, t: Tracked, reason: string): Completion {
+    return {
+      cookie,
+      status: "ERROR",
+      result: "ABORTED",
+      residue: transferLength(t.descriptor),
+      reason,
+      checksum: 0,
+      match: false,
+      mismatchOffset: 0,
+      providerId: "",
+      epoch: 0,
+      ranOn: { kind: "cpu" },
+    };
+  }
+
+  /** Delivers the held PROVIDER_GONE result of `only`, or of every orphan. */
+  private deliverHeld(only?: number): void {
+    const cookies = only === undefined ? [...this.orphans].sort((a, b) => a - b) : [only];
+    for (const cookie of cookies) {
+      this.orphans.delete(cookie);
+      const t = this.tracked.get(cookie);
+      if (t) this.deliver(t.gone ?? this.localAbort(cookie, t, "PROVIDER_GONE"));
+    }
+  }
+
+  private untrack(cookie: number): void {
+    const t = this.tracked.get(cookie);
+    if (!t) return;
+    this.tracked.delete(cookie);
+    this.orphans.delete(cookie);
+    this.retainedCount--;
+    this.retainedBytes -= t.bytes;
+  }
+
+  /** Hands a cookie's one result to the app (waiters, iterators, buffer); a second result for it is dropped. */
+  private deliver(c: Completion): void {
+    if (this.seen.has(c.cookie)) return;
+    this.seen.add(c.cookie);
+    this.untrack(c.cookie);
+    for (const push of this.iterators) push(c);
+    const waiting = this.waiters.get(c.cookie);
+    if (waiting && waiting.length > 0) {
+      for (const w of [...waiting]) w.resolve(c);
+    } else {
+      this.bufferResult(c);
+    }
+  }
+
+  private statusOf(b: BackingLease, c: Completion__Output, cookie: number): CookieStatus {
+    const status = statusFromWire(c.status);
+    if (status === "COMPLETE" || status === "ERROR") {
+      return { status, residue: c.residue, completion: completionFromWire(c, placementOf(b), cookie) };
+    }
+    return { status, residue: c.residue };
   }
 
   private bufferResult(c: Completion): void {
@@ -415,7 +954,10 @@ export class Lease {
     if (this.isEnded) return;
     this.currentState = state;
     this.stateReason = reason;
-    this.stopKeepAlive();
+    this.placement = "ended";
+    this.cpuAbort.abort();
+    this.cpuQueue.length = 0;
+    for (const cookie of [...this.tracked.keys()]) this.untrack(cookie);
     for (const push of this.iterators) push(undefined);
     this.iterators.clear();
     this.failWaiters(this.endedError());
@@ -429,27 +971,11 @@ export class Lease {
 
   /** The error for calls on an ended lease: the end reason with its own code (TRANSPORT_FAILURE is UNAVAILABLE). */
   private endedError(): DmaBrokerError {
-    const reason = this.stateReason || "PROVIDER_GONE";
+    return this.backingEndedError(this.last, this.currentState, this.stateReason || "PROVIDER_GONE");
+  }
+
+  private backingEndedError(b: BackingLease, state: LeaseState, reason: string): DmaBrokerError {
     const code = (isReason(reason) ? REASONS[reason].grpc : grpc.status.FAILED_PRECONDITION) as grpc.status;
-    return new DmaBrokerError(code, reason, `lease ${this.id} ended (${this.currentState})`, {
-      lease_id: this.id,
-      state: this.currentState,
-    });
-  }
-
-  private startKeepAlive(): void {
-    const period = Math.max(50, Math.floor(this.ttlMs / 3));
-    this.keepAliveTimer = setInterval(() => {
-      if (this.isEnded) return this.stopKeepAlive();
-      this.keepAlive({ timeoutMs: period }).catch(() => {
-        // Ended leases are noticed in unary(); transient failures retry next period.
-      });
-    }, period);
-    this.keepAliveTimer.unref();
-  }
-
-  private stopKeepAlive(): void {
-    clearInterval(this.keepAliveTimer);
-    this.keepAliveTimer = undefined;
+    return new DmaBrokerError(code, reason, `lease ${b.id} ended (${state})`, { lease_id: b.id, state });
   }
 }

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { hostname } from "node:os";
 import { DmaError } from "@dmabroker/core";
+import type { FailoverPolicy } from "@dmabroker/client";
 
 /** The operations a workload slot cycles through. */
 export const WORKLOAD_OPS = ["memcpy", "fill", "xor", "crc32c", "compare"] as const;
@@ -26,7 +27,7 @@ export interface WorkloadConfig {
   /** Lease mode: shared (public channels, balanced) or exclusive (a channel of one's own). */
   mode: "shared" | "exclusive";
   /** Failover policy of each lease (see the client SDK). */
-  failover: string;
+  failover: FailoverPolicy;
   /** Stop after this long (0: run until SIGTERM/SIGINT). */
   durationMs: number;
   seed: number;
@@ -101,7 +102,7 @@ export function loadWorkloadConfig(argv: string[] = process.argv.slice(2), env: 
     pauseMs: num("pauseMs", 0, 0, 60_000),
     batchesPerLease: num("batchesPerLease", 50, 1, 1_000_000),
     leaseTtlMs: num("leaseTtlMs", 0, 0, 3_600_000),
-    failover,
+    failover: failover as FailoverPolicy,
     durationMs: num("durationMs", 0, 0, 7 * 24 * 3_600_000),
     seed: num("seed", Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1),
     logLevel: raw("logLevel") ?? "info",

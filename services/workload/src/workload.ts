@@ -114,7 +114,7 @@ export class Workload {
           mode: c.mode,
           ttlMs: c.leaseTtlMs || undefined,
           timeoutMs: CALL_TIMEOUT_MS,
-          ...(c.failover === "fail" ? {} : { failover: c.failover }),
+          failover: c.failover,
         }),
       );
       this.counts.leases++;

@@ -1,0 +1,289 @@
+import * as grpc from "@grpc/grpc-js";
+import { END_REASON } from "@dmabroker/core";
+import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
+import { leaseStateFromWire } from "@dmabroker/proto";
+import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
+import { deadlineExceeded, unaryCall } from "./call-options.js";
+import type { CallOptions } from "./call-options.js";
+import type { ProviderPlacement } from "./completion.js";
+import { CookieSet } from "./cookie-set.js";
+import { DmaBrokerError } from "./dma-broker-error.js";
+
+/** The reason calls get once a lease has ended in `state` (undefined while it is live). */
+export const endReasonOf = (state: string): string | undefined => (END_REASON as Readonly<Record<string, string>>)[state];
+
+/** A watch stream broken by the transport is reopened this many times (backoff 100 ms × attempt). */
+const WATCH_RETRIES = 5;
+/** How long an ended lease's watch may take to be closed by the broker before the SDK cancels it. */
+const WATCH_CLOSE_GRACE_MS = 2_000;
+
+/** What a lease needs from the BrokerClient that made it. */
+export interface LeaseContext {
+  stub: DmaBrokerClient;
+  metadata: () => grpc.Metadata;
+  defaultTimeoutMs: number;
+}
+
+/** What a BackingLease reports to the Lease that owns it. */
+export interface BackingEvents {
+  /** A cookie's terminal result, once per cookie (replays over a reopened watch are dropped here). */
+  completion(backing: BackingLease, wire: Completion__Output): void;
+  /** active ⇄ suspended. */
+  state(backing: BackingLease, state: LeaseState, reason: string): void;
+  /** The broker lease ended (or was lost for good); called once. */
+  ended(backing: BackingLease, state: LeaseState, reason: string): void;
+}
+
+/**
+ * One lease as the broker knows it: its watch stream (reopened on transport
+ * breaks, replays dropped), its keep-alive timer, and its RPCs. A `Lease` is
+ * backed by one of these, or by a succession of them when it relocates.
+ * Internal to the SDK.
+ */
+export class BackingLease {
+  readonly id: string;
+  readonly providerId: string;
+  readonly epoch: number;
+  readonly channel: number;
+  readonly mode: LeaseMode;
+  readonly ttlMs: number;
+  readonly capabilityMask: number;
+  readonly constraints: Constraints;
+  /** Where its cookies run (one object, shared by its completions). */
+  readonly ranOn: ProviderPlacement;
+  private currentState: LeaseState = "active";
+  private stateReason = "";
+  private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
+  private readonly seen = new CookieSet();
+  private watchRetries = 0;
+  /** Watch streams the broker has closed (no cancel needed). */
+  private readonly watchClosed = new WeakSet<grpc.ClientReadableStream<LeaseEvent__Output>>();
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly ctx: LeaseContext,
+    wire: Lease__Output,
+    private readonly events: BackingEvents,
+  ) {
+    this.id = wire.leaseId;
+    this.providerId = wire.providerId;
+    this.epoch = wire.epoch;
+    this.channel = wire.channel;
+    this.mode = wire.mode === "LEASE_MODE_EXCLUSIVE" ? "exclusive" : "shared";
+    this.ttlMs = wire.ttlMs;
+    this.capabilityMask = wire.capabilityMask;
+    this.constraints = wire.constraints ?? { maxTransferBytes: 0, alignment: 1, maxXorSources: 0 };
+    this.ranOn = { kind: "provider", providerId: this.providerId, epoch: this.epoch, leaseId: this.id };
+  }
+
+  /**
+   * Opens the lease's watch stream and resolves once it is established. If
+   * the watch cannot be opened the lease is released (not leaked) and the
+   * error is thrown.
+   */
+  static async open(ctx: LeaseContext, wire: Lease__Output, keepAlive: boolean, events: BackingEvents, options?: CallOptions): Promise<BackingLease> {
+    const lease = new BackingLease(ctx, wire, events);
+    try {
+      await lease.startWatch(options);
+    } catch (err) {
+      await lease.release({ timeoutMs: 2000 }).catch(() => undefined);
+      lease.dispose();
+      throw err;
+    }
+    if (keepAlive) lease.startKeepAlive();
+    return lease;
+  }
+
+  get state(): LeaseState {
+    return this.currentState;
+  }
+
+  get endReason(): string {
+    return this.isEnded ? this.stateReason : "";
+  }
+
+  get isEnded(): boolean {
+    return this.currentState !== "active" && this.currentState !== "suspended";
+  }
+
+  submit(descriptors: DmaDescriptor[], issue: boolean, options?: CallOptions): Promise<number[]> {
+    return this.unary<{ cookies: number[] }>(options, (md, co, cb) => this.ctx.stub.Submit({ leaseId: this.id, descriptors, issue }, md, co, cb)).then(
+      (r) => r.cookies,
+    );
+  }
+
+  issuePending(options?: CallOptions): Promise<number> {
+    return this.unary<{ issued: number }>(options, (md, co, cb) => this.ctx.stub.IssuePending({ leaseId: this.id }, md, co, cb)).then((r) => r.issued);
+  }
+
+  txStatus(cookie: number, options?: CallOptions): Promise<Completion__Output> {
+    return this.unary<{ completion: Completion__Output | null }>(options, (md, co, cb) =>
+      this.ctx.stub.TxStatus({ leaseId: this.id, cookie }, md, co, cb),
+    ).then((r) => r.completion!);
+  }
+
+  terminate(sync: boolean, options?: CallOptions): Promise<number> {
+    return this.unary<{ aborted: number }>(options, (md, co, cb) => this.ctx.stub.Terminate({ leaseId: this.id, sync }, md, co, cb)).then(
+      (r) => r.aborted,
+    );
+  }
+
+  async keepAlive(options?: CallOptions): Promise<void> {
+    await this.unary(options, (md, co, cb) => this.ctx.stub.KeepAlive({ leaseId: this.id }, md, co, cb));
+  }
+
+  /** Ends the lease. Idempotent: an ended lease answers with released=false and how it ended. */
+  async release(options?: CallOptions): Promise<{ released: boolean; state: LeaseState; reason: string }> {
+    this.stopKeepAlive();
+    const res = await this.unary<{ released: boolean; lease: Lease__Output | null }>(options, (md, co, cb) =>
+      this.ctx.stub.Release({ leaseId: this.id }, md, co, cb),
+    );
+    const state = leaseStateFromWire(res.lease?.state ?? "") ?? "released";
+    const reason = res.lease?.endReason ?? "LEASE_RELEASED";
+    this.finish(state, reason);
+    return { released: res.released, state, reason };
+  }
+
+  /**
+   * Drops local resources (watch stream, timers) without telling the broker.
+   * A watch on an ended lease is closed by the broker itself; cancelling it
+   * too would race the broker's end of stream, and a peer that keeps sending
+   * RST_STREAM for streams the server already closed gets its whole HTTP/2
+   * session torn down (GOAWAY INTERNAL_ERROR after ~1,000 such frames, which
+   * a long-lived client reaches after ~1,000 leases). So an ended lease's
+   * watch gets a grace period to end on its own first.
+   */
+  dispose(): void {
+    this.stopKeepAlive();
+    const watch = this.watch;
+    this.watch = undefined;
+    if (!watch || this.watchClosed.has(watch)) return;
+    if (!this.isEnded) {
+      watch.cancel();
+      return;
+    }
+    setTimeout(() => {
+      if (!this.watchClosed.has(watch)) watch.cancel();
+    }, WATCH_CLOSE_GRACE_MS).unref();
+  }
+
+  // ------------------------------------------------------------------ internal
+
+  private unary<Res>(
+    options: CallOptions | undefined,
+    invoke: (md: grpc.Metadata, co: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall,
+  ): Promise<Res> {
+    return unaryCall(this.ctx.defaultTimeoutMs, options, this.ctx.metadata(), invoke).catch((err: DmaBrokerError) => {
+      if (err.code === grpc.status.FAILED_PRECONDITION && endReasonOf(err.metadata.state ?? "") === err.reason) {
+        this.finish(err.metadata.state as LeaseState, err.reason);
+      }
+      throw err;
+    });
+  }
+
+  /**
+   * Opens WatchLease and resolves once its first event (the current state)
+   * arrives. A stream that later breaks while the lease is alive (transport
+   * failure) is reopened: the broker replays retained results and `seen`
+   * drops what was already delivered, so each cookie still arrives once.
+   */
+  private startWatch(options?: CallOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
+      let established = false;
+      const timer = setTimeout(() => {
+        if (established) return;
+        stream.cancel();
+        reject(deadlineExceeded("opening the lease watch", timeoutMs));
+      }, timeoutMs);
+      const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
+      this.watch = stream;
+      stream.on("data", (event: LeaseEvent__Output) => {
+        if (!established) {
+          established = true;
+          this.watchRetries = 0;
+          clearTimeout(timer);
+          resolve();
+        }
+        this.onEvent(event);
+      });
+      stream.on("error", (err: grpc.ServiceError) => {
+        clearTimeout(timer);
+        if (this.watch !== stream) return; // disposed or replaced
+        const error = DmaBrokerError.from(err);
+        if (!established) {
+          reject(error);
+          return;
+        }
+        this.onWatchBroken(error);
+      });
+      stream.on("end", () => clearTimeout(timer));
+      stream.on("status", () => this.watchClosed.add(stream));
+    });
+  }
+
+  private onWatchBroken(error: DmaBrokerError): void {
+    if (this.isEnded) return;
+    const ended = endReasonOf(error.metadata.state ?? "") === error.reason;
+    if (ended) {
+      this.finish(error.metadata.state as LeaseState, error.reason);
+      return;
+    }
+    if (error.reason === "LEASE_NOT_FOUND" || this.watchRetries >= WATCH_RETRIES) {
+      // The broker forgot the lease (restart) or cannot be reached: every
+      // unfinished cookie's outcome is unknown to us; say why.
+      this.finish("provider_gone", error.reason === "LEASE_NOT_FOUND" ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
+      return;
+    }
+    const attempt = ++this.watchRetries;
+    setTimeout(() => {
+      if (this.isEnded || this.watch === undefined) return;
+      this.startWatch().catch((e: unknown) => this.onWatchBroken(DmaBrokerError.from(e)));
+    }, 100 * attempt).unref();
+  }
+
+  private onEvent(event: LeaseEvent__Output): void {
+    if (event.event === "completions" && event.completions) {
+      for (const wire of event.completions.completions) {
+        if (this.seen.has(wire.cookie)) continue;
+        this.seen.add(wire.cookie);
+        this.events.completion(this, wire);
+      }
+    } else if (event.event === "state" && event.state) {
+      const state = leaseStateFromWire(event.state.state) ?? "active";
+      if (state === "active" || state === "suspended") {
+        if (state !== this.currentState && !this.isEnded) {
+          this.currentState = state;
+          this.stateReason = event.state.reason;
+          this.events.state(this, state, event.state.reason);
+        }
+      } else {
+        this.finish(state, event.state.reason || endReasonOf(state) || "");
+      }
+    }
+  }
+
+  private finish(state: LeaseState, reason: string): void {
+    if (this.isEnded) return;
+    this.currentState = state;
+    this.stateReason = reason;
+    this.stopKeepAlive();
+    this.events.ended(this, state, reason);
+  }
+
+  private startKeepAlive(): void {
+    const period = Math.max(50, Math.floor(this.ttlMs / 3));
+    this.keepAliveTimer = setInterval(() => {
+      if (this.isEnded) return this.stopKeepAlive();
+      this.keepAlive({ timeoutMs: period }).catch(() => {
+        // Ended leases are noticed in unary(); transient failures retry next period.
+      });
+    }, period);
+    this.keepAliveTimer.unref();
+  }
+
+  private stopKeepAlive(): void {
+    clearInterval(this.keepAliveTimer);
+    this.keepAliveTimer = undefined;
+  }
+}
