@@ -7,3 +7,6 @@ export { FAULT_KINDS } from "./fault-driver.js";
 export type { FaultKind, ProviderFaultDriver } from "./fault-driver.js";
 export { FaultProxy } from "./fault-proxy.js";
 export type { FaultMode, FaultProxyOptions, FaultProxyStats, ProxyDirection } from "./fault-proxy.js";
+export { NetnsLink, netnsSupport } from "./netns.js";
+export type { NetnsSupport } from "./netns.js";
+export { ProcessFaultDriver } from "./process-fault-driver.js";
