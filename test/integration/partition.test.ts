@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient, DmaBrokerError, ops } from "@dmabroker/client";
-import type { Completion, Lease } from "@dmabroker/client";
+import type { Lease } from "@dmabroker/client";
 import { CLIENT_ID_KEY, loadDmaBrokerV1 } from "@dmabroker/proto";
 import type { LeaseEvent__Output } from "@dmabroker/proto";
 import { Cluster, ProcessFaultDriver } from "@dmabroker/testkit";
