@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient, DmaBrokerError, ops } from "@dmabroker/client";
@@ -298,6 +299,30 @@ describe("network partition through the fault proxy", () => {
     expect(lease.state).toBe("active");
     expect(cluster.agent("victim").epoch).toBe(epoch);
     await lease.release();
+  });
+
+  it("the process driver freezes and thaws by pid, and kill + restart bring a new incarnation through the same proxy", async () => {
+    const agent = cluster.agent("victim");
+    const procState = (): string => readFileSync(`/proc/${agent.process.pid}/stat`, "utf8").split(") ")[1][0];
+    await driver.freeze("victim");
+    await expect.poll(procState, { timeout: 3000, interval: 10 }).toBe("T");
+    await driver.thaw("victim");
+    await expect.poll(procState, { timeout: 3000, interval: 10 }).not.toBe("T");
+
+    const oldEpoch = agent.epoch;
+    const oldPid = agent.process.pid;
+    const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "victim" });
+    await driver.kill("victim");
+    expect(agent.process.running).toBe(false);
+    expect(await lease.ended).toEqual({ state: "provider_gone", reason: "PROVIDER_GONE" });
+    const accepted = proxy.stats().connectionsAccepted;
+    await driver.restart("victim");
+    const reborn = cluster.agent("victim");
+    expect(reborn.process.pid).not.toBe(oldPid);
+    expect(reborn.epoch).toBeGreaterThan(oldEpoch);
+    // The new process connected through the same proxy.
+    expect(cluster.proxy("victim")).toBe(proxy);
+    expect(proxy.stats().connectionsAccepted).toBeGreaterThan(accepted);
   });
 
   it("the driver refuses to partition an agent that has no proxy or namespace", async () => {

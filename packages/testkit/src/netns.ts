@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { DmaError } from "@dmabroker/core";
 
 /** Whether network namespaces can be used here; when not, why (tests print it and skip). */
@@ -15,6 +15,18 @@ function ip(args: string[]): Promise<string> {
     });
   });
 }
+
+/** Namespaces not yet closed, deleted synchronously if the process exits without teardown. */
+const live = new Set<string>();
+process.once("exit", () => {
+  for (const ns of live) {
+    try {
+      execFileSync("ip", ["netns", "del", ns], { timeout: IP_TIMEOUT_MS, stdio: "ignore" });
+    } catch {
+      // already gone
+    }
+  }
+});
 
 let counter = 0;
 /** Names are unique per process and call: pid in every name. */
@@ -65,6 +77,7 @@ export class NetnsLink {
     const { ns, hostIf, nsIf } = nextNames();
     const { host, peer } = await freeSubnet();
     const link = new NetnsLink(ns, hostIf, nsIf, host, peer);
+    live.add(ns);
     try {
       await ip(["netns", "add", ns]);
       await ip(["link", "add", hostIf, "type", "veth", "peer", "name", nsIf, "netns", ns]);
@@ -102,6 +115,7 @@ export class NetnsLink {
     this.closing ??= (async () => {
       await ip(["netns", "del", this.name]).catch(() => undefined);
       await ip(["link", "del", this.hostIf]).catch(() => undefined);
+      live.delete(this.name);
     })();
     return this.closing;
   }
