@@ -17,10 +17,10 @@ import { Code, expectReason, seededBytes } from "./helpers.js";
 
 const SEED = 20261203;
 const CHUNK = 64 * 1024;
-/** Broker timing, short so the file stays quick: suspect after 300 ms of silence, lost after 1200 ms. */
+/** Broker timing, short so the file stays quick: suspect after 300 ms of silence, lost after 1500 ms (the default). */
 const HEARTBEAT_INTERVAL_MS = 100;
 const SUSPECT_AFTER_MS = 300;
-const HEARTBEAT_TIMEOUT_MS = 1200;
+const HEARTBEAT_TIMEOUT_MS = 1500;
 /** The victim's channel speed: slow enough that work is in flight during a fault. */
 const VICTIM_BYTES_PER_SEC = 1024 * 1024;
 
@@ -301,7 +301,7 @@ describe("network partition through the fault proxy", () => {
     await lease.release();
   });
 
-  it("the process driver freezes and thaws by pid, and kill + restart bring a new incarnation through the same proxy", async () => {
+  it("the process driver freezes and thaws by pid; kill or terminate, then restart, bring a new incarnation through the same proxy", async () => {
     const agent = cluster.agent("victim");
     const procState = (): string => readFileSync(`/proc/${agent.process.pid}/stat`, "utf8").split(") ")[1][0];
     await driver.freeze("victim");
@@ -323,6 +323,14 @@ describe("network partition through the fault proxy", () => {
     // The new process connected through the same proxy.
     expect(cluster.proxy("victim")).toBe(proxy);
     expect(proxy.stats().connectionsAccepted).toBeGreaterThan(accepted);
+
+    // Terminate is graceful: the agent says goodbye and exits cleanly.
+    const held = await client.requestChannel({ capabilities: ["memcpy"], providerId: "victim" });
+    await driver.terminate("victim");
+    expect(await reborn.process.exited).toEqual({ code: 0, signal: null });
+    expect(await held.ended).toEqual({ state: "provider_gone", reason: "PROVIDER_GONE" });
+    await driver.restart("victim");
+    expect(cluster.agent("victim").epoch).toBeGreaterThan(reborn.epoch);
   });
 
   it("the driver refuses to partition an agent that has no proxy or namespace", async () => {
