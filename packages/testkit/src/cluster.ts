@@ -1,3 +1,5 @@
+import { FaultProxy } from "./fault-proxy.js";
+import type { NetnsLink } from "./netns.js";
 import { ServiceProcess } from "./service-process.js";
 import type { RunMode } from "./service-process.js";
 
@@ -6,6 +8,10 @@ export interface AgentSpec {
   profile: "ioat" | "dsa" | "plx";
   /** Extra flags, e.g. ["--read-failure-rate", "0.1"]. */
   args?: string[];
+  /** Route the agent's broker connection through a FaultProxy (`cluster.proxy(providerId)`), kept across restarts. */
+  viaProxy?: boolean;
+  /** Run the agent inside this network namespace (the broker must listen on `netns.hostAddress`). */
+  netns?: NetnsLink;
 }
 
 export interface ClusterOptions {
@@ -33,6 +39,7 @@ export interface AgentHandle {
  */
 export class Cluster {
   readonly agents = new Map<string, AgentHandle>();
+  private readonly proxies = new Map<string, FaultProxy>();
 
   private constructor(
     readonly broker: ServiceProcess,
@@ -64,11 +71,20 @@ export class Cluster {
 
   /** Starts an agent and waits until it has registered. */
   async startAgent(spec: AgentSpec): Promise<AgentHandle> {
+    let broker = this.grpcAddress;
+    if (spec.viaProxy) {
+      let proxy = this.proxies.get(spec.providerId);
+      if (!proxy) {
+        proxy = await FaultProxy.start({ target: this.grpcAddress });
+        this.proxies.set(spec.providerId, proxy);
+      }
+      broker = proxy.address;
+    }
     const proc = ServiceProcess.start(
       "provider-agent",
       [
         "--broker",
-        this.grpcAddress,
+        broker,
         "--provider-id",
         spec.providerId,
         "--profile",
@@ -77,7 +93,7 @@ export class Cluster {
         "info",
         ...(spec.args ?? []),
       ],
-      { name: `agent ${spec.providerId}`, mode: this.options.mode },
+      { name: `agent ${spec.providerId}`, mode: this.options.mode, prefix: spec.netns?.execPrefix() },
     );
     const handle: AgentHandle = { spec, process: proc, epoch: 0 };
     this.agents.set(spec.providerId, handle);
@@ -92,13 +108,35 @@ export class Cluster {
     return a;
   }
 
+  /** The fault proxy an agent started with `viaProxy` connects through. */
+  proxy(providerId: string): FaultProxy {
+    const p = this.proxies.get(providerId);
+    if (!p) throw new Error(`agent ${providerId} does not run through a fault proxy (start it with viaProxy: true)`);
+    return p;
+  }
+
+  /**
+   * Waits until the agent's current process logs a registration with an epoch
+   * above `afterEpoch` (a reconnection = a new incarnation); records and returns it.
+   */
+  async waitForRegistration(providerId: string, afterEpoch: number, timeoutMs = 10_000): Promise<number> {
+    const handle = this.agent(providerId);
+    const line = await handle.process.waitForLine(
+      (l) => l.msg === "registered" && Number(l.epoch) > afterEpoch,
+      timeoutMs,
+      `registration with an epoch above ${afterEpoch}`,
+    );
+    handle.epoch = Number(line.epoch);
+    return handle.epoch;
+  }
+
   /** GET on the admin API, parsed as JSON. */
   async admin<T = unknown>(path: string): Promise<T> {
     const res = await fetch(this.adminUrl + path, { signal: AbortSignal.timeout(5000) });
     return (await res.json()) as T;
   }
 
-  /** Kills every process of the cluster by pid and waits for them to exit. */
+  /** Kills every process of the cluster by pid, waits for them to exit, and closes the fault proxies. */
   async stop(): Promise<void> {
     const all = [...[...this.agents.values()].map((a) => a.process), this.broker];
     for (const p of all) {
@@ -106,5 +144,6 @@ export class Cluster {
       p.kill("SIGKILL");
     }
     await Promise.all(all.map((p) => p.exited));
+    await Promise.all([...this.proxies.values()].map((p) => p.close()));
   }
 }

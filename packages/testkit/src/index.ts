@@ -17,3 +17,8 @@ export type { AdminLease, AdminProvider } from "./chaos/admin-api.js";
 export { percentiles } from "./chaos/percentiles.js";
 export { ComposeCommandError, ComposeFaultDriver, COMPOSE_PROVIDER_SERVICES } from "./compose-fault-driver.js";
 export type { ComposeFaultDriverOptions } from "./compose-fault-driver.js";
+export { FaultProxy } from "./fault-proxy.js";
+export type { FaultMode, FaultProxyOptions, FaultProxyStats, ProxyDirection } from "./fault-proxy.js";
+export { NetnsLink, netnsSupport } from "./netns.js";
+export type { NetnsSupport } from "./netns.js";
+export { ProcessFaultDriver } from "./process-fault-driver.js";

@@ -65,13 +65,20 @@ export class ServiceProcess {
   /**
    * Starts `services/<service>/src/main.ts` (source mode, through tsx) or
    * `services/<service>/dist/main.js` (dist mode) with the given flags.
+   * `prefix` runs it through a command that execs it in place, e.g.
+   * `["ip", "netns", "exec", ns]`, so the pid stays the service's.
    */
-  static start(service: string, args: string[], options: { name?: string; mode?: RunMode; env?: NodeJS.ProcessEnv } = {}): ServiceProcess {
+  static start(
+    service: string,
+    args: string[],
+    options: { name?: string; mode?: RunMode; env?: NodeJS.ProcessEnv; prefix?: string[] } = {},
+  ): ServiceProcess {
     const mode = options.mode ?? "source";
     const entry =
       mode === "source" ? path.join(REPO_ROOT, "services", service, "src/main.ts") : path.join(REPO_ROOT, "services", service, "dist/main.js");
     const nodeArgs = mode === "source" ? ["--conditions=@dmabroker/source", "--import", "tsx", entry] : [entry];
-    const child = spawn(process.execPath, [...nodeArgs, ...args], {
+    const [command, ...argv] = [...(options.prefix ?? []), process.execPath, ...nodeArgs, ...args];
+    const child = spawn(command, argv, {
       cwd: REPO_ROOT,
       env: { ...process.env, NODE_OPTIONS: "", ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
