@@ -8,7 +8,7 @@ import { parseArgs } from "node:util";
 import { FAULT_KINDS, composeChaosTarget, killAllServices, runChaos, startLocalChaosTarget } from "../packages/testkit/dist/index.js";
 
 const usage = `usage: npm run chaos -- [--seed N] [--duration 60s] [--providers 4] [--clients 8] [--out FILE] [--kinds ${FAULT_KINDS.join(",")}]
-                     [--driver process|compose] [--broker 127.0.0.1:50051 --admin http://127.0.0.1:8080 --tombstone-ttl-ms N]   (compose: against a running stack)`;
+                     [--logs DIR] [--driver process|compose] [--broker 127.0.0.1:50051 --admin http://127.0.0.1:8080 --tombstone-ttl-ms N]   (compose: against a running stack)`;
 
 /** "90s", "10m", "1500ms" or a plain number of seconds. */
 function parseDuration(text) {
@@ -37,6 +37,7 @@ try {
       broker: { type: "string" },
       admin: { type: "string" },
       "tombstone-ttl-ms": { type: "string" },
+      logs: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -55,6 +56,7 @@ try {
     out: values.out,
     kinds,
     driver: values.driver,
+    logs: values.logs,
     broker: values.broker,
     admin: values.admin,
     tombstoneTtlMs: values["tombstone-ttl-ms"] === undefined ? undefined : intArg("tombstone-ttl-ms", values["tombstone-ttl-ms"], 1, 3_600_000),
@@ -89,6 +91,7 @@ try {
     kinds: opts.kinds,
     everyKindFirst: true,
     mode: "dist",
+    logDir: opts.logs,
     onFault: (line) => err(`  fault ${line}`),
     onProgress: (p) =>
       err(`chaos: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.durationMs / 1000)}s · faults ${p.faults} · cookies ${p.submitted} submitted, ${p.results} answered · violations ${p.violations}`),

@@ -1,3 +1,5 @@
+import { appendFileSync, mkdirSync } from "node:fs";
+import path from "node:path";
 import { createRng } from "@dmabroker/engine";
 import type { Rng } from "@dmabroker/engine";
 import { FAULT_KINDS } from "../fault-driver.js";
@@ -16,6 +18,8 @@ export interface ChaosTarget {
   driver: ProviderFaultDriver;
   /** Registers a second agent with the same id while the first one's stream lingers (frozen); undefined where not possible. */
   duplicate?: (providerId: string) => Promise<void>;
+  /** Processes whose logs are worth keeping with --logs (broker, agents), by name. */
+  processes?: () => ServiceProcess[];
   /** Resets the provider's connection (TCP RST); undefined where not possible. */
   reset?: (providerId: string) => Promise<void>;
   /** Kinds this target cannot inject, with the reason (printed in the summary). */
@@ -42,6 +46,8 @@ export interface ChaosOptions {
   onProgress?: (p: ChaosProgress) => void;
   /** One line per fault, for people. */
   onFault?: (line: string) => void;
+  /** Write every load client's log (and the target's processes' logs) here, one file per process. */
+  logDir?: string;
 }
 
 export interface ChaosProgress {
@@ -113,6 +119,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       { name, mode: options.mode },
     );
     clients.set(name, proc);
+    keepLog(proc);
     proc.onLine((line) => {
       if (line.event === "submitted") submitted += (line.cookies as unknown[]).length;
       else if (line.event === "result") results++;
@@ -123,7 +130,23 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     });
   };
 
+  const logged = new Set<ServiceProcess>();
+  /** With logDir: append every line of `proc` to <logDir>/<name>-<pid>.log. */
+  function keepLog(proc: ServiceProcess): void {
+    if (!options.logDir || logged.has(proc)) return;
+    logged.add(proc);
+    mkdirSync(options.logDir, { recursive: true });
+    const file = path.join(options.logDir, `${proc.name.replace(/[^A-Za-z0-9._-]/g, "_")}-${proc.pid}.log`);
+    for (const line of proc.lines) appendFileSync(file, line.raw + "\n");
+    proc.onLine((line) => appendFileSync(file, line.raw + "\n"));
+  }
+  const keepTargetLogs = (): void => {
+    for (const p of target.processes?.() ?? []) keepLog(p);
+  };
+  keepTargetLogs();
+
   const record = (fault: FaultRecord, line: string): void => {
+    keepTargetLogs();
     checker.recordFault(fault);
     faultCounts[fault.kind] = (faultCounts[fault.kind] ?? 0) + 1;
     options.onFault?.(`${((fault.at - started) / 1000).toFixed(1)}s ${fault.kind}${fault.variant ? `(${fault.variant})` : ""} ${line}`);

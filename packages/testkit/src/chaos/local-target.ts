@@ -1,6 +1,6 @@
 import { Cluster } from "../cluster.js";
 import type { AgentSpec } from "../cluster.js";
-import type { ProviderFaultDriver } from "../fault-driver.js";
+import { ProcessFaultDriver } from "../process-fault-driver.js";
 import type { RunMode } from "../service-process.js";
 import type { ChaosTarget } from "./chaos-runner.js";
 
@@ -11,48 +11,19 @@ const LEASE_TOMBSTONE_TTL_MS = 2_000;
 /** Agent settings: come back fast after a fault; drain briefly on SIGTERM; throttled so work is in flight when a fault hits. */
 const AGENT_ARGS = ["--reconnect-min-ms", "50", "--reconnect-max-ms", "300", "--drain-timeout-ms", "600", "--bandwidth-bytes-per-sec", String(32 * 1024 * 1024)];
 
-/**
- * Signals to local agent processes (kill, freeze, thaw, terminate) and
- * restarts through the Cluster. Partition needs the fault proxy.
- */
-class ClusterSignalDriver implements ProviderFaultDriver {
-  readonly name = "process";
-  constructor(private readonly cluster: Cluster) {}
-
-  async kill(id: string): Promise<void> {
-    const p = this.cluster.agent(id).process;
-    p.kill("SIGKILL");
-    await p.exited;
-  }
-  async freeze(id: string): Promise<void> {
-    this.cluster.agent(id).process.kill("SIGSTOP");
-  }
-  async thaw(id: string): Promise<void> {
-    this.cluster.agent(id).process.kill("SIGCONT");
-  }
-  async terminate(id: string): Promise<void> {
-    await this.cluster.agent(id).process.stop("SIGTERM", 5_000);
-  }
-  async restart(id: string): Promise<void> {
-    const a = this.cluster.agent(id);
-    if (a.process.running) return;
-    await this.cluster.startAgent(a.spec);
-  }
-  async close(): Promise<void> {}
-}
-
 /** Starts a broker and `providers` agents (ioat and dsa alternating) as local processes, for runChaos. */
 export async function startLocalChaosTarget(options: { providers: number; mode?: RunMode }): Promise<ChaosTarget> {
   const agents: AgentSpec[] = Array.from({ length: options.providers }, (_, i) => {
     const profile = i % 2 === 0 ? "ioat" : "dsa";
-    return { providerId: `chaos-${profile}-${i}`, profile, args: AGENT_ARGS };
+    // Every agent reaches the broker through a fault proxy: partition = blackhole, reset = RST.
+    return { providerId: `chaos-${profile}-${i}`, profile, args: AGENT_ARGS, viaProxy: true };
   });
   const cluster = await Cluster.start({
     agents,
     mode: options.mode,
     brokerArgs: ["--heartbeat-timeout-ms", String(HEARTBEAT_TIMEOUT_MS), "--lease-tombstone-ttl-ms", String(LEASE_TOMBSTONE_TTL_MS)],
   });
-  const driver = new ClusterSignalDriver(cluster);
+  const driver = new ProcessFaultDriver(cluster);
   return {
     grpcAddress: cluster.grpcAddress,
     adminUrl: cluster.adminUrl,
@@ -60,7 +31,15 @@ export async function startLocalChaosTarget(options: { providers: number; mode?:
     driver,
     heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
     leaseTombstoneTtlMs: LEASE_TOMBSTONE_TTL_MS,
-    unsupported: { partition: "needs the fault proxy (not wired yet)", reset: "needs the fault proxy (not wired yet)" },
+    unsupported: {},
+    processes: () => [cluster.broker, ...[...cluster.agents.values()].map((a) => a.process)],
+    reset: async (id) => {
+      // RST every connection of the agent, then let it reconnect.
+      const proxy = cluster.proxy(id);
+      proxy.setMode("reset");
+      await new Promise((r) => setTimeout(r, 50));
+      proxy.setMode("pass");
+    },
     duplicate: async (id) => {
       // The old incarnation's stream lingers (frozen); a second agent registers the same id: newest wins.
       const old = cluster.agent(id);
