@@ -3,13 +3,18 @@ import { defineConfig } from "vitest/config";
 // Tests run from TypeScript sources: the "@dmabroker/source" export condition
 // points every workspace package at its src/index.ts, so no build is needed.
 const resolve = { conditions: ["@dmabroker/source"] };
+// Workspace packages are linked under node_modules, so vite treats them as
+// external and Node resolves them without the condition (stale dist/); apply it there too.
+const ssr = { resolve: { conditions: ["@dmabroker/source"], externalConditions: ["@dmabroker/source"] } };
 
 export default defineConfig({
   resolve,
+  ssr,
   test: {
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: "unit",
           include: ["packages/*/test/**/*.test.ts", "services/*/test/**/*.test.ts", "test/unit/**/*.test.ts"],
@@ -18,6 +23,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
@@ -30,6 +36,7 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           // Offline checks of deploy/ and docker-compose.yml, and the image's
           // production start from dist/ (needs `npm run build`; npm test builds first).
