@@ -1,22 +1,19 @@
-import Fastify from "fastify";
-import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import type { BrokerCore } from "@dmabroker/core";
-import type { Logger } from "pino";
+import type { FastifyInstance } from "fastify";
+import { createAdminApp } from "./admin/index.js";
+import type { AdminDeps } from "./admin/index.js";
 
 /**
- * The operators' HTTP API (fastify). This is the minimal read-only part:
- * providers, leases, liveness and readiness. Unbind, revoke, events, metrics
- * and OpenAPI docs come with the admin API issue.
+ * The operators' HTTP API, built (see `admin/`: routes, schemas, problem+json
+ * errors, auth, SSE events, metrics) and listening on host:port (0 picks a
+ * free port). Resolves with the app and its address.
  */
-export async function createAdminServer(core: BrokerCore, logger: Logger, isReady: () => boolean): Promise<FastifyInstance> {
-  const loggerInstance: FastifyBaseLogger = logger.child({ component: "admin" });
-  const app = Fastify({ loggerInstance });
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
-    if (!isReady()) return reply.code(503).send({ status: "not ready" });
-    return { status: "ready", providers: core.providers.presentCount };
-  });
-  app.get("/v1/providers", async () => ({ providers: core.listProviders() }));
-  app.get("/v1/leases", async () => ({ leases: core.listLeases() }));
-  return app;
+export async function startAdminServer(deps: AdminDeps, host: string, port: number): Promise<{ app: FastifyInstance; address: string }> {
+  const app = await createAdminApp(deps);
+  try {
+    const address = await app.listen({ host, port });
+    return { app, address };
+  } catch (err) {
+    await app.close();
+    throw new Error(`cannot listen for the admin API on ${host}:${port} (${(err as Error).message}); set --admin-port / DMABROKER_ADMIN_PORT (0 picks a free port)`);
+  }
 }
