@@ -58,7 +58,7 @@ export class AdminClient {
       if ((init.signal as AbortSignal | undefined)?.aborted && (err as Error).name === "AbortError") throw err;
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const why = e.name === "TimeoutError" ? `no answer within ${this.timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-      throw new CliError(EXIT.UNREACHABLE, "ADMIN_UNREACHABLE", `cannot reach the admin API at ${this.baseUrl} (${why}); set --admin or DMABROKER_ADMIN_URL`);
+      throw new CliError(EXIT.UNREACHABLE, "TRANSPORT_FAILURE", `cannot reach the admin API at ${this.baseUrl} (${why}); set --admin or DMABROKER_ADMIN_URL`);
     }
   }
 }

@@ -6,6 +6,10 @@ import type { ExitCode } from "./exit-codes.js";
 const UNREACHABLE_REASONS = new Set(["TRANSPORT_FAILURE", "DEADLINE_EXCEEDED", "SHUTTING_DOWN"]);
 
 /**
+ * Reasons are dmabroker's own (packages/core reasons.ts): what the broker or
+ * admin API answered, TRANSPORT_FAILURE when it could not be reached,
+ * INVALID_ARGUMENT for a bad command line.
+ *
  * A failure dmactl reports as one line (`dmactl: REASON: message`) and an exit
  * code, never as a stack trace.
  */
@@ -24,7 +28,7 @@ export class CliError extends Error {
   static from(err: unknown): CliError {
     if (err instanceof CliError) return err;
     if (err instanceof DmaBrokerError) {
-      const code = UNREACHABLE_REASONS.has(err.reason) ? EXIT.UNREACHABLE : EXIT.REFUSED;
+      const code = err.reason === "CANCELLED" ? EXIT.INTERRUPTED : UNREACHABLE_REASONS.has(err.reason) ? EXIT.UNREACHABLE : EXIT.REFUSED;
       return new CliError(code, err.reason, err.message);
     }
     const message = err instanceof Error ? err.message : String(err);
@@ -32,5 +36,5 @@ export class CliError extends Error {
   }
 }
 
-/** A usage error (exit 2). */
-export const usage = (message: string): CliError => new CliError(EXIT.USAGE, "USAGE", message);
+/** A usage error (exit 2): the command line itself is invalid (reason INVALID_ARGUMENT, as the broker would say). */
+export const usage = (message: string): CliError => new CliError(EXIT.USAGE, "INVALID_ARGUMENT", message);

@@ -132,7 +132,7 @@ export async function copy(opts: CopyOptions, io: Out, signal: AbortSignal): Pro
       leases.push(entry);
       if (opts.chunkBytes > lease.constraints.maxTransferBytes && lease.constraints.maxTransferBytes > 0) {
         await lease.release({ timeoutMs: 2000 }).catch(() => undefined);
-        throw new CliError(EXIT.USAGE, "USAGE", `--chunk ${opts.chunkBytes} exceeds ${lease.providerId}'s largest transfer (${lease.constraints.maxTransferBytes} bytes)`);
+        throw new CliError(EXIT.USAGE, "INVALID_ARGUMENT", `--chunk ${opts.chunkBytes} exceeds ${lease.providerId}'s largest transfer (${lease.constraints.maxTransferBytes} bytes)`);
       }
       await runOnLease(lease, opts, fates, pending, source, signal, (bytes) => {
         verifiedBytes += bytes;

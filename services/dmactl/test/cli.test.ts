@@ -28,7 +28,7 @@ describe("dmactl command line", () => {
     for (const argv of [[], ["frobnicate"], ["providers", "--bogus"], ["copy", "--size", "lots"], ["unbind"], ["unbind", "x", "--drain", "--force"], ["lease"], ["lease", "--cap", "teleport"], ["providers", "--cap", "memcpy"], ["copy", "--batch", "0"]]) {
       const r = await run(argv);
       expect(r.code, argv.join(" ")).toBe(EXIT.USAGE);
-      if (argv.length > 0) expect(r.err[0], argv.join(" ")).toMatch(/^dmactl: USAGE: /);
+      if (argv.length > 0) expect(r.err[0], argv.join(" ")).toMatch(/^dmactl: INVALID_ARGUMENT: /);
     }
     const help = await run(["--help"]);
     expect(help.code).toBe(EXIT.OK);
@@ -38,7 +38,7 @@ describe("dmactl command line", () => {
   it("an unreachable admin API exits 3; a refusal exits 4 with the problem's reason; a token problem exits 5", async () => {
     const unreachable = await run(["providers", "--admin", "http://127.0.0.1:1"]);
     expect(unreachable.code).toBe(EXIT.UNREACHABLE);
-    expect(unreachable.err[0]).toMatch(/^dmactl: ADMIN_UNREACHABLE: cannot reach the admin API at http:\/\/127\.0\.0\.1:1/);
+    expect(unreachable.err[0]).toMatch(/^dmactl: TRANSPORT_FAILURE: cannot reach the admin API at http:\/\/127\.0\.0\.1:1/);
     // A stand-in admin server answering with fixed problem documents (the real API's problems are covered by the broker's inject tests).
     const seen: { url: string; auth: string | undefined; body: string }[] = [];
     const server = createServer((req, res) => {
