@@ -1,11 +1,15 @@
 import type { Http2Session } from "node:http2";
 import * as grpc from "@grpc/grpc-js";
-import { BrokerCore, DmaError, createMemoryStore } from "@dmabroker/core";
+import { ReflectionService } from "@grpc/reflection";
+import { BrokerCore, DmaError, createMemoryStore, systemClock } from "@dmabroker/core";
 import type { BrokerEvent } from "@dmabroker/core";
-import { loadDmaBrokerV1 } from "@dmabroker/proto";
+import { loadDmaBrokerV1, loadPackageDefinition } from "@dmabroker/proto";
 import type { FastifyInstance } from "fastify";
+import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
-import { createAdminServer } from "./admin-server.js";
+import { EventHub, createBrokerMetrics } from "./admin/index.js";
+import type { BrokerMetrics } from "./admin/index.js";
+import { startAdminServer } from "./admin-server.js";
 import { createClientService } from "./client-service.js";
 import type { ClientService } from "./client-service.js";
 import type { BrokerConfig } from "./config.js";
@@ -51,6 +55,35 @@ function widenReceiveWindows(server: grpc.Server): void {
 /** Largest gRPC message: a full batch plus framing headroom. */
 const messageLimit = (config: BrokerConfig): number => config.broker.maxBatchBytes + 16 * 1024 * 1024;
 
+/** Services reported by grpc.health.v1 ("" is the whole server). */
+const HEALTH_SERVICES = ["", "dmabroker.v1.DmaBroker", "dmabroker.v1.ProviderHub"];
+
+/** grpc.status number → name, for metric labels. */
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(grpc.status).map(([k, v]) => [v, k]));
+
+/**
+ * Times every unary handler of a service (arrival to callback) into the RPC
+ * duration histogram; streaming handlers pass through unchanged.
+ */
+function timedHandlers<H extends object>(definition: grpc.ServiceDefinition, handlers: H, metrics: BrokerMetrics): H {
+  const out: Record<string, unknown> = { ...(handlers as Record<string, unknown>) };
+  for (const [name, method] of Object.entries(definition)) {
+    const handler = (handlers as Record<string, unknown>)[name];
+    if (method.requestStream || method.responseStream || typeof handler !== "function") continue;
+    const unary = handler as grpc.handleUnaryCall<unknown, unknown>;
+    const timed: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
+      const t0 = process.hrtime.bigint();
+      const done: grpc.sendUnaryData<unknown> = (err, value, trailer, flags) => {
+        metrics.observeRpc(name, STATUS_NAMES[err?.code ?? 0] ?? String(err?.code), Number(process.hrtime.bigint() - t0) / 1e9);
+        callback(err, value, trailer, flags);
+      };
+      unary(call, done);
+    };
+    out[name] = timed;
+  }
+  return out as H;
+}
+
 /**
  * The broker process's composition root: one gRPC server for the client and
  * provider services, the admin HTTP server, and the core they share.
@@ -64,12 +97,16 @@ export class BrokerServer {
     private readonly admin: FastifyInstance,
     private readonly sessions: Set<ProviderSession>,
     private readonly clients: ClientService,
+    private readonly health: HealthImplementation,
     private readonly log: Logger,
     private readonly config: BrokerConfig,
     /** host:port the gRPC server listens on. */
     readonly grpcAddress: string,
     /** http://host:port of the admin API. */
     readonly adminUrl: string,
+    /** The event fan-out (logs, metrics and /v1/events subscribe to it). */
+    readonly events: EventHub,
+    readonly metrics: BrokerMetrics,
   ) {}
 
   /** Starts both servers; ports 0 pick free ports (read them back from the result). */
@@ -78,7 +115,15 @@ export class BrokerServer {
     // Epochs start at the wall clock (ms) so they stay monotonic across broker
     // restarts too, until the on-disk Store keeps them (DESIGN.md §4b).
     const store = createMemoryStore(Date.now());
-    const core = new BrokerCore({ options: config.broker, store, onEvent: (e) => logEvent(log, e) });
+    // One fan-out for core's events: logs, metrics and the admin SSE stream
+    // subscribe. Core calls it from inside removals; a failing subscriber is
+    // detached by the hub, never thrown into the core.
+    const hub = new EventHub(1024, (err) => log.error({ err }, "event subscriber failed; detached"));
+    const clock = systemClock;
+    const core = new BrokerCore({ clock, options: config.broker, store, onEvent: (e) => hub.publish(e) });
+    const metrics = createBrokerMetrics(core, clock);
+    hub.subscribe(({ event }) => logEvent(log, event));
+    hub.subscribe(({ event }) => metrics.observe(event));
     const v1 = loadDmaBrokerV1();
     const limit = messageLimit(config);
     const server = new grpc.Server({
@@ -92,7 +137,11 @@ export class BrokerServer {
     });
     const sessions = new Set<ProviderSession>();
     const clients = createClientService(core, logger);
-    server.addService(v1.DmaBroker.service, clients.handlers);
+    server.addService(v1.DmaBroker.service, timedHandlers(v1.DmaBroker.service, clients.handlers, metrics));
+    // Standard grpc.health.v1 (NOT_SERVING until ready and again from shutdown) and server reflection (grpcurl, grpcui).
+    const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING" as const])));
+    health.addToServer(server);
+    new ReflectionService(loadPackageDefinition()).addToServer(server);
     server.addService(v1.ProviderHub.service, {
       Attach: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         sessions.add(new ProviderSession(call, core, logger.child({ component: "provider-hub" }), (s) => sessions.delete(s)));
@@ -107,21 +156,24 @@ export class BrokerServer {
     );
     widenReceiveWindows(server);
     let ready = false;
-    const admin = await createAdminServer(core, logger, () => ready);
+    let admin: FastifyInstance;
     let adminAddress: string;
     try {
-      adminAddress = await admin.listen({ host: config.adminHost, port: config.adminPort });
+      ({ app: admin, address: adminAddress } = await startAdminServer(
+        { core, logger, hub, metrics, isReady: () => ready, adminToken: config.adminToken },
+        config.adminHost,
+        config.adminPort,
+      ));
     } catch (err) {
       server.forceShutdown();
-      throw new Error(
-        `cannot listen for the admin API on ${config.adminHost}:${config.adminPort} (${(err as Error).message}); set --admin-port / DMABROKER_ADMIN_PORT (0 picks a free port)`,
-      );
+      throw err;
     }
     core.start();
     ready = true;
+    for (const s of HEALTH_SERVICES) health.setStatus(s, "SERVING");
     const grpcAddress = `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${port}`;
-    const broker = new BrokerServer(core, server, admin, sessions, clients, log, config, grpcAddress, adminAddress);
-    log.info({ grpc: grpcAddress, admin: adminAddress }, "broker ready");
+    const broker = new BrokerServer(core, server, admin, sessions, clients, health, log, config, grpcAddress, adminAddress, hub, metrics);
+    log.info({ grpc: grpcAddress, admin: adminAddress, admin_auth: config.adminToken ? "bearer" : "none" }, "broker ready");
     return broker;
   }
 
@@ -146,7 +198,7 @@ export class BrokerServer {
   }
 
   /**
-   * Graceful shutdown in a fixed order: refuse new work (SHUTTING_DOWN), stop
+   * Graceful shutdown in a fixed order: health NOT_SERVING, refuse new work (SHUTTING_DOWN), stop
    * the admin server, end every watch stream with UNAVAILABLE / SHUTTING_DOWN
    * (before the provider streams close, so clients hear that the broker is
    * leaving, not that providers are gone), close provider streams, let
@@ -156,6 +208,7 @@ export class BrokerServer {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.log.info("broker shutting down");
+      for (const s of HEALTH_SERVICES) this.health.setStatus(s, "NOT_SERVING");
       this.core.close();
       await this.admin.close();
       this.clients.endWatches(new DmaError("SHUTTING_DOWN", "the broker is shutting down; leases held here end with it"));
@@ -179,6 +232,9 @@ export class BrokerServer {
 function logEvent(log: Logger, e: BrokerEvent): void {
   const { type, ...fields } = e;
   const snake = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
-  const level = type === "provider.stale_results" || (type === "provider.state" && (e.to === "lost" || e.to === "suspect")) ? "warn" : "info";
+  const level =
+    type === "provider.stale_results" || type === "provider.unbound" || type === "channel.removed" || (type === "provider.state" && (e.to === "lost" || e.to === "suspect"))
+      ? "warn"
+      : "info";
   log[level]({ event: type, ...snake }, type);
 }

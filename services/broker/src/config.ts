@@ -2,6 +2,10 @@ import { parseArgs } from "node:util";
 import { DEFAULT_BROKER_OPTIONS, DmaError, compileBrokerOptions } from "@dmabroker/core";
 import type { BrokerOptions, ResolvedBrokerOptions } from "@dmabroker/core";
 
+/** How log lines are written. */
+export type LogFormat = "json" | "pretty" | "auto";
+const LOG_FORMATS: readonly LogFormat[] = ["json", "pretty", "auto"];
+
 /** Everything the broker process is configured with. */
 export interface BrokerConfig {
   grpcHost: string;
@@ -10,6 +14,14 @@ export interface BrokerConfig {
   adminHost: string;
   adminPort: number;
   logLevel: string;
+  /** json: one JSON object per line; pretty: human-readable (pino-pretty); auto: pretty when stdout is a terminal. */
+  logFormat: LogFormat;
+  /**
+   * Bearer token the admin API requires on every route but /healthz, /readyz
+   * and /metrics. Empty: no authentication (the admin port is then only as
+   * private as the host it listens on: 127.0.0.1 by default).
+   */
+  adminToken: string;
   /** Grace period for in-flight calls at shutdown before they are cut. */
   shutdownGraceMs: number;
   broker: ResolvedBrokerOptions;
@@ -24,6 +36,8 @@ const BASE = {
   adminHost: "127.0.0.1",
   adminPort: 8080,
   logLevel: "info",
+  logFormat: "auto",
+  adminToken: "",
   shutdownGraceMs: 2000,
 };
 
@@ -55,6 +69,15 @@ export function loadBrokerConfig(argv: string[] = process.argv.slice(2), env: No
     }
     return n;
   };
+  const logFormat = raw("logFormat") || BASE.logFormat;
+  if (!LOG_FORMATS.includes(logFormat as LogFormat)) {
+    throw new DmaError("INVALID_ARGUMENT", `log-format / DMABROKER_LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")}, got ${JSON.stringify(logFormat)}`);
+  }
+  const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+  const logLevel = raw("logLevel") || BASE.logLevel;
+  if (!levels.includes(logLevel)) {
+    throw new DmaError("INVALID_ARGUMENT", `log-level / DMABROKER_LOG_LEVEL must be one of ${levels.join(", ")}, got ${JSON.stringify(logLevel)}`);
+  }
   const brokerOptions: BrokerOptions = {};
   for (const key of Object.keys(DEFAULT_BROKER_OPTIONS) as (keyof BrokerOptions)[]) {
     if (raw(key) !== undefined) brokerOptions[key] = int(key, 0, 1);
@@ -64,7 +87,9 @@ export function loadBrokerConfig(argv: string[] = process.argv.slice(2), env: No
     grpcPort: int("grpcPort", BASE.grpcPort, 0),
     adminHost: raw("adminHost") ?? BASE.adminHost,
     adminPort: int("adminPort", BASE.adminPort, 0),
-    logLevel: raw("logLevel") ?? BASE.logLevel,
+    logLevel,
+    logFormat: logFormat as LogFormat,
+    adminToken: raw("adminToken") ?? BASE.adminToken,
     shutdownGraceMs: int("shutdownGraceMs", BASE.shutdownGraceMs, 0),
     broker: compileBrokerOptions(brokerOptions),
   };

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import pino from "pino";
+import pretty from "pino-pretty";
 import { DmaError } from "@dmabroker/core";
 import { BrokerServer } from "./broker-server.js";
 import { loadBrokerConfig } from "./config.js";
@@ -13,7 +14,13 @@ try {
   process.stderr.write(`dmabroker-broker: ${e.reason}: ${e.message}\n`);
   process.exit(2);
 }
-const logger = pino({ name: "broker", level: config.logLevel });
+// Human-readable lines in a terminal (pino-pretty, in-process and synchronous
+// so nothing is lost at exit); one JSON object per line otherwise (pipes,
+// files, npm start, containers), which is what log tooling and the testkit read.
+const prettyLogs = config.logFormat === "pretty" || (config.logFormat === "auto" && process.stdout.isTTY);
+const logger = prettyLogs
+  ? pino({ name: "broker", level: config.logLevel }, pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }))
+  : pino({ name: "broker", level: config.logLevel });
 process.on("unhandledRejection", (err) => {
   logger.fatal({ err }, "unhandled rejection");
   process.exit(70);

@@ -1,0 +1,143 @@
+import type { BrokerCore, BrokerEvent, Clock, ProviderState, LeaseState } from "@dmabroker/core";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+
+const PROVIDER_STATES: readonly ProviderState[] = ["online", "suspect", "draining", "lost", "removed"];
+const LEASE_STATES: readonly LeaseState[] = ["active", "suspended", "released", "expired", "revoked", "provider_gone"];
+
+/** How a lost provider was noticed (label `cause` of the detection histogram). */
+export type DetectionCause = "heartbeat_timeout" | "stream_break" | "fenced";
+
+/** Classifies a `provider.state → lost` event by core's reason text. */
+export function detectionCause(reason: string): DetectionCause {
+  if (reason.startsWith("no heartbeat")) return "heartbeat_timeout";
+  if (reason.startsWith("replaced by")) return "fenced";
+  return "stream_break";
+}
+
+/** What the broker's metrics read and observe. */
+export interface BrokerMetrics {
+  readonly registry: Registry;
+  /** Feed every BrokerEvent here (the detection histogram and event counters come from them). */
+  observe(event: BrokerEvent): void;
+  /** Records one gRPC call's duration and status code name. */
+  observeRpc(method: string, code: string, seconds: number): void;
+}
+
+/**
+ * Prometheus metrics (prom-client, a registry per broker, no global state):
+ *
+ * - `dmabroker_providers{state}`, `dmabroker_leases{state}` (live and tombstoned), read at scrape time;
+ * - `dmabroker_cookies_total{result}`: accepted, completed, failed, aborted, stale_refused (core counters);
+ * - `dmabroker_provider_detection_seconds{cause}`: from the provider's last
+ *   heartbeat (the last sign of life the broker had) to the moment it is
+ *   declared lost. For `heartbeat_timeout` it is the silence the sweep
+ *   tolerated (≈ heartbeatTimeoutMs + sweep interval); for `stream_break`
+ *   (SIGKILL, connection reset) it bounds how long the agent could have been
+ *   dead before the broker knew (≤ one heartbeat interval + the break's
+ *   detection). Graceful removals (goodbye, unbind) are not detections.
+ * - `dmabroker_queue_outstanding{provider_id}` / `dmabroker_queue_capacity{provider_id}`:
+ *   cookies accepted and not terminal vs. the sum of channel queue depths;
+ * - `dmabroker_rpc_duration_seconds{method,code}`: client-facing unary RPCs;
+ * - `dmabroker_events_total{type}`, `dmabroker_lease_ends_total{reason}`;
+ * - the process's default metrics (heap, event loop lag, GC) as `dmabroker_process_*`/`dmabroker_nodejs_*`.
+ */
+export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { processMetrics?: boolean } = {}): BrokerMetrics {
+  const registry = new Registry();
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "dmabroker_" });
+
+  new Gauge({
+    name: "dmabroker_providers",
+    help: "Provider incarnations by state (lost and removed are tombstones still pinned by leases).",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, number>(PROVIDER_STATES.map((s) => [s, 0]));
+      for (const p of core.providers.all()) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
+      for (const [state, n] of counts) this.set({ state }, n);
+    },
+  });
+  new Gauge({
+    name: "dmabroker_leases",
+    help: "Leases by state (ended ones while their tombstone lasts).",
+    labelNames: ["state"],
+    registers: [registry],
+    collect() {
+      const counts = new Map<string, number>(LEASE_STATES.map((s) => [s, 0]));
+      for (const l of core.leases.all()) counts.set(l.state, (counts.get(l.state) ?? 0) + 1);
+      for (const [state, n] of counts) this.set({ state }, n);
+    },
+  });
+  new Counter({
+    name: "dmabroker_cookies_total",
+    help: "Cookies by result: accepted by Submit, completed (NOERROR), failed (device error), aborted (provider gone, terminate, lease end), stale_refused (results of a fenced epoch).",
+    labelNames: ["result"],
+    registers: [registry],
+    collect() {
+      const s = core.stats;
+      this.reset();
+      this.inc({ result: "accepted" }, s.cookiesAccepted);
+      this.inc({ result: "completed" }, s.cookiesCompleted);
+      this.inc({ result: "failed" }, s.cookiesFailed);
+      this.inc({ result: "aborted" }, s.cookiesAborted);
+      this.inc({ result: "stale_refused" }, s.staleResultsRefused);
+    },
+  });
+  const outstanding = new Gauge({
+    name: "dmabroker_queue_outstanding",
+    help: "Cookies accepted and not yet terminal, per present provider (the queue depth in use).",
+    labelNames: ["provider_id"],
+    registers: [registry],
+    collect() {
+      outstanding.reset();
+      capacity.reset();
+      for (const p of core.providers.present()) {
+        let used = 0;
+        let depth = 0;
+        for (const c of p.channels) {
+          used += c.outstanding;
+          depth += c.removed ? 0 : c.queueDepth;
+        }
+        outstanding.set({ provider_id: p.id }, used);
+        capacity.set({ provider_id: p.id }, depth);
+      }
+    },
+  });
+  const capacity = new Gauge({
+    name: "dmabroker_queue_capacity",
+    help: "Sum of the queue depths of a present provider's channels (removed channels excluded).",
+    labelNames: ["provider_id"],
+    registers: [registry],
+  });
+  const detection = new Histogram({
+    name: "dmabroker_provider_detection_seconds",
+    help: "From a provider's last heartbeat to its being declared lost, by how it was noticed.",
+    labelNames: ["cause"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3, 5, 10],
+    registers: [registry],
+  });
+  const rpc = new Histogram({
+    name: "dmabroker_rpc_duration_seconds",
+    help: "Client-facing unary gRPC calls: time from arrival to answer, by method and status code.",
+    labelNames: ["method", "code"],
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+    registers: [registry],
+  });
+  const events = new Counter({ name: "dmabroker_events_total", help: "BrokerEvents by type.", labelNames: ["type"], registers: [registry] });
+  const leaseEnds = new Counter({ name: "dmabroker_lease_ends_total", help: "Ended leases by reason.", labelNames: ["reason"], registers: [registry] });
+
+  return {
+    registry,
+    observe(event) {
+      events.inc({ type: event.type });
+      if (event.type === "lease.ended") leaseEnds.inc({ reason: event.reason });
+      if (event.type === "provider.state" && event.to === "lost") {
+        // Emitted inside core.providerLost before the record is retired, so the registry still holds it.
+        const p = core.providers.get(event.providerId);
+        if (p && p.epoch === event.epoch) detection.observe({ cause: detectionCause(event.reason) }, Math.max(0, clock.now() - p.lastHeartbeatAt) / 1000);
+      }
+    },
+    observeRpc(method, code, seconds) {
+      rpc.observe({ method, code }, seconds);
+    },
+  };
+}
