@@ -16,6 +16,8 @@ export const endReasonOf = (state: string): string | undefined => (END_REASON as
 const WATCH_RETRIES = 5;
 /** How long an ended lease's watch may take to be closed by the broker before the SDK cancels it. */
 const WATCH_CLOSE_GRACE_MS = 2_000;
+/** How long a lease a unary answer found ended waits for its watch to confirm (and deliver the last results). */
+const WATCH_END_GRACE_MS = 2_000;
 
 /** What a lease needs from the BrokerClient that made it. */
 export interface LeaseContext {
@@ -56,6 +58,8 @@ export class BackingLease {
   private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
   private readonly seen = new CookieSet();
   private watchRetries = 0;
+  private endTimer: NodeJS.Timeout | undefined;
+  private readonly endWaiters: (() => void)[] = [];
   /** Watch streams the broker has closed (no cancel needed). */
   private readonly watchClosed = new WeakSet<grpc.ClientReadableStream<LeaseEvent__Output>>();
   private keepAliveTimer: NodeJS.Timeout | undefined;
@@ -140,7 +144,9 @@ export class BackingLease {
     );
     const state = leaseStateFromWire(res.lease?.state ?? "") ?? "released";
     const reason = res.lease?.endReason ?? "LEASE_RELEASED";
-    this.finish(state, reason);
+    // The watch delivers the results of the cookies the release aborted, then ends: wait for it (bounded).
+    this.endFromCall(state, reason);
+    await this.endedOrGrace();
     return { released: res.released, state, reason };
   }
 
@@ -175,7 +181,7 @@ export class BackingLease {
   ): Promise<Res> {
     return unaryCall(this.ctx.defaultTimeoutMs, options, this.ctx.metadata(), invoke).catch((err: DmaBrokerError) => {
       if (err.code === grpc.status.FAILED_PRECONDITION && endReasonOf(err.metadata.state ?? "") === err.reason) {
-        this.finish(err.metadata.state as LeaseState, err.reason);
+        this.endFromCall(err.metadata.state as LeaseState, err.reason);
       }
       throw err;
     });
@@ -263,8 +269,42 @@ export class BackingLease {
     }
   }
 
+  /**
+   * A unary answer says the lease has ended. Its watch may not have delivered
+   * the results of the last cookies yet (another HTTP/2 stream; it can trail
+   * the answer by a moment) and ends right after them, so the end is declared
+   * by the watch; only if it stays silent for WATCH_END_GRACE_MS does the
+   * answer end the lease. Ending first would fail waits whose results are
+   * still on the way (found by the chaos suite).
+   */
+  private endFromCall(state: LeaseState, reason: string): void {
+    if (this.isEnded || this.endTimer) return;
+    const watch = this.watch;
+    if (!watch || this.watchClosed.has(watch)) {
+      this.finish(state, reason);
+      return;
+    }
+    this.endTimer = setTimeout(() => this.finish(state, reason), WATCH_END_GRACE_MS);
+    this.endTimer.unref();
+  }
+
+  /** Resolves once the lease has ended, or after WATCH_END_GRACE_MS at most. */
+  private endedOrGrace(): Promise<void> {
+    if (this.isEnded) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, WATCH_END_GRACE_MS + 10);
+      this.endWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   private finish(state: LeaseState, reason: string): void {
     if (this.isEnded) return;
+    clearTimeout(this.endTimer);
+    this.endTimer = undefined;
+    for (const w of this.endWaiters.splice(0)) w();
     this.currentState = state;
     this.stateReason = reason;
     this.stopKeepAlive();
