@@ -25,6 +25,7 @@ export interface StagedImage {
   cleanup(): void;
 }
 
+/** Newest mtime of files ending in `ext` under `dir` (tsc -b leaves unchanged outputs alone but always rewrites .tsbuildinfo). */
 function newestMtime(dir: string, ext: string): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
@@ -53,7 +54,7 @@ export function stageRuntimeImage(): StagedImage {
           from = path.join(REPO_ROOT, rel);
           if (rel.split("/").includes("dist")) {
             const pkg = path.join(REPO_ROOT, rel.slice(0, rel.indexOf("/dist")));
-            if (existsSync(path.join(pkg, "src")) && newestMtime(path.join(pkg, "src"), ".ts") > newestMtime(from, ".js")) {
+            if (existsSync(path.join(pkg, "src")) && newestMtime(path.join(pkg, "src"), ".ts") > Math.max(newestMtime(from, ".js"), newestMtime(from, ".tsbuildinfo"))) {
               throw new Error(`${rel} is older than its sources: run \`npm run build\` first`);
             }
           }
@@ -98,7 +99,14 @@ function linkProductionModules(app: string): void {
     const pkg = JSON.parse(readFileSync(manifest, "utf8")) as { name: string; dependencies?: Record<string, string> };
     mkdirSync(path.dirname(path.join(modules, pkg.name)), { recursive: true });
     symlinkSync(path.join(app, ws), path.join(modules, pkg.name), "dir");
-    for (const d of Object.keys(pkg.dependencies ?? {})) deps.add(d);
+    for (const d of Object.keys(pkg.dependencies ?? {})) {
+      // npm nests a dependency under the workspace when its version differs from the hoisted one.
+      const nested = path.join(REPO_ROOT, ws, "node_modules", d);
+      if (existsSync(nested)) {
+        mkdirSync(path.dirname(path.join(app, ws, "node_modules", d)), { recursive: true });
+        symlinkSync(nested, path.join(app, ws, "node_modules", d), "dir");
+      } else deps.add(d);
+    }
   }
   for (const d of deps) {
     if (existsSync(path.join(modules, d))) continue; // a workspace
