@@ -59,6 +59,8 @@ export class BackingLease {
   private readonly seen = new CookieSet();
   private watchRetries = 0;
   private endTimer: NodeJS.Timeout | undefined;
+  /** Set when opening failed: the lease ends without telling anyone. */
+  private detached = false;
   private readonly endWaiters: (() => void)[] = [];
   /** Watch streams the broker has closed (no cancel needed). */
   private readonly watchClosed = new WeakSet<grpc.ClientReadableStream<LeaseEvent__Output>>();
@@ -90,6 +92,8 @@ export class BackingLease {
     try {
       await lease.startWatch(options);
     } catch (err) {
+      // Never handed to the app: give it back quietly (no events into a Lease that does not exist).
+      lease.detached = true;
       await lease.release({ timeoutMs: 2000 }).catch(() => undefined);
       lease.dispose();
       throw err;
@@ -161,6 +165,7 @@ export class BackingLease {
    */
   dispose(): void {
     this.stopKeepAlive();
+    clearTimeout(this.endTimer);
     const watch = this.watch;
     this.watch = undefined;
     if (!watch || this.watchClosed.has(watch)) return;
@@ -199,6 +204,7 @@ export class BackingLease {
       let established = false;
       const timer = setTimeout(() => {
         if (established) return;
+        this.watchClosed.add(stream);
         stream.cancel();
         reject(deadlineExceeded("opening the lease watch", timeoutMs));
       }, timeoutMs);
@@ -217,6 +223,7 @@ export class BackingLease {
         clearTimeout(timer);
         if (this.watch !== stream) return; // disposed or replaced
         const error = DmaBrokerError.from(err);
+        this.watchClosed.add(stream);
         if (!established) {
           reject(error);
           return;
@@ -305,6 +312,12 @@ export class BackingLease {
     clearTimeout(this.endTimer);
     this.endTimer = undefined;
     for (const w of this.endWaiters.splice(0)) w();
+    if (this.detached) {
+      this.currentState = state;
+      this.stateReason = reason;
+      this.stopKeepAlive();
+      return;
+    }
     this.currentState = state;
     this.stateReason = reason;
     this.stopKeepAlive();

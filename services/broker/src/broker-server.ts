@@ -229,12 +229,20 @@ export class BrokerServer {
   }
 }
 
+/** camelCase field → snake_case log key, computed once per key (the bench profile showed the per-event regex). */
+const SNAKE_KEYS = new Map<string, string>();
+const snakeKey = (k: string): string => {
+  let s = SNAKE_KEYS.get(k);
+  if (s === undefined) SNAKE_KEYS.set(k, (s = k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)));
+  return s;
+};
+
 function logEvent(log: Logger, e: BrokerEvent): void {
-  const { type, ...fields } = e;
-  const snake = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), v]));
+  const snake: Record<string, unknown> = { event: e.type };
+  for (const k in e) if (k !== "type") snake[snakeKey(k)] = (e as unknown as Record<string, unknown>)[k];
   const level =
-    type === "provider.stale_results" || type === "provider.unbound" || type === "channel.removed" || (type === "provider.state" && (e.to === "lost" || e.to === "suspect"))
+    e.type === "provider.stale_results" || e.type === "provider.unbound" || e.type === "channel.removed" || (e.type === "provider.state" && (e.to === "lost" || e.to === "suspect"))
       ? "warn"
       : "info";
-  log[level]({ event: type, ...snake }, type);
+  log[level](snake, e.type);
 }
