@@ -201,12 +201,18 @@ export class BrokerCore {
   /** A heartbeat from an incarnation. False when it is fenced (stale epoch). */
   heartbeat(p: ProviderRecord, epoch: number): boolean {
     if (!p.present || epoch !== p.epoch) return false;
+    this.alive(p);
+    return true;
+  }
+
+  /** Any message of the current incarnation proves it alive (a provider busy streaming results is not silent). */
+  private alive(p: ProviderRecord): void {
     p.lastHeartbeatAt = this.clock.now();
     if (p.state === "suspect") {
+      p.endReason = "";
       p.machine.transition("online");
       for (const lease of p.leases) this.moveLease(lease, "active", "");
     }
-    return true;
   }
 
   /**
@@ -256,6 +262,7 @@ export class BrokerCore {
       this.emit({ type: "provider.stale_results", providerId: p.id, epoch, count: reports.length });
       return { accepted: 0, refused: reports.length };
     }
+    this.alive(p);
     let accepted = 0;
     let byLease: Map<LeaseRecord, CompletionRecord[]> | undefined;
     let lastLease: LeaseRecord | undefined;

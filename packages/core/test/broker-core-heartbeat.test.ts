@@ -65,6 +65,26 @@ describe("BrokerCore heartbeats", () => {
     core.close();
   });
 
+  it("counts results as a sign of life: a provider busy streaming results is never suspect, and a suspect one comes back with its reason cleared", () => {
+    const { core, clock, link, p, lease } = setup();
+    core.submit("alice", lease.id, [memcpy(4), memcpy(4), memcpy(4)], true);
+    const ids = link.workIds;
+    // No heartbeats, but a result every 500 ms (below suspectAfterMs): never suspect.
+    for (const id of ids.slice(0, 2)) {
+      clock.advance(500);
+      core.workDone(p, p.epoch, [ok(id)]);
+      expect(p.state).toBe("online");
+    }
+    clock.advance(700);
+    expect(p.state).toBe("suspect");
+    expect(p.endReason).toMatch(/no heartbeat/);
+    core.workDone(p, p.epoch, [ok(ids[2])]);
+    expect(p.state).toBe("online");
+    expect(p.endReason).toBe("");
+    expect(lease.state).toBe("active");
+    core.close();
+  });
+
   it("declares a silent provider lost within heartbeatTimeoutMs + one sweep, ending its leases PROVIDER_GONE", () => {
     const { core, clock, link, p, lease, obs } = setup();
     const [c] = core.submit("alice", lease.id, [memcpy(12)], true);
