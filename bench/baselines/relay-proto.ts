@@ -1,4 +1,3 @@
-import type { Http2Session } from "node:http2";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
@@ -46,14 +45,6 @@ export async function listenAndAnnounce(server: grpc.Server): Promise<void> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
-  // The same 16 MiB HTTP/2 receive window the broker grants (services/broker/src/broker-server.ts).
-  const servers = (server as unknown as { http2Servers?: Map<{ on(event: "session", fn: (s: Http2Session) => void): void }, unknown> }).http2Servers;
-  for (const http2Server of servers?.keys() ?? []) {
-    http2Server.on("session", (session) => {
-      session.setLocalWindowSize(16 * 1024 * 1024);
-      session.settings({ initialWindowSize: 16 * 1024 * 1024 });
-    });
-  }
   process.stdout.write(`${JSON.stringify({ ready: true, port })}\n`);
   process.on("SIGTERM", () => server.forceShutdown());
 }

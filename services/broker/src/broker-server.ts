@@ -1,4 +1,3 @@
-import type { Http2Session } from "node:http2";
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { BrokerCore, DmaError, createMemoryStore, systemClock } from "@dmabroker/core";
@@ -26,30 +25,6 @@ export interface MemoryReport {
   leaseTombstones: number;
   providerSessions: number;
   watchStreams: number;
-}
-
-/**
- * HTTP/2 receive window the broker grants each connection and stream. Node's
- * default is 64 KiB, so a 1 MiB Submit needs 16 WINDOW_UPDATE round trips;
- * the SDK and the agents already use 16 MiB for their side.
- */
-const RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
-
-/**
- * grpc-js has no server option for the HTTP/2 receive window, only for
- * `maxConcurrentStreams`. Its (private) map of Node HTTP/2 servers is the one
- * hook: each new session gets the larger connection window and stream
- * window. If a grpc-js release renames the map this does nothing (the default
- * window still works, only slower), and a bench run shows it.
- */
-function widenReceiveWindows(server: grpc.Server): void {
-  const servers = (server as unknown as { http2Servers?: Map<{ on(event: "session", fn: (s: Http2Session) => void): void }, unknown> }).http2Servers;
-  for (const http2Server of servers?.keys() ?? []) {
-    http2Server.on("session", (session) => {
-      session.setLocalWindowSize(RECEIVE_WINDOW_BYTES);
-      session.settings({ initialWindowSize: RECEIVE_WINDOW_BYTES });
-    });
-  }
 }
 
 /** Largest gRPC message: a full batch plus framing headroom. */
@@ -154,7 +129,6 @@ export class BrokerServer {
           : resolve(p),
       ),
     );
-    widenReceiveWindows(server);
     let ready = false;
     let admin: FastifyInstance;
     let adminAddress: string;
