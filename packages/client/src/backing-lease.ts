@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { END_REASON } from "@dmabroker/core";
+import { END_REASON, isLiveLeaseState } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
 import { leaseStateFromWire } from "@dmabroker/proto";
 import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
@@ -111,7 +111,7 @@ export class BackingLease {
   }
 
   get isEnded(): boolean {
-    return this.currentState !== "active" && this.currentState !== "suspended";
+    return !isLiveLeaseState(this.currentState);
   }
 
   submit(descriptors: DmaDescriptor[], issue: boolean, options?: CallOptions): Promise<number[]> {
@@ -264,7 +264,7 @@ export class BackingLease {
       }
     } else if (event.event === "state" && event.state) {
       const state = leaseStateFromWire(event.state.state) ?? "active";
-      if (state === "active" || state === "suspended") {
+      if (isLiveLeaseState(state)) {
         if (state !== this.currentState && !this.isEnded) {
           this.currentState = state;
           this.stateReason = event.state.reason;

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
-import { REASONS, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
+import { REASONS, isLiveLeaseState, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
 import type { Completion__Output, Lease__Output } from "@dmabroker/proto";
 import { BackingLease } from "./backing-lease.js";
@@ -232,7 +232,7 @@ export class Lease {
   }
 
   get isEnded(): boolean {
-    return this.currentState !== "active" && this.currentState !== "suspended";
+    return !isLiveLeaseState(this.currentState);
   }
 
   /** Calls `listener` on every state change (suspended, active, ended). */

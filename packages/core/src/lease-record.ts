@@ -7,6 +7,11 @@ import type { ChannelRecord, ProviderRecord } from "./provider-record.js";
 /** Lease lifecycle (≈ a dma_request_chan reference). */
 export type LeaseState = "active" | "suspended" | "released" | "expired" | "revoked" | "provider_gone";
 
+/** Whether a lease in `state` (or a lease's wire/admin state string) is live: active or suspended, not ended. */
+export function isLiveLeaseState(state: string): state is "active" | "suspended" {
+  return state === "active" || state === "suspended";
+}
+
 export const LEASE_TRANSITIONS: Readonly<Record<LeaseState, readonly LeaseState[]>> = {
   active: ["suspended", "released", "expired", "revoked", "provider_gone"],
   suspended: ["active", "released", "expired", "revoked", "provider_gone"],
@@ -83,8 +88,7 @@ export class LeaseRecord {
   }
 
   get ended(): boolean {
-    const s = this.machine.state;
-    return s !== "active" && s !== "suspended";
+    return !isLiveLeaseState(this.machine.state);
   }
 
   get epoch(): number {

@@ -17,6 +17,11 @@ export const PROVIDER_TRANSITIONS: Readonly<Record<ProviderState, readonly Provi
   freed: [],
 };
 
+/** Whether a provider in `state` (or an admin state string) is present — online, suspect or draining — rather than a tombstone. */
+export function isPresentProviderState(state: string): state is "online" | "suspect" | "draining" {
+  return state === "online" || state === "suspect" || state === "draining";
+}
+
 export type Ordering = "in-order" | "out-of-order";
 
 /** What an agent says about itself when it registers. */
@@ -116,8 +121,7 @@ export class ProviderRecord {
 
   /** Present (online, suspect or draining): not a tombstone. */
   get present(): boolean {
-    const s = this.machine.state;
-    return s === "online" || s === "suspect" || s === "draining";
+    return isPresentProviderState(this.machine.state);
   }
 
   allocateWorkId(): number {

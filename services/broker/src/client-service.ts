@@ -1,5 +1,5 @@
 import type * as grpc from "@grpc/grpc-js";
-import { DmaError, chunkByBytes } from "@dmabroker/core";
+import { DmaError, chunkByBytes, isLiveLeaseState } from "@dmabroker/core";
 import type { BrokerCore, CompletionRecord, LeaseObserver, LeaseStateChange } from "@dmabroker/core";
 import { CLIENT_ID_KEY, leaseStateToWire, toServiceError } from "@dmabroker/proto";
 import type { DmaBrokerHandlers, LeaseEvent } from "@dmabroker/proto";
@@ -149,7 +149,7 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
             call.write({
               state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs },
             } satisfies LeaseEvent);
-            if (change.state !== "active" && change.state !== "suspended") end();
+            if (!isLiveLeaseState(change.state)) end();
           },
         };
         detach = core.watch(clientId, call.request.leaseId, call.request.afterCookie, observer);

@@ -1,3 +1,5 @@
+import { isPresentProviderState } from "@dmabroker/core";
+
 /** The parts of the broker's admin API the chaos runner reads and drives. */
 export interface AdminProvider {
   providerId: string;
@@ -33,7 +35,7 @@ export class AdminApi {
 
   /** The present incarnation of a provider id (online, suspect or draining), if any. */
   async present(providerId: string): Promise<AdminProvider | undefined> {
-    return (await this.providers()).find((p) => p.providerId === providerId && ["online", "suspect", "draining"].includes(p.state));
+    return (await this.providers()).find((p) => p.providerId === providerId && isPresentProviderState(p.state));
   }
 
   unbind(providerId: string, body: { mode: string; timeoutMs?: number; dryRun?: boolean; reason?: string }): Promise<unknown> {

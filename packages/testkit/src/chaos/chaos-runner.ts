@@ -1,5 +1,6 @@
 import { appendFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import { isLiveLeaseState, isPresentProviderState } from "@dmabroker/core";
 import { createRng } from "@dmabroker/engine";
 import type { Rng } from "@dmabroker/engine";
 import { FAULT_KINDS } from "../fault-driver.js";
@@ -7,7 +8,7 @@ import type { FaultKind, ProviderFaultDriver } from "../fault-driver.js";
 import { ServiceProcess } from "../service-process.js";
 import type { RunMode } from "../service-process.js";
 import { AdminApi } from "./admin-api.js";
-import { InvariantChecker } from "./invariant-checker.js";
+import { InvariantChecker, liveLeasesOf } from "./invariant-checker.js";
 import type { ChaosVerdict, FaultRecord, Violation } from "./invariant-checker.js";
 
 /** Where the chaos runs: a broker, its providers, and a driver that can hurt them. */
@@ -172,8 +173,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const deadline = Date.now() + target.heartbeatTimeoutMs + 3_000;
     for (;;) {
       const leases = await admin.leases();
-      const live = leases.filter((l) => l.providerId === fault.providerId && l.epoch === fault.epoch && (fault.channel === undefined || l.channel === fault.channel) && (l.state === "active" || l.state === "suspended"));
-      if (live.length === 0 || Date.now() > deadline) {
+      if (liveLeasesOf(fault, leases).length === 0 || Date.now() > deadline) {
         checker.adminLeasesAfterFault(fault, leases);
         return;
       }
@@ -298,7 +298,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         const deadline = at + leaseTtlMs + 3_000;
         let detectedMs: number | undefined;
         while (Date.now() < deadline) {
-          const mine = (await admin.leases()).filter((l) => l.clientId === name && (l.state === "active" || l.state === "suspended"));
+          const mine = (await admin.leases()).filter((l) => l.clientId === name && isLiveLeaseState(l.state));
           if (mine.length === 0) {
             detectedMs = Date.now() - at;
             break;
@@ -357,7 +357,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       const leasesLeft = await admin.leases();
       if (leasesLeft.length > 0) checker.violate("I3", `${leasesLeft.length} lease record(s) left after the load stopped and tombstones aged out`);
       const providersLeft = await admin.providers();
-      const tombstones = providersLeft.filter((p) => !["online", "suspect", "draining"].includes(p.state));
+      const tombstones = providersLeft.filter((p) => !isPresentProviderState(p.state));
       if (tombstones.length > 0) checker.violate("I3", `${tombstones.length} provider tombstone(s) not freed: ${tombstones.map((p) => `${p.providerId}#${p.epoch}`).join(", ")}`);
     }
   } finally {

@@ -1,3 +1,4 @@
+import { isLiveLeaseState } from "@dmabroker/core";
 import type { FaultKind } from "../fault-driver.js";
 import type { LogLine } from "../service-process.js";
 import { percentiles } from "./percentiles.js";
@@ -51,6 +52,16 @@ export interface ChaosVerdict {
   detectionMs: Partial<Record<FaultKind, { p50: number; p99: number; max: number; n: number }>>;
   /** Leases each fault ended, summed per kind (shows the faults hit something). */
   leasesEndedByFault: Partial<Record<FaultKind, number>>;
+}
+
+/** What the checker needs of an admin lease record. */
+type AdminLeaseView = { leaseId: string; providerId: string; epoch: number; channel: number; state: string };
+
+/** The admin leases a fault must have ended that are still live: same incarnation (and channel, for channel_remove). */
+export function liveLeasesOf<T extends AdminLeaseView>(fault: FaultRecord, leases: readonly T[]): T[] {
+  return leases.filter(
+    (l) => l.providerId === fault.providerId && l.epoch === fault.epoch && (fault.channel === undefined || l.channel === fault.channel) && isLiveLeaseState(l.state),
+  );
 }
 
 /** Reasons a lease on a vanished provider may legitimately end with. */
@@ -177,14 +188,8 @@ export class InvariantChecker {
   }
 
   /** I6 on the admin side: no lease of a dead incarnation may still be live. */
-  adminLeasesAfterFault(fault: FaultRecord, leases: { leaseId: string; providerId: string; epoch: number; channel: number; state: string }[]): void {
-    const live = leases.filter(
-      (l) =>
-        l.providerId === fault.providerId &&
-        l.epoch === fault.epoch &&
-        (fault.channel === undefined || l.channel === fault.channel) &&
-        (l.state === "active" || l.state === "suspended"),
-    );
+  adminLeasesAfterFault(fault: FaultRecord, leases: readonly AdminLeaseView[]): void {
+    const live = liveLeasesOf(fault, leases);
     if (live.length > 0) {
       this.violate("I6", `${fault.kind} of ${fault.providerId}#${fault.epoch}: admin API still shows ${live.length} live lease(s): ${live.map((l) => l.leaseId).join(", ")}`);
     }
