@@ -1,3 +1,5 @@
+import { percentile } from "@dmabroker/testkit";
+
 /** Latency summary of one measurement, in milliseconds. */
 export interface LatencySummary {
   count: number;
@@ -7,12 +9,6 @@ export interface LatencySummary {
   mean: number;
 }
 
-/** Nearest-rank percentile of an ascending array (p in 0..100). */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
-  return sorted[rank - 1];
-}
 
 /** p50, p99, max and mean of a set of samples (ms). */
 export function summarize(samples: readonly number[]): LatencySummary {

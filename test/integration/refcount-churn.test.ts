@@ -1,5 +1,6 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { MemoryReport } from "@dmabroker/broker";
 import { BrokerClient, ops } from "@dmabroker/client";
 import { ProviderAgent, loadAgentConfig } from "@dmabroker/provider-agent";
 import { Cluster } from "@dmabroker/testkit";
@@ -23,17 +24,6 @@ const CYCLES = Number(process.env.DMABROKER_REFCOUNT_CYCLES ?? 2000);
 const WARMUP = 500;
 const TOMBSTONE_TTL_MS = 1000;
 
-interface MemoryLine {
-  heapUsedBytes: number;
-  rssBytes: number;
-  gcForced: boolean;
-  providersPresent: number;
-  providerTombstones: number;
-  leasesLive: number;
-  leaseTombstones: number;
-  providerSessions: number;
-  watchStreams: number;
-}
 
 describe("2,000 kill / re-register cycles with leases", () => {
   let cluster: Cluster;
@@ -55,15 +45,15 @@ describe("2,000 kill / re-register cycles with leases", () => {
   });
 
   /** Asks the broker for its heap and record counts (SIGUSR2 → one "memory" log line). */
-  const memory = async (): Promise<MemoryLine> => {
+  const memory = async (): Promise<MemoryReport> => {
     const seen = new Set(cluster.broker.lines.filter((l) => l.event === "memory"));
     const next = cluster.broker.waitForLine((l: LogLine) => l.event === "memory" && !seen.has(l), 5000, "memory report");
     cluster.broker.kill("SIGUSR2");
-    return (await next) as unknown as MemoryLine;
+    return (await next) as unknown as MemoryReport;
   };
 
   /** Waits until every lease tombstone has aged out and been swept, then reports (best of three heaps). */
-  const settled = async (): Promise<MemoryLine> => {
+  const settled = async (): Promise<MemoryReport> => {
     await new Promise((r) => setTimeout(r, TOMBSTONE_TTL_MS + 500));
     const reports = [await memory(), await memory(), await memory()];
     return { ...reports[2], heapUsedBytes: Math.min(...reports.map((r) => r.heapUsedBytes)) };

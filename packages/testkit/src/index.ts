@@ -14,7 +14,7 @@ export { InvariantChecker } from "./chaos/invariant-checker.js";
 export type { ChaosVerdict, FaultRecord, Violation } from "./chaos/invariant-checker.js";
 export { AdminApi } from "./chaos/admin-api.js";
 export type { AdminLease, AdminProvider } from "./chaos/admin-api.js";
-export { percentiles } from "./chaos/percentiles.js";
+export { percentile, percentiles } from "./chaos/percentiles.js";
 export { ComposeCommandError, ComposeFaultDriver, COMPOSE_PROVIDER_SERVICES } from "./compose-fault-driver.js";
 export type { ComposeFaultDriverOptions } from "./compose-fault-driver.js";
 export { FaultProxy } from "./fault-proxy.js";
