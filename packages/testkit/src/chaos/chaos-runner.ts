@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync } from "node:fs";
+import { createWriteStream, mkdirSync } from "node:fs";
+import type { WriteStream } from "node:fs";
 import path from "node:path";
 import { isLiveLeaseState, isPresentProviderState } from "@dmabroker/core";
 import { createRng } from "@dmabroker/engine";
@@ -135,15 +136,14 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     });
   };
 
-  const logged = new Set<ServiceProcess>();
-  /** With logDir: append every line of `proc` to <logDir>/<name>-<pid>.log. */
+  /** With logDir: one buffered file per process, <logDir>/<name>-<pid>.log (a soak writes millions of lines). */
+  const logFiles = new Map<ServiceProcess, { file: WriteStream; unsubscribe: () => void }>();
   function keepLog(proc: ServiceProcess): void {
-    if (!options.logDir || logged.has(proc)) return;
-    logged.add(proc);
+    if (!options.logDir || logFiles.has(proc)) return;
     mkdirSync(options.logDir, { recursive: true });
-    const file = path.join(options.logDir, `${proc.name.replace(/[^A-Za-z0-9._-]/g, "_")}-${proc.pid}.log`);
-    for (const line of proc.lines) appendFileSync(file, line.raw + "\n");
-    proc.onLine((line) => appendFileSync(file, line.raw + "\n"));
+    const file = createWriteStream(path.join(options.logDir, `${proc.name.replace(/[^A-Za-z0-9._-]/g, "_")}-${proc.pid}.log`));
+    for (const line of proc.lines) file.write(line.raw + "\n");
+    logFiles.set(proc, { file, unsubscribe: proc.onLine((line) => file.write(line.raw + "\n")) });
   }
   const keepTargetLogs = (): void => {
     for (const p of target.processes?.() ?? []) keepLog(p);
@@ -369,6 +369,12 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       p.kill("SIGKILL");
     }
     await Promise.all([...clients.values()].map((p) => p.exited));
+    await Promise.all(
+      [...logFiles.values()].map(({ file, unsubscribe }) => {
+        unsubscribe();
+        return new Promise<void>((resolve) => file.end(resolve));
+      }),
+    );
   }
   const verdict = checker.finish();
   return {
