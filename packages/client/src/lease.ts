@@ -688,6 +688,7 @@ export class Lease {
     this.relocationCount++;
     const deadline = performance.now() + this.opts.relocateTimeoutMs;
     let last = { reason: "PROVIDER_GONE", detail: "no time left to relocate" };
+    let answered = false;
     for (let attempt = 0; this.placement === "relocating"; attempt++) {
       const remaining = Math.floor(deadline - performance.now());
       if (remaining <= 0) break;
@@ -706,7 +707,11 @@ export class Lease {
         return;
       } catch (err) {
         const e = DmaBrokerError.from(err);
-        last = { reason: e.reason, detail: e.message };
+        // A call cut short by the relocation's own time budget tells nothing new:
+        // keep the broker's last real answer (e.g. NO_PROVIDER) as the reason.
+        const cutShort = e.reason === "DEADLINE_EXCEEDED" && answered;
+        if (!cutShort) last = { reason: e.reason, detail: e.message };
+        answered ||= e.reason !== "DEADLINE_EXCEEDED";
         if (!RETRYABLE.has(e.reason)) break;
         await sleep(Math.max(0, Math.min(backoffMs(attempt), deadline - performance.now())));
       }
