@@ -114,9 +114,15 @@ export class BackingLease {
     return !isLiveLeaseState(this.currentState);
   }
 
+  /** One cookie per descriptor, in order (checked: callers index the answer by descriptor). */
   submit(descriptors: DmaDescriptor[], issue: boolean, options?: CallOptions): Promise<number[]> {
     return this.unary<{ cookies: number[] }>(options, (md, co, cb) => this.ctx.stub.Submit({ leaseId: this.id, descriptors, issue }, md, co, cb)).then(
-      (r) => r.cookies,
+      (r) => {
+        if (r.cookies.length !== descriptors.length) {
+          throw new DmaBrokerError(13, "INTERNAL", `the broker answered ${r.cookies.length} cookies for ${descriptors.length} descriptors`);
+        }
+        return r.cookies;
+      },
     );
   }
 

@@ -545,7 +545,7 @@ export class Lease {
         const cookies = descriptors.map((descriptor, i) => {
           const cookie = this.nextCookie++;
           this.tracked.set(cookie, { descriptor, bytes: payloadBytes(descriptor), batch, issued: issue });
-          this.bind(b, backingCookies[i], cookie, issue);
+          this.bind(b, backingCookies[i]!, cookie, issue); // one per descriptor (BackingLease.submit checks)
           return cookie;
         });
         return cookies;
@@ -759,12 +759,15 @@ export class Lease {
       const b = this.current;
       if (this.placement !== "backing" || !b) return; // pumped again once placed
       const sorted = [...this.orphans].sort((x, y) => x - y);
-      const head = this.tracked.get(sorted[0])!;
-      const group = [sorted[0]];
-      for (let i = 1; i < sorted.length && group.length < limit; i++) {
-        const t = this.tracked.get(sorted[i])!;
-        if (t.batch !== head.batch || t.issued !== head.issued || sorted[i] !== group[group.length - 1] + 1) break;
-        group.push(sorted[i]);
+      const first = sorted[0]!; // orphans is not empty
+      const head = this.tracked.get(first)!;
+      const group = [first];
+      for (let prev = first, i = 1; i < sorted.length && group.length < limit; i++) {
+        const c = sorted[i]!; // i < length
+        const t = this.tracked.get(c)!;
+        if (t.batch !== head.batch || t.issued !== head.issued || c !== prev + 1) break;
+        group.push(c);
+        prev = c;
       }
       try {
         const backingCookies = await b.submit(
@@ -774,7 +777,7 @@ export class Lease {
         );
         group.forEach((c, i) => {
           if (!this.orphans.delete(c)) return; // settled meanwhile (terminate, release): its result there is dropped
-          this.bind(b, backingCookies[i], c, head.issued);
+          this.bind(b, backingCookies[i]!, c, head.issued); // one per descriptor (BackingLease.submit checks)
         });
         limit = Infinity;
         attempt = 0;
@@ -836,7 +839,7 @@ export class Lease {
       let sinceYield = 0;
       try {
         while (this.placement === "cpu" && this.cpuQueue.length > 0) {
-          const cookie = this.cpuQueue[0];
+          const cookie = this.cpuQueue[0]!; // length > 0
           const t = this.tracked.get(cookie);
           if (t && !t.issued) break;
           this.cpuQueue.shift();

@@ -408,11 +408,12 @@ export class BrokerCore {
     const constraints = lease.provider.spec.constraints;
     let bytes = 0;
     for (let i = 0; i < descriptors.length; i++) {
-      const error = validateDescriptor(descriptors[i], caps, constraints);
+      const d = descriptors[i]!; // i < length
+      const error = validateDescriptor(d, caps, constraints);
       if (error) {
         throw new DmaError(error.reason, `descriptor ${i}: ${error.message}`, { ...error.metadata, index: String(i) });
       }
-      bytes += payloadBytes(descriptors[i]);
+      bytes += payloadBytes(d);
     }
     if (bytes > o.maxBatchBytes) {
       throw new DmaError("BATCH_TOO_LARGE", `${bytes} payload bytes; at most ${o.maxBatchBytes} per batch`, {
@@ -509,11 +510,6 @@ export class BrokerCore {
     return () => {
       lease.observers.delete(observer);
     };
-  }
-
-  /** Looks a lease up for its owner, tombstones included (for watch/status reporting). */
-  getLease(owner: string, leaseId: string): LeaseRecord {
-    return this.ownedLease(owner, leaseId);
   }
 
   listProviders(): ProviderSnapshot[] {
@@ -660,7 +656,7 @@ export class BrokerCore {
     const p = lease.provider;
     const items = new Array<{ workId: number; descriptor: unknown }>(entries.length);
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
+      const entry = entries[i]!; // i < length
       const workId = p.allocateWorkId();
       entry.workId = workId;
       p.work.set(workId, { lease, cookie: entry.cookie });

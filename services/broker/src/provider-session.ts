@@ -31,10 +31,6 @@ export class ProviderSession implements ProviderLink {
     call.on("close", () => this.onStreamGone("stream closed"));
   }
 
-  get provider(): ProviderRecord | undefined {
-    return this.record;
-  }
-
   // ProviderLink ---------------------------------------------------------------
 
   sendWork(batch: { epoch: number; channel: number; items: { workId: number; descriptor: unknown }[] }): void {

@@ -181,7 +181,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }
   };
 
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(rng() * list.length)];
+  const pick = <T>(list: readonly T[]): T => {
+    const item = list[Math.floor(rng() * list.length)];
+    if (item === undefined) throw new Error("chaos: nothing to pick from");
+    return item;
+  };
   const between = (lo: number, hi: number): number => Math.round(lo + rng() * (hi - lo));
 
   const inject = async (kind: FaultKind): Promise<void> => {
@@ -395,7 +399,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
 function shuffle<T>(list: T[], rng: Rng): T[] {
   for (let i = list.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
-    [list[i], list[j]] = [list[j], list[i]];
+    [list[i], list[j]] = [list[j]!, list[i]!]; // j <= i < length
   }
   return list;
 }
