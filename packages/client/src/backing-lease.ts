@@ -3,7 +3,8 @@ import { END_REASON, isLiveLeaseState } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
 import { leaseStateFromWire } from "@dmabroker/proto";
 import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
-import { deadlineExceeded, unaryCall } from "./call-options.js";
+import { unaryCall } from "./call-options.js";
+import { deadline } from "./deadline.js";
 import type { CallOptions } from "./call-options.js";
 import type { ProviderPlacement } from "./completion.js";
 import { CookieSet } from "./cookie-set.js";
@@ -119,7 +120,7 @@ export class BackingLease {
     return this.unary<{ cookies: number[] }>(options, (md, co, cb) => this.ctx.stub.Submit({ leaseId: this.id, descriptors, issue }, md, co, cb)).then(
       (r) => {
         if (r.cookies.length !== descriptors.length) {
-          throw new DmaBrokerError(13, "INTERNAL", `the broker answered ${r.cookies.length} cookies for ${descriptors.length} descriptors`);
+          throw DmaBrokerError.of("INTERNAL", `the broker answered ${r.cookies.length} cookies for ${descriptors.length} descriptors`);
         }
         return r.cookies;
       },
@@ -206,27 +207,27 @@ export class BackingLease {
    */
   private startWatch(options?: CallOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
       let established = false;
-      const timer = setTimeout(() => {
+      const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
+      const opening = deadline("opening the lease watch", options?.timeoutMs ?? this.ctx.defaultTimeoutMs);
+      opening.signal.addEventListener("abort", () => {
         if (established) return;
         this.watchClosed.add(stream);
         stream.cancel();
-        reject(deadlineExceeded("opening the lease watch", timeoutMs));
-      }, timeoutMs);
-      const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
+        reject(opening.signal.reason as DmaBrokerError);
+      });
       this.watch = stream;
       stream.on("data", (event: LeaseEvent__Output) => {
         if (!established) {
           established = true;
           this.watchRetries = 0;
-          clearTimeout(timer);
+          opening.cleanup();
           resolve();
         }
         this.onEvent(event);
       });
       stream.on("error", (err: grpc.ServiceError) => {
-        clearTimeout(timer);
+        opening.cleanup();
         if (this.watch !== stream) return; // disposed or replaced
         const error = DmaBrokerError.from(err);
         this.watchClosed.add(stream);
@@ -236,7 +237,7 @@ export class BackingLease {
         }
         this.onWatchBroken(error);
       });
-      stream.on("end", () => clearTimeout(timer));
+      stream.on("end", () => opening.cleanup());
       stream.on("status", () => this.watchClosed.add(stream));
     });
   }

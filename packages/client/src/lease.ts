@@ -1,11 +1,10 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
-import * as grpc from "@grpc/grpc-js";
-import { REASONS, isLiveLeaseState, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
-import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
+import { isLiveLeaseState, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
+import type { Constraints, DmaDescriptor, LeaseMode, LeaseState, Reason } from "@dmabroker/core";
 import type { Completion__Output, Lease__Output } from "@dmabroker/proto";
 import { BackingLease } from "./backing-lease.js";
 import type { BackingEvents, LeaseContext } from "./backing-lease.js";
-import { cancelled, deadlineExceeded } from "./call-options.js";
+import { deadline } from "./deadline.js";
 import type { CallOptions } from "./call-options.js";
 import { completionFromWire, statusFromWire } from "./completion.js";
 import type { Completion, CookieStatus, ProviderPlacement, RanOn } from "./completion.js";
@@ -262,8 +261,7 @@ export class Lease {
     let bytes = 0;
     for (const d of descriptors) bytes += payloadBytes(d);
     if (this.retainedCount + descriptors.length > this.opts.maxRetainedDescriptors || this.retainedBytes + bytes > this.opts.maxRetainedBytes) {
-      throw new DmaBrokerError(
-        grpc.status.RESOURCE_EXHAUSTED,
+      throw DmaBrokerError.of(
         "QUOTA_EXCEEDED",
         `failover keeps every unfinished descriptor: ${this.retainedCount} descriptors / ${this.retainedBytes} bytes held, at most ${this.opts.maxRetainedDescriptors} / ${this.opts.maxRetainedBytes}; wait for results`,
         { limit_descriptors: String(this.opts.maxRetainedDescriptors), limit_bytes: String(this.opts.maxRetainedBytes) },
@@ -321,7 +319,7 @@ export class Lease {
       if (done) return { status: done.status, residue: done.residue, completion: done };
       if (this.isEnded) throw this.endedError();
       const why = Number.isInteger(cookie) && cookie > 0 && cookie < this.nextCookie ? "its result was already delivered" : "it was never issued on this lease";
-      throw new DmaBrokerError(grpc.status.NOT_FOUND, "COOKIE_NOT_FOUND", `cookie ${cookie}: ${why}`, { cookie: String(cookie) });
+      throw DmaBrokerError.of("COOKIE_NOT_FOUND", `cookie ${cookie}: ${why}`, { cookie: String(cookie) });
     }
     const b = t.backing;
     if (b && t.backingCookie !== undefined) {
@@ -346,18 +344,16 @@ export class Lease {
     if (ready) return Promise.resolve(ready);
     if (this.seen.has(cookie)) {
       return Promise.reject(
-        new DmaBrokerError(grpc.status.NOT_FOUND, "COOKIE_NOT_FOUND", `the result of cookie ${cookie} was already consumed (or dropped from the buffer); txStatus may still have it`),
+        DmaBrokerError.of("COOKIE_NOT_FOUND", `the result of cookie ${cookie} was already consumed (or dropped from the buffer); txStatus may still have it`),
       );
     }
     if (this.isEnded) return Promise.reject(this.endedError());
-    const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(cancelled(signal));
+    const end = deadline(`waiting for cookie ${cookie}`, options?.timeoutMs ?? this.ctx.defaultTimeoutMs, options?.signal);
+    if (end.signal.aborted) return Promise.reject(end.signal.reason as DmaBrokerError);
     return new Promise<Completion>((resolve, reject) => {
       const list = this.waiters.get(cookie) ?? [];
       const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        end.cleanup();
         const l = this.waiters.get(cookie);
         if (!l) return;
         const i = l.indexOf(waiter);
@@ -374,9 +370,7 @@ export class Lease {
           reject(e);
         },
       };
-      const timer = setTimeout(() => waiter.reject(deadlineExceeded(`waiting for cookie ${cookie}`, timeoutMs)), timeoutMs);
-      const onAbort = (): void => waiter.reject(cancelled(signal!));
-      signal?.addEventListener("abort", onAbort, { once: true });
+      end.signal.addEventListener("abort", () => waiter.reject(end.signal.reason as DmaBrokerError), { once: true });
       list.push(waiter);
       this.waiters.set(cookie, list);
     });
@@ -796,11 +790,11 @@ export class Lease {
   }
 
   private submitOnCpu(descriptors: DmaDescriptor[], issue: boolean): number[] {
-    if (descriptors.length === 0) throw new DmaBrokerError(grpc.status.INVALID_ARGUMENT, "EMPTY_BATCH", "a submit needs at least one descriptor");
+    if (descriptors.length === 0) throw DmaBrokerError.of("EMPTY_BATCH", "a submit needs at least one descriptor");
     descriptors.forEach((d, i) => {
       const error = validateDescriptor(d, this.last.capabilityMask, this.last.constraints);
       if (error) {
-        throw new DmaBrokerError(REASONS[error.reason].grpc, error.reason, `descriptor ${i}: ${error.message}`, {
+        throw DmaBrokerError.of(error.reason, `descriptor ${i}: ${error.message}`, {
           ...error.metadata,
           index: String(i),
         });
@@ -867,7 +861,7 @@ export class Lease {
   }
 
   /** Ends work the SDK itself holds (orphans, CPU queue) with ABORTED / `reason`; returns how many. */
-  private abortLocal(reason: string): number {
+  private abortLocal(reason: Reason): number {
     const cookies = [...this.orphans, ...this.cpuQueue];
     if (this.cpuJob !== undefined) cookies.push(this.cpuJob);
     this.orphans.clear();
@@ -885,7 +879,7 @@ export class Lease {
   }
 
   /** An ABORTED result made by the SDK (marked as run on the CPU: no provider produced it). */
-  private localAbort(cookie: number, t: Tracked, reason: string): Completion {
+  private localAbort(cookie: number, t: Tracked, reason: Reason): Completion {
     return {
       cookie,
       status: "ERROR",
@@ -983,7 +977,7 @@ export class Lease {
   }
 
   private backingEndedError(b: BackingLease, state: LeaseState, reason: string): DmaBrokerError {
-    const code = (isReason(reason) ? REASONS[reason].grpc : grpc.status.FAILED_PRECONDITION) as grpc.status;
-    return new DmaBrokerError(code, reason, `lease ${b.id} ended (${state})`, { lease_id: b.id, state });
+    // A lease's end reason comes from the wire (the watch): one this build does not know reads as PROVIDER_GONE.
+    return DmaBrokerError.of(isReason(reason) ? reason : "PROVIDER_GONE", `lease ${b.id} ended (${state})`, { lease_id: b.id, state, ...(isReason(reason) ? {} : { end_reason: reason }) });
   }
 }

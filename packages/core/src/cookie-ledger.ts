@@ -1,3 +1,4 @@
+import type { Reason } from "./reasons.js";
 import type { CompletionRecord, TxStatus, WorkReport } from "./completion.js";
 import type { DmaDescriptor } from "./descriptor.js";
 import { transferLength } from "./descriptor.js";
@@ -100,7 +101,7 @@ export class CookieLedger {
   }
 
   /** Ends every unfinished cookie as ABORTED with the given reason and full residue. */
-  abortUnfinished(reason: string): CompletionRecord[] {
+  abortUnfinished(reason: Reason): CompletionRecord[] {
     const aborted: CompletionRecord[] = [];
     for (const entry of this.entries.values()) {
       if (entry.result !== undefined) continue;

@@ -96,7 +96,7 @@ export class ProviderSession implements ProviderLink {
           this.core.providerDraining(p, msg.draining!.deadlineMs);
           return;
         case "goodbye":
-          this.core.providerLost(p, "removed", `goodbye: ${msg.goodbye!.reason || "no reason given"}`);
+          this.core.providerLost(p, "goodbye", `goodbye: ${msg.goodbye!.reason || "no reason given"}`);
           this.finish();
           return;
         case "register":
@@ -113,7 +113,7 @@ export class ProviderSession implements ProviderLink {
   }
 
   private onStreamGone(why: string): void {
-    if (this.record?.present) this.core.providerLost(this.record, "lost", why);
+    if (this.record?.present) this.core.providerLost(this.record, "stream_break", why);
     this.finish();
   }
 

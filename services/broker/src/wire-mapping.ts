@@ -1,4 +1,5 @@
-import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, WorkReport } from "@dmabroker/core";
+import { isReason } from "@dmabroker/core";
+import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, Reason, TxResult, WorkReport } from "@dmabroker/core";
 import { leaseStateToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
 
@@ -59,13 +60,21 @@ export function completionToWire(r: CompletionRecord): Completion {
 
 /** An agent's result; an unknown result value counts as a failed write, never as success. */
 export function workResultFromWire(w: WorkResult__Output): WorkReport {
+  const result = txResultFromWire(w.result) ?? "WRITE_FAILED";
   return {
     workId: w.workId,
-    result: txResultFromWire(w.result) ?? "WRITE_FAILED",
+    result,
     residue: w.residue,
-    reason: w.reason,
+    reason: reasonFromWire(w.reason, result),
     ...outputFromWire(w),
   };
+}
+
+/** An agent's reason is one of the catalogue's or empty; anything else reads as the device error of its result. */
+function reasonFromWire(reason: string, result: TxResult): Reason | "" {
+  if (reason === "" || isReason(reason)) return reason;
+  if (result === "NOERROR") return "";
+  return result === "READ_FAILED" ? "DEVICE_READ_ERROR" : "DEVICE_WRITE_ERROR";
 }
 
 export function providerSpecFromWire(r: Register__Output): ProviderSpec {

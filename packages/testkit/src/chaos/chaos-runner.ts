@@ -8,7 +8,7 @@ import { FAULT_KINDS } from "../fault-driver.js";
 import type { FaultKind, ProviderFaultDriver } from "../fault-driver.js";
 import { ServiceProcess } from "../service-process.js";
 import type { RunMode } from "../service-process.js";
-import { AdminApi } from "./admin-api.js";
+import { AdminApi, AdminApiError } from "./admin-api.js";
 import { InvariantChecker, liveLeasesOf } from "./invariant-checker.js";
 import type { ChaosVerdict, FaultRecord, Violation } from "./invariant-checker.js";
 
@@ -275,7 +275,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         const fault: FaultRecord = { ...base, kind, channel, at: Date.now() };
         await admin.removeChannel(id, channel, "chaos").catch((err: unknown) => {
           // Removed already in this incarnation: nothing to hurt.
-          if (!String(err).includes("CHANNEL_NOT_FOUND")) throw err;
+          if (!(err instanceof AdminApiError && err.reason === "CHANNEL_NOT_FOUND")) throw err;
           fault.expectGone = false;
         });
         record(fault, `${id}#${epoch} channel ${channel}`);
