@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
-import { END_REASON, isLiveLeaseState } from "@dmabroker/core";
+import { Backoff, END_REASON, isLiveLeaseState } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
-import { leaseStateFromWire } from "@dmabroker/proto";
+import { leaseModeFromWire, leaseStateFromWire } from "@dmabroker/proto";
 import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
 import { unaryCall } from "./call-options.js";
 import { deadline } from "./deadline.js";
@@ -13,7 +13,7 @@ import { DmaBrokerError } from "./dma-broker-error.js";
 /** The reason calls get once a lease has ended in `state` (undefined while it is live). */
 export const endReasonOf = (state: string): string | undefined => (END_REASON as Readonly<Record<string, string>>)[state];
 
-/** A watch stream broken by the transport is reopened this many times (backoff 100 ms × attempt). */
+/** A watch stream broken by the transport is reopened this many times (after 100, 200, 400, 400, 400 ms). */
 const WATCH_RETRIES = 5;
 /** How long an ended lease's watch may take to be closed by the broker before the SDK cancels it. */
 const WATCH_CLOSE_GRACE_MS = 2_000;
@@ -58,7 +58,7 @@ export class BackingLease {
   private stateReason = "";
   private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
   private readonly seen = new CookieSet();
-  private watchRetries = 0;
+  private readonly watchBackoff = new Backoff({ initialMs: 100, multiplier: 2, maxMs: 400, jitter: 0 });
   private endTimer: NodeJS.Timeout | undefined;
   /** Set when opening failed: the lease ends without telling anyone. */
   private detached = false;
@@ -76,7 +76,7 @@ export class BackingLease {
     this.providerId = wire.providerId;
     this.epoch = wire.epoch;
     this.channel = wire.channel;
-    this.mode = wire.mode === "LEASE_MODE_EXCLUSIVE" ? "exclusive" : "shared";
+    this.mode = leaseModeFromWire(wire.mode) ?? "shared";
     this.ttlMs = wire.ttlMs;
     this.capabilityMask = wire.capabilityMask;
     this.constraints = wire.constraints ?? { maxTransferBytes: 0, alignment: 1, maxXorSources: 0 };
@@ -220,7 +220,7 @@ export class BackingLease {
       stream.on("data", (event: LeaseEvent__Output) => {
         if (!established) {
           established = true;
-          this.watchRetries = 0;
+          this.watchBackoff.reset();
           opening.cleanup();
           resolve();
         }
@@ -249,17 +249,16 @@ export class BackingLease {
       this.finish(error.metadata.state as LeaseState, error.reason);
       return;
     }
-    if (error.reason === "LEASE_NOT_FOUND" || this.watchRetries >= WATCH_RETRIES) {
+    if (error.reason === "LEASE_NOT_FOUND" || this.watchBackoff.attempts >= WATCH_RETRIES) {
       // The broker forgot the lease (restart) or cannot be reached: every
       // unfinished cookie's outcome is unknown to us; say why.
       this.finish("provider_gone", error.reason === "LEASE_NOT_FOUND" ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
       return;
     }
-    const attempt = ++this.watchRetries;
     setTimeout(() => {
       if (this.isEnded || this.watch === undefined) return;
       this.startWatch().catch((e: unknown) => this.onWatchBroken(DmaBrokerError.from(e)));
-    }, 100 * attempt).unref();
+    }, this.watchBackoff.next()).unref();
   }
 
   private onEvent(event: LeaseEvent__Output): void {

@@ -2,7 +2,7 @@ import * as grpc from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
 import { capabilityMask } from "@dmabroker/core";
 import type { LeaseMode, OperationName } from "@dmabroker/core";
-import { CLIENT_ID_KEY, loadDmaBrokerV1 } from "@dmabroker/proto";
+import { CLIENT_ID_KEY, PEER_CHANNEL_OPTIONS, leaseModeToWire, loadDmaBrokerV1 } from "@dmabroker/proto";
 import type { DmaBrokerClient, Lease__Output, ProviderInfo__Output, RequestChannelResponse__Output } from "@dmabroker/proto";
 import { unaryCall } from "./call-options.js";
 import { deadline } from "./deadline.js";
@@ -12,8 +12,6 @@ import { compileFailoverOptions } from "./failover-options.js";
 import type { FailoverOptions } from "./failover-options.js";
 import { Lease } from "./lease.js";
 
-/** Largest message the client exchanges (a full batch plus headroom). */
-const MESSAGE_LIMIT = 96 * 1024 * 1024;
 
 export interface ConnectOptions extends CallOptions {
   /** host:port of the broker. */
@@ -60,14 +58,7 @@ export class BrokerClient {
   /** Connects and waits (bounded) until the broker is reachable. */
   static async connect(options: ConnectOptions): Promise<BrokerClient> {
     const v1 = loadDmaBrokerV1();
-    const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), {
-      "grpc.max_receive_message_length": MESSAGE_LIMIT,
-      "grpc.max_send_message_length": MESSAGE_LIMIT,
-      "grpc.keepalive_time_ms": 10_000,
-      "grpc.keepalive_timeout_ms": 5_000,
-      // HTTP/2 receive window: large transfers need far more than the 64 KiB default.
-      "grpc-node.flow_control_window": 16 * 1024 * 1024,
-    });
+    const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
     // Our own deadline decides DEADLINE_EXCEEDED vs CANCELLED (not grpc-js's message text):
     // when it fires the channel is closed, which ends waitForReady.
@@ -112,7 +103,7 @@ export class BrokerClient {
     const request = {
       capabilityMask: mask,
       selector: { labels: options.labels ?? {}, providerId: options.providerId ?? "" },
-      mode: (options.mode ?? "shared") === "exclusive" ? ("LEASE_MODE_EXCLUSIVE" as const) : ("LEASE_MODE_SHARED" as const),
+      mode: leaseModeToWire(options.mode ?? "shared"),
       ttlMs: options.ttlMs ?? 0,
     };
     const grant = async (callOptions: CallOptions): Promise<Lease__Output> => {

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
-import { isLiveLeaseState, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
-import type { Constraints, DmaDescriptor, LeaseMode, LeaseState, Reason } from "@dmabroker/core";
+import { Backoff, isLiveLeaseState, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
+import type { BackoffOptions, Constraints, DmaDescriptor, LeaseMode, LeaseState, Reason } from "@dmabroker/core";
 import type { Completion__Output, Lease__Output } from "@dmabroker/proto";
 import { BackingLease } from "./backing-lease.js";
 import type { BackingEvents, LeaseContext } from "./backing-lease.js";
@@ -41,7 +41,7 @@ const RETRYABLE = new Set([
   "SHUTTING_DOWN",
 ]);
 /** Relocation backoff: 50 ms doubling up to 500 ms. */
-const backoffMs = (attempt: number): number => Math.min(500, 50 * 2 ** attempt);
+const RELOCATE_BACKOFF: BackoffOptions = { initialMs: 50, multiplier: 2, maxMs: 500, jitter: 0 };
 /** CPU fallback yields to the event loop after about this many bytes (small descriptors finish without yielding). */
 const CPU_YIELD_BYTES = 256 * 1024;
 
@@ -683,7 +683,8 @@ export class Lease {
     const deadline = performance.now() + this.opts.relocateTimeoutMs;
     let last = { reason: "PROVIDER_GONE", detail: "no time left to relocate" };
     let answered = false;
-    for (let attempt = 0; this.placement === "relocating"; attempt++) {
+    const backoff = new Backoff(RELOCATE_BACKOFF);
+    while (this.placement === "relocating") {
       const remaining = Math.floor(deadline - performance.now());
       if (remaining <= 0) break;
       try {
@@ -707,7 +708,7 @@ export class Lease {
         if (!cutShort) last = { reason: e.reason, detail: e.message };
         answered ||= e.reason !== "DEADLINE_EXCEEDED";
         if (!RETRYABLE.has(e.reason)) break;
-        await sleep(Math.max(0, Math.min(backoffMs(attempt), deadline - performance.now())));
+        await sleep(Math.max(0, Math.min(backoff.next(), deadline - performance.now())));
       }
     }
     if (this.placement === "relocating") this.exhaust(from, last.reason, last.detail);
@@ -748,7 +749,7 @@ export class Lease {
     this.pumpQueued = false;
     const deadline = performance.now() + this.opts.relocateTimeoutMs;
     let limit = Infinity;
-    let attempt = 0;
+    const backoff = new Backoff(RELOCATE_BACKOFF);
     while (this.orphans.size > 0) {
       const b = this.current;
       if (this.placement !== "backing" || !b) return; // pumped again once placed
@@ -774,13 +775,13 @@ export class Lease {
           this.bind(b, backingCookies[i]!, c, head.issued); // one per descriptor (BackingLease.submit checks)
         });
         limit = Infinity;
-        attempt = 0;
+        backoff.reset();
       } catch (err) {
         if (this.lostProvider(b, err)) return;
         const reason = DmaBrokerError.from(err).reason;
         if (RETRYABLE.has(reason) && performance.now() < deadline) {
           if (reason === "QUEUE_FULL" && group.length > 1) limit = Math.ceil(group.length / 2);
-          else await sleep(Math.min(backoffMs(attempt++), Math.max(0, deadline - performance.now())));
+          else await sleep(Math.min(backoff.next(), Math.max(0, deadline - performance.now())));
           continue;
         }
         // The new provider cannot take them (constraints, time): they end as they were.

@@ -42,3 +42,5 @@ export type {
 } from "./broker-core.js";
 export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";
+export { Backoff } from "./backoff.js";
+export type { BackoffOptions } from "./backoff.js";

@@ -1,6 +1,6 @@
 import { isReason } from "@dmabroker/core";
 import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, Reason, TxResult, WorkReport } from "@dmabroker/core";
-import { leaseStateToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
+import { leaseModeToWire, leaseStateToWire, orderingFromWire, orderingToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
 
 // The broker's one mapping table between domain values and wire enums.
@@ -22,7 +22,7 @@ export function leaseToWire(l: LeaseRecord): Lease {
     providerId: spec.providerId,
     epoch: l.provider.epoch,
     channel: l.channel.index,
-    mode: l.mode === "exclusive" ? "LEASE_MODE_EXCLUSIVE" : "LEASE_MODE_SHARED",
+    mode: leaseModeToWire(l.mode),
     ttlMs: l.ttlMs,
     expiresAtMs: l.expiresAtWallMs,
     capabilityMask: spec.capabilityMask,
@@ -40,7 +40,7 @@ export function providerToWire(p: ProviderSnapshot): ProviderInfo {
     labels: p.labels,
     capabilityMask: p.capabilityMask,
     constraints: p.constraints,
-    ordering: p.ordering === "in-order" ? "ORDERING_IN_ORDER" : "ORDERING_OUT_OF_ORDER",
+    ordering: orderingToWire(p.ordering),
     public: p.public,
     profile: p.profile,
     channels: p.channels,
@@ -83,7 +83,7 @@ export function providerSpecFromWire(r: Register__Output): ProviderSpec {
     labels: r.labels,
     capabilityMask: r.capabilityMask,
     constraints: r.constraints ?? { maxTransferBytes: 0, alignment: 0, maxXorSources: 0 },
-    ordering: r.ordering === "ORDERING_OUT_OF_ORDER" ? "out-of-order" : "in-order",
+    ordering: orderingFromWire(r.ordering) ?? "in-order",
     public: r.public,
     profile: r.profile,
     channels: r.channels.map((c) => ({ queueDepth: c.queueDepth })),
