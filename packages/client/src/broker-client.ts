@@ -20,7 +20,29 @@ export interface ConnectOptions extends CallOptions {
   clientId?: string;
   /** Deadline of calls that give none (default 10 s). */
   defaultTimeoutMs?: number;
+  /** Told of every state change of the client (from -> to), e.g. to log it. */
+  onStateChange?: (change: { from: ClientStateKind; to: ClientStateKind }) => void;
 }
+
+/**
+ * A BrokerClient's life: `connecting` inside connect(), then `ready`, or
+ * `failed` when connect gives up (the error is what connect rejected with);
+ * `closed` after close(). Changed only by the client's transition function.
+ */
+export type ClientState =
+  | { kind: "connecting"; address: string }
+  | { kind: "ready" }
+  | { kind: "failed"; error: DmaBrokerError }
+  | { kind: "closed" };
+
+export type ClientStateKind = ClientState["kind"];
+
+const CLIENT_TRANSITIONS: Readonly<Record<ClientStateKind, readonly ClientStateKind[]>> = {
+  connecting: ["ready", "failed", "closed"],
+  ready: ["closed"],
+  failed: [],
+  closed: [],
+};
 
 /**
  * What to lease, and what to do if its provider vanishes (`failover`, default
@@ -47,18 +69,36 @@ export interface ChannelRequestOptions extends CallOptions, FailoverOptions {
  */
 export class BrokerClient {
   private readonly leases = new Set<Lease>();
-  private closed = false;
+  private current: ClientState;
 
   private constructor(
     private readonly stub: DmaBrokerClient,
     readonly clientId: string,
     private readonly defaultTimeoutMs: number,
-  ) {}
+    address: string,
+    private readonly onStateChange?: ConnectOptions["onStateChange"],
+  ) {
+    this.current = { kind: "connecting", address };
+  }
+
+  get state(): ClientState {
+    return this.current;
+  }
+
+  /** The one place the state changes; false (and no change) for a transition the table does not allow. */
+  private transition(next: ClientState): boolean {
+    const from = this.current.kind;
+    if (!CLIENT_TRANSITIONS[from].includes(next.kind)) return false;
+    this.current = next;
+    this.onStateChange?.({ from, to: next.kind });
+    return true;
+  }
 
   /** Connects and waits (bounded) until the broker is reachable. */
   static async connect(options: ConnectOptions): Promise<BrokerClient> {
     const v1 = loadDmaBrokerV1();
     const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    const client = new BrokerClient(stub, options.clientId ?? `client-${randomUUID()}`, options.defaultTimeoutMs ?? 10_000, options.address, options.onStateChange);
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
     // Our own deadline decides DEADLINE_EXCEEDED vs CANCELLED (not grpc-js's message text):
     // when it fires the channel is closed, which ends waitForReady.
@@ -80,10 +120,14 @@ export class BrokerClient {
           } else resolve();
         });
       });
+    } catch (err) {
+      client.transition({ kind: "failed", error: err as DmaBrokerError });
+      throw err;
     } finally {
       d.cleanup();
     }
-    return new BrokerClient(stub, options.clientId ?? `client-${randomUUID()}`, options.defaultTimeoutMs ?? 10_000);
+    client.transition({ kind: "ready" });
+    return client;
   }
 
   /**
@@ -140,8 +184,7 @@ export class BrokerClient {
 
   /** Closes the connection and local lease resources. Leases are not released: they expire by TTL. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.transition({ kind: "closed" })) return;
     for (const lease of this.leases) lease.dispose();
     this.leases.clear();
     this.stub.close();
@@ -154,7 +197,7 @@ export class BrokerClient {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw DmaBrokerError.of("CANCELLED", "the client is closed");
+    if (this.current.kind !== "ready") throw DmaBrokerError.of("CANCELLED", "the client is closed");
   }
 }
 

@@ -1,5 +1,5 @@
 export { BrokerClient } from "./broker-client.js";
-export type { ConnectOptions, ChannelRequestOptions } from "./broker-client.js";
+export type { ConnectOptions, ChannelRequestOptions, ClientState, ClientStateKind } from "./broker-client.js";
 export { Lease } from "./lease.js";
 export { DmaBrokerError } from "./dma-broker-error.js";
 export type { CallOptions } from "./call-options.js";
