@@ -15,7 +15,7 @@ export type { LedgerEntry, LedgerLimits } from "./cookie-ledger.js";
 export { ProviderRecord, ChannelRecord, PROVIDER_TRANSITIONS, isPresentProviderState } from "./provider-record.js";
 export type { ProviderState, ProviderSpec, ProviderLink, Ordering, WorkRoute } from "./provider-record.js";
 export { LeaseRecord, LEASE_TRANSITIONS, END_REASON, isLiveLeaseState } from "./lease-record.js";
-export type { LeaseState, LeaseMode, LeaseObserver, LeaseStateChange } from "./lease-record.js";
+export type { LeaseState, LeaseMode, LeaseObserver, LeaseRecordOptions, LeaseStateChange } from "./lease-record.js";
 export { selectChannel, couldServe } from "./channel-allocator.js";
 export type { ChannelRequest } from "./channel-allocator.js";
 export { ProviderRegistry } from "./provider-registry.js";
