@@ -44,3 +44,5 @@ export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";
 export { Backoff } from "./backoff.js";
 export type { BackoffOptions } from "./backoff.js";
+export { Settings, settingNames } from "./settings.js";
+export type { SettingName } from "./settings.js";

@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import { hostname } from "node:os";
-import { DmaError } from "@dmabroker/core";
+import { DmaError, Settings } from "@dmabroker/core";
 import type { FailoverPolicy } from "@dmabroker/client";
 
 /** The operations a workload slot cycles through. */
@@ -52,32 +51,16 @@ const SETTINGS = {
 } as const;
 
 /** Every setting's environment variable (checked against docker-compose.yml by a test). */
-export const WORKLOAD_ENV_VARS: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
+export const WORKLOAD_ENV_VARS: readonly string[] = Settings.envVars(SETTINGS);
 
 /** Failover policies the workload accepts. */
 export const FAILOVER_POLICIES = ["fail", "relocate", "cpu-fallback"] as const;
 
 /** Reads the workload configuration: flags over `DMABROKER_*` variables over defaults. */
 export function loadWorkloadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): WorkloadConfig {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }])),
-    }).values;
-  } catch (err) {
-    throw new DmaError("INVALID_ARGUMENT", (err as Error).message);
-  }
-  const raw = (k: keyof typeof SETTINGS): string | undefined => values[SETTINGS[k].flag] ?? env[SETTINGS[k].env];
-  const num = (k: keyof typeof SETTINGS, fallback: number, min: number, max: number): number => {
-    const text = raw(k);
-    if (text === undefined || text === "") return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new DmaError("INVALID_ARGUMENT", `--${SETTINGS[k].flag} / ${SETTINGS[k].env} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-    }
-    return n;
-  };
+  const s = Settings.read(SETTINGS, argv, env);
+  const raw = (k: keyof typeof SETTINGS): string | undefined => s.raw(k);
+  const num = (k: keyof typeof SETTINGS, fallback: number, min: number, max: number): number => s.number(k, fallback, { min, max });
   const ops = (raw("ops") ?? "memcpy").split(",").map((s) => s.trim()).filter(Boolean);
   for (const op of ops) {
     if (!(WORKLOAD_OPS as readonly string[]).includes(op)) {
