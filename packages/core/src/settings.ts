@@ -7,11 +7,11 @@ export interface SettingName {
   env: string;
 }
 
-/** camelCase keys as `--kebab-case` flags and `DMABROKER_SNAKE_CASE` variables. */
-export function settingNames<K extends string>(keys: readonly K[]): Record<K, SettingName> {
+/** camelCase keys as `--kebab-case` flags and `DMABROKER_SNAKE_CASE` variables (`envPrefix` replaces `DMABROKER_`). */
+export function settingNames<K extends string>(keys: readonly K[], envPrefix = "DMABROKER_"): Record<K, SettingName> {
   const names = {} as Record<K, SettingName>;
   for (const key of keys) {
-    names[key] = { flag: key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), env: `DMABROKER_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}` };
+    names[key] = { flag: key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), env: `${envPrefix}${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}` };
   }
   return names;
 }

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { DmaError, Settings } from "@dmabroker/core";
+import { DmaError, Settings, settingNames } from "@dmabroker/core";
 import { PROFILES } from "./profiles.js";
 import type { ProviderProfile } from "./profiles.js";
 
@@ -34,24 +34,27 @@ export interface AgentConfig {
 export const MAX_PROVIDERS_PER_AGENT = 10_000;
 
 const SETTINGS = {
-  broker: { env: "DMABROKER_BROKER", flag: "broker" },
-  providerId: { env: "DMABROKER_PROVIDER_ID", flag: "provider-id" },
-  profile: { env: "DMABROKER_PROFILE", flag: "profile" },
-  labels: { env: "DMABROKER_LABELS", flag: "labels" },
-  channels: { env: "DMABROKER_CHANNELS", flag: "channels" },
-  queueDepth: { env: "DMABROKER_QUEUE_DEPTH", flag: "queue-depth" },
+  ...settingNames([
+    "broker",
+    "providerId",
+    "profile",
+    "labels",
+    "channels",
+    "queueDepth",
+    "latencyUs",
+    "logLevel",
+    "readFailureRate",
+    "writeFailureRate",
+    "seed",
+    "drainTimeoutMs",
+    "reconnectMinMs",
+    "reconnectMaxMs",
+    "registerTimeoutMs",
+    "providers",
+  ] as const),
+  // Spelled with its unit, unlike the key.
   bandwidth: { env: "DMABROKER_BANDWIDTH_BYTES_PER_SEC", flag: "bandwidth-bytes-per-sec" },
-  latencyUs: { env: "DMABROKER_LATENCY_US", flag: "latency-us" },
-  logLevel: { env: "DMABROKER_LOG_LEVEL", flag: "log-level" },
-  readFailureRate: { env: "DMABROKER_READ_FAILURE_RATE", flag: "read-failure-rate" },
-  writeFailureRate: { env: "DMABROKER_WRITE_FAILURE_RATE", flag: "write-failure-rate" },
-  seed: { env: "DMABROKER_SEED", flag: "seed" },
-  drainTimeoutMs: { env: "DMABROKER_DRAIN_TIMEOUT_MS", flag: "drain-timeout-ms" },
-  reconnectMinMs: { env: "DMABROKER_RECONNECT_MIN_MS", flag: "reconnect-min-ms" },
-  reconnectMaxMs: { env: "DMABROKER_RECONNECT_MAX_MS", flag: "reconnect-max-ms" },
-  registerTimeoutMs: { env: "DMABROKER_REGISTER_TIMEOUT_MS", flag: "register-timeout-ms" },
-  providers: { env: "DMABROKER_PROVIDERS", flag: "providers" },
-} as const;
+};
 
 /** Every setting's environment variable (documented in the README and checked by tests). */
 export const AGENT_ENV_VARS: readonly string[] = Settings.envVars(SETTINGS);

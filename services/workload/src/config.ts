@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { DmaError, Settings } from "@dmabroker/core";
+import { DmaError, Settings, settingNames } from "@dmabroker/core";
 import type { FailoverPolicy } from "@dmabroker/client";
 
 /** The operations a workload slot cycles through. */
@@ -34,21 +34,10 @@ export interface WorkloadConfig {
 }
 
 const SETTINGS = {
-  broker: { env: "DMABROKER_BROKER", flag: "broker" },
-  clientId: { env: "DMABROKER_CLIENT_ID", flag: "client-id" },
-  ops: { env: "DMABROKER_WORKLOAD_OPS", flag: "ops" },
-  sizeBytes: { env: "DMABROKER_WORKLOAD_SIZE_BYTES", flag: "size-bytes" },
-  batch: { env: "DMABROKER_WORKLOAD_BATCH", flag: "batch" },
-  leases: { env: "DMABROKER_WORKLOAD_LEASES", flag: "leases" },
-  pauseMs: { env: "DMABROKER_WORKLOAD_PAUSE_MS", flag: "pause-ms" },
-  batchesPerLease: { env: "DMABROKER_WORKLOAD_BATCHES_PER_LEASE", flag: "batches-per-lease" },
-  leaseTtlMs: { env: "DMABROKER_WORKLOAD_LEASE_TTL_MS", flag: "lease-ttl-ms" },
-  mode: { env: "DMABROKER_WORKLOAD_MODE", flag: "mode" },
-  failover: { env: "DMABROKER_WORKLOAD_FAILOVER", flag: "failover" },
-  durationMs: { env: "DMABROKER_WORKLOAD_DURATION_MS", flag: "duration-ms" },
-  seed: { env: "DMABROKER_SEED", flag: "seed" },
-  logLevel: { env: "DMABROKER_LOG_LEVEL", flag: "log-level" },
-} as const;
+  ...settingNames(["broker", "clientId", "seed", "logLevel"] as const),
+  // The workload's own knobs: DMABROKER_WORKLOAD_<NAME>.
+  ...settingNames(["ops", "sizeBytes", "batch", "leases", "pauseMs", "batchesPerLease", "leaseTtlMs", "mode", "failover", "durationMs"] as const, "DMABROKER_WORKLOAD_"),
+};
 
 /** Every setting's environment variable (checked against docker-compose.yml by a test). */
 export const WORKLOAD_ENV_VARS: readonly string[] = Settings.envVars(SETTINGS);
