@@ -7,3 +7,5 @@ export type { Completion, CookieStatus, ProviderPlacement, RanOn } from "./compl
 export { FAILOVER_DEFAULTS, RELOCATE_RETRYABLE } from "./failover-options.js";
 export type { FailoverEvent, FailoverOptions, FailoverPolicy } from "./failover-options.js";
 export { ops } from "./descriptors.js";
+export { AdminClient, AdminError, AdminUnreachableError } from "./admin-client.js";
+export type { AdminChannel, AdminProblem } from "./admin-client.js";

@@ -12,42 +12,6 @@ export interface Out {
   err: (line: string) => void;
 }
 
-interface ProviderView {
-  providerId: string;
-  epoch: number;
-  state: string;
-  profile: string;
-  labels: Record<string, string>;
-  capabilityMask: number;
-  channels: { leases: number; outstanding: number }[];
-  endReason: string;
-}
-interface LeaseView {
-  leaseId: string;
-  clientId: string;
-  providerId: string;
-  epoch: number;
-  channel: number;
-  mode: string;
-  state: string;
-  endReason: string;
-  unfinished: number;
-  lastCookie: number;
-}
-interface ChannelView {
-  providerId: string;
-  epoch: number;
-  providerState: string;
-  index: number;
-  queueDepth: number;
-  leases: number;
-  outstanding: number;
-  exclusive: boolean;
-  removed: boolean;
-  completed: number;
-  failed: number;
-}
-
 const labelsText = (labels: Record<string, string>): string =>
   Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
@@ -62,7 +26,7 @@ const query = (params: Record<string, string | string[] | undefined>): string =>
 
 /** `dmactl providers [--state S] [--label k=v]...` */
 export async function listProviders(admin: AdminClient, io: Out, json: boolean, filter: { state?: string; label?: string[] }): Promise<ExitCode> {
-  const { providers } = await admin.request<{ providers: ProviderView[] }>("GET", `/v1/providers${query(filter)}`);
+  const providers = await admin.providers(filter);
   if (json) io.out(JSON.stringify(providers));
   else
     io.out(
@@ -86,7 +50,7 @@ export async function listProviders(admin: AdminClient, io: Out, json: boolean, 
 
 /** `dmactl leases [--client C] [--provider P] [--state S]` */
 export async function listLeases(admin: AdminClient, io: Out, json: boolean, filter: { client?: string; provider?: string; state?: string }): Promise<ExitCode> {
-  const { leases } = await admin.request<{ leases: LeaseView[] }>("GET", `/v1/leases${query(filter)}`);
+  const leases = await admin.leases(filter);
   if (json) io.out(JSON.stringify(leases));
   else
     io.out(
@@ -100,7 +64,7 @@ export async function listLeases(admin: AdminClient, io: Out, json: boolean, fil
 
 /** `dmactl channels [--provider P] [--free]` */
 export async function listChannels(admin: AdminClient, io: Out, json: boolean, filter: { provider?: string; free?: boolean }): Promise<ExitCode> {
-  const { channels } = await admin.request<{ channels: ChannelView[] }>("GET", `/v1/channels${query({ provider: filter.provider, free: filter.free ? "true" : undefined })}`);
+  const channels = await admin.channels(filter);
   if (json) io.out(JSON.stringify(channels));
   else
     io.out(
@@ -123,17 +87,6 @@ export async function listChannels(admin: AdminClient, io: Out, json: boolean, f
   return EXIT.OK;
 }
 
-interface UnbindReport {
-  providerId: string;
-  epoch: number;
-  mode: string;
-  dryRun: boolean;
-  alreadyUnbound: boolean;
-  leases: { leaseId: string; clientId: string; channel: number; mode: string; unfinished: number }[];
-  unfinishedCookies: number;
-  state: string;
-}
-
 /** `dmactl unbind ID [--drain|--force] [--dry-run] [--timeout-ms N] [--reason TEXT]` */
 export async function unbind(
   admin: AdminClient,
@@ -142,7 +95,7 @@ export async function unbind(
   id: string,
   opts: { mode: "polite" | "drain" | "force"; dryRun: boolean; timeoutMs?: number; reason?: string },
 ): Promise<ExitCode> {
-  const r = await admin.request<UnbindReport>("POST", `/v1/providers/${encodeURIComponent(id)}/unbind`, {
+  const r = await admin.unbind(id, {
     mode: opts.mode,
     dryRun: opts.dryRun,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -164,7 +117,7 @@ export async function unbind(
 
 /** `dmactl bind ID` */
 export async function bind(admin: AdminClient, io: Out, json: boolean, id: string): Promise<ExitCode> {
-  const r = await admin.request<{ providerId: string; wasUnbound: boolean }>("POST", `/v1/providers/${encodeURIComponent(id)}/bind`);
+  const r = await admin.bind(id);
   if (json) io.out(JSON.stringify(r));
   else io.out(r.wasUnbound ? `bound ${id}: it may register again` : `${id} was not unbound (nothing changed)`);
   return EXIT.OK;
@@ -172,7 +125,7 @@ export async function bind(admin: AdminClient, io: Out, json: boolean, id: strin
 
 /** `dmactl revoke LEASE [--reason TEXT]` */
 export async function revoke(admin: AdminClient, io: Out, json: boolean, id: string, reason?: string): Promise<ExitCode> {
-  const r = await admin.request<{ revoked: boolean; lease: LeaseView }>("DELETE", `/v1/leases/${encodeURIComponent(id)}${query({ reason })}`);
+  const r = await admin.revoke(id, reason);
   if (json) io.out(JSON.stringify(r));
   else io.out(r.revoked ? `revoked ${id} (client ${r.lease.clientId}, provider ${r.lease.providerId})` : `${id} had ended already: ${r.lease.state} ${r.lease.endReason}`);
   return EXIT.OK;
