@@ -102,18 +102,18 @@ export class BrokerClient {
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
     // Our own deadline decides DEADLINE_EXCEEDED vs CANCELLED (not grpc-js's message text):
     // when it fires the channel is closed, which ends waitForReady.
-    const d = deadline(`connecting to ${options.address}`, timeoutMs, options.signal);
     try {
       await new Promise<void>((resolve, reject) => {
-        const onEnd = (): void => {
+        let ended = false;
+        const disarm = deadline(`connecting to ${options.address}`, timeoutMs, options.signal, (error) => {
+          ended = true;
           stub.close();
-          reject(d.signal.reason as DmaBrokerError);
-        };
-        if (d.signal.aborted) return onEnd();
-        d.signal.addEventListener("abort", onEnd, { once: true });
+          reject(error);
+        });
+        if (ended) return;
         stub.waitForReady(Infinity, (err) => {
-          if (d.signal.aborted) return; // onEnd rejected already
-          d.signal.removeEventListener("abort", onEnd);
+          if (ended) return; // the deadline or the caller ended it (closing the channel ends this wait)
+          disarm();
           if (err) {
             stub.close();
             reject(DmaBrokerError.of("TRANSPORT_FAILURE", err.message));
@@ -123,8 +123,6 @@ export class BrokerClient {
     } catch (err) {
       client.transition({ kind: "failed", error: err as DmaBrokerError });
       throw err;
-    } finally {
-      d.cleanup();
     }
     client.transition({ kind: "ready" });
     return client;
@@ -137,12 +135,12 @@ export class BrokerClient {
    * FailoverPolicy); bad failover options fail with INVALID_ARGUMENT.
    */
   async requestChannel(options: ChannelRequestOptions): Promise<Lease> {
-    this.checkOpen();
     try {
       compileFailoverOptions(options);
     } catch (err) {
       throw DmaBrokerError.of("INVALID_ARGUMENT", (err as Error).message);
     }
+    this.checkOpen();
     const mask = typeof options.capabilities === "number" ? options.capabilities : capabilityMask(options.capabilities);
     const request = {
       capabilityMask: mask,
