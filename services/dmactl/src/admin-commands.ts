@@ -12,6 +12,11 @@ export interface Out {
   err: (line: string) => void;
 }
 
+/** A listing: the items as JSON, or as a table with one row per item. */
+function printList<T>(io: Out, json: boolean, items: T[], headers: string[], row: (item: T) => (string | number)[]): void {
+  io.out(json ? JSON.stringify(items) : renderTable(headers, items.map(row)));
+}
+
 const labelsText = (labels: Record<string, string>): string =>
   Object.entries(labels)
     .map(([k, v]) => `${k}=${v}`)
@@ -27,12 +32,7 @@ const query = (params: Record<string, string | string[] | undefined>): string =>
 /** `dmactl providers [--state S] [--label k=v]...` */
 export async function listProviders(admin: AdminClient, io: Out, json: boolean, filter: { state?: string; label?: string[] }): Promise<ExitCode> {
   const providers = await admin.providers(filter);
-  if (json) io.out(JSON.stringify(providers));
-  else
-    io.out(
-      renderTable(
-        ["PROVIDER", "EPOCH", "STATE", "PROFILE", "CHANNELS", "LEASES", "OUTSTANDING", "LABELS", "OPERATIONS"],
-        providers.map((p) => [
+  printList(io, json, providers, ["PROVIDER", "EPOCH", "STATE", "PROFILE", "CHANNELS", "LEASES", "OUTSTANDING", "LABELS", "OPERATIONS"], (p) => [
           p.providerId,
           p.epoch,
           p.state,
@@ -42,35 +42,21 @@ export async function listProviders(admin: AdminClient, io: Out, json: boolean, 
           p.channels.reduce((n, c) => n + c.outstanding, 0),
           labelsText(p.labels),
           operationsOf(p.capabilityMask).join(","),
-        ]),
-      ),
-    );
+        ]);
   return EXIT.OK;
 }
 
 /** `dmactl leases [--client C] [--provider P] [--state S]` */
 export async function listLeases(admin: AdminClient, io: Out, json: boolean, filter: { client?: string; provider?: string; state?: string }): Promise<ExitCode> {
   const leases = await admin.leases(filter);
-  if (json) io.out(JSON.stringify(leases));
-  else
-    io.out(
-      renderTable(
-        ["LEASE", "CLIENT", "PROVIDER", "EPOCH", "CHANNEL", "MODE", "STATE", "REASON", "UNFINISHED", "COOKIES"],
-        leases.map((l) => [l.leaseId, l.clientId, l.providerId, l.epoch, l.channel, l.mode, l.state, l.endReason || "-", l.unfinished, l.lastCookie]),
-      ),
-    );
+  printList(io, json, leases, ["LEASE", "CLIENT", "PROVIDER", "EPOCH", "CHANNEL", "MODE", "STATE", "REASON", "UNFINISHED", "COOKIES"], (l) => [l.leaseId, l.clientId, l.providerId, l.epoch, l.channel, l.mode, l.state, l.endReason || "-", l.unfinished, l.lastCookie]);
   return EXIT.OK;
 }
 
 /** `dmactl channels [--provider P] [--free]` */
 export async function listChannels(admin: AdminClient, io: Out, json: boolean, filter: { provider?: string; free?: boolean }): Promise<ExitCode> {
   const channels = await admin.channels(filter);
-  if (json) io.out(JSON.stringify(channels));
-  else
-    io.out(
-      renderTable(
-        ["PROVIDER", "EPOCH", "CHANNEL", "STATE", "QUEUE", "OUTSTANDING", "LEASES", "HELD", "COMPLETED", "FAILED"],
-        channels.map((c) => [
+  printList(io, json, channels, ["PROVIDER", "EPOCH", "CHANNEL", "STATE", "QUEUE", "OUTSTANDING", "LEASES", "HELD", "COMPLETED", "FAILED"], (c) => [
           c.providerId,
           c.epoch,
           c.index,
@@ -81,9 +67,7 @@ export async function listChannels(admin: AdminClient, io: Out, json: boolean, f
           c.exclusive ? "exclusive" : c.leases > 0 ? "shared" : "-",
           c.completed,
           c.failed,
-        ]),
-      ),
-    );
+        ]);
   return EXIT.OK;
 }
 
