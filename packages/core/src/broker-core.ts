@@ -16,6 +16,7 @@ import { LeaseRecord, END_REASON } from "./lease-record.js";
 import type { LeaseMode, LeaseObserver, LeaseState } from "./lease-record.js";
 import { LeaseTable } from "./lease-table.js";
 import { ALL_CAPABILITIES } from "./operation.js";
+import { MAX_LABELS, MAX_LABEL_KEY_BYTES, MAX_LABEL_VALUE_BYTES, MAX_PROFILE_BYTES, MAX_PROVIDER_CHANNELS, MAX_XOR_SOURCES, truncateEcho } from "./limits.js";
 import { ProviderRegistry } from "./provider-registry.js";
 import { RateLimiter } from "./rate-limiter.js";
 import type { ProviderLink, ProviderRecord, ProviderSpec, ProviderState } from "./provider-record.js";
@@ -124,6 +125,12 @@ export class BrokerCore {
     cookiesAborted: 0,
     staleResultsRefused: 0,
     unknownResultsDropped: 0,
+    /** Results that broke the protocol (did not fit their descriptor); each ended its cookie PROVIDER_PROTOCOL_ERROR. */
+    invalidResults: 0,
+    /** Incarnations fenced for repeated protocol violations. */
+    providersFencedForProtocol: 0,
+    /** Time the broker's own event loop was stalled (sweep ticks that came late), not charged to providers' silence. */
+    loopStallMs: 0,
     providersRegistered: 0,
     providersLost: 0,
     leasesGranted: 0,
@@ -143,14 +150,27 @@ export class BrokerCore {
     );
   }
 
-  /** Starts the heartbeat / tombstone sweep. */
+  /**
+   * Starts the heartbeat / tombstone sweep. A tick that comes late measures
+   * the broker's own stall: that time is not charged to any provider's
+   * silence (their heartbeats may sit unread in the socket), and a late tick
+   * judges no one: the next tick, after pending input has been read, does.
+   */
   start(): void {
     if (this.sweepTimer || this.closed) return;
+    const interval = this.options.sweepIntervalMs;
+    let due = this.clock.now() + interval;
     const tick = (): void => {
-      this.sweep();
-      if (!this.closed) this.sweepTimer = this.clock.setTimer(tick, this.options.sweepIntervalMs);
+      const now = this.clock.now();
+      const late = now - due;
+      // Timers run a little late on a busy loop; only a delay beyond one interval is a stall.
+      const stalled = late > interval;
+      if (stalled) this.stats.loopStallMs += late;
+      this.sweep(!stalled);
+      due = this.clock.now() + interval;
+      if (!this.closed) this.sweepTimer = this.clock.setTimer(tick, interval);
     };
-    this.sweepTimer = this.clock.setTimer(tick, this.options.sweepIntervalMs);
+    this.sweepTimer = this.clock.setTimer(tick, interval);
   }
 
   /** Stops timers. Leases and providers are left as they are (the process is going away). */
@@ -169,7 +189,7 @@ export class BrokerCore {
    * PROVIDER_GONE and its stream is closed.
    */
   attachProvider(spec: ProviderSpec, link: ProviderLink): ProviderRecord {
-    checkSpec(spec);
+    checkSpec(spec, this.options.maxBatchBytes);
     const unbound = this.providers.unboundInfo(spec.providerId);
     if (unbound) {
       throw new DmaError("PROVIDER_UNBOUND", `provider ${spec.providerId} was unbound by an operator (${unbound.reason}); bind it to let it register`, {
@@ -178,6 +198,9 @@ export class BrokerCore {
       });
     }
     const old = this.providers.get(spec.providerId);
+    if (!old?.present && this.providers.presentCount >= this.options.maxProviders) {
+      throw new DmaError("QUOTA_EXCEEDED", `the broker has ${this.options.maxProviders} providers registered already`, { limit: String(this.options.maxProviders) });
+    }
     if (old?.present) {
       // Newest wins. The replaced agent is told so, and stops instead of fighting back for the id.
       old.link?.sendRejected?.("PROVIDER_ID_CONFLICT", `provider ${spec.providerId} epoch ${old.epoch} was replaced by a newer registration of the same id`);
@@ -208,6 +231,7 @@ export class BrokerCore {
   /** Any message of the current incarnation proves it alive (a provider busy streaming results is not silent). */
   private alive(p: ProviderRecord): void {
     p.lastHeartbeatAt = this.clock.now();
+    p.stallMsAtHeartbeat = this.stats.loopStallMs;
     if (p.state === "suspect") {
       p.endReason = "";
       p.machine.transition("online");
@@ -223,10 +247,20 @@ export class BrokerCore {
   providerDraining(p: ProviderRecord, deadlineMs: number): void {
     if (!p.present || p.state === "draining") return;
     const wasSuspect = p.state === "suspect";
-    p.endReason = `draining, deadline ${deadlineMs} ms`;
-    p.lastHeartbeatAt = this.clock.now();
+    // The announced deadline is enforced: 0 (none given) means the default, and no agent gets more than the maximum.
+    const o = this.options;
+    const deadline = Math.min(deadlineMs > 0 ? deadlineMs : o.defaultDrainTimeoutMs, o.maxDrainTimeoutMs);
+    p.endReason = `draining, deadline ${deadline} ms`;
+    this.alive(p);
     p.machine.transition("draining");
     if (wasSuspect) for (const lease of p.leases) this.moveLease(lease, "active", "");
+    if (p.announcedDeadlineTimer === undefined) {
+      // Grace of one heartbeat timeout for the agent's goodbye to arrive.
+      p.announcedDeadlineTimer = this.clock.setTimer(() => {
+        p.announcedDeadlineTimer = undefined;
+        this.providerLost(p, "removed", `announced drain deadline of ${deadline} ms passed without a goodbye`);
+      }, deadline + o.heartbeatTimeoutMs);
+    }
   }
 
   /**
@@ -247,6 +281,8 @@ export class BrokerCore {
     for (const lease of [...p.leases]) this.endLease(lease, "provider_gone", `provider ${p.id} epoch ${p.epoch}: ${why}`);
     if (p.drainTimer !== undefined) this.clock.clearTimer(p.drainTimer as TimerHandle);
     p.drainTimer = undefined;
+    if (p.announcedDeadlineTimer !== undefined) this.clock.clearTimer(p.announcedDeadlineTimer as TimerHandle);
+    p.announcedDeadlineTimer = undefined;
     this.providers.retire(p, this.clock.wallNow());
     link?.close(why);
   }
@@ -275,8 +311,14 @@ export class BrokerCore {
       }
       p.work.delete(report.workId);
       const lease = route.lease;
-      const record = lease.ledger?.settleFromReport(route.cookie, report);
-      if (!record) continue;
+      const settled = lease.ledger?.settleFromReport(route.cookie, report);
+      if (!settled) continue;
+      const record = settled.record;
+      if (settled.violation !== undefined) {
+        this.stats.invalidResults++;
+        p.protocolErrors++;
+        this.emit({ type: "provider.protocol_error", providerId: p.id, epoch: p.epoch, leaseId: lease.id, cookie: record.cookie, detail: settled.violation });
+      }
       accepted++;
       lease.channel.outstanding--;
       if (record.result === "NOERROR") {
@@ -295,6 +337,15 @@ export class BrokerCore {
       lastList!.push(record);
     }
     if (byLease) for (const [lease, records] of byLease) this.deliver(lease, records);
+    if (p.protocolErrors > this.options.maxProviderProtocolErrors && p.present) {
+      // A provider that keeps answering against the protocol cannot be trusted with more work.
+      this.stats.providersFencedForProtocol++;
+      const why = `fenced: ${p.protocolErrors} results against the protocol (limit ${this.options.maxProviderProtocolErrors})`;
+      p.link?.sendRejected?.("PROVIDER_PROTOCOL_ERROR", why);
+      this.providerLost(p, "lost", why);
+      this.emit({ type: "provider.fenced", providerId: p.id, epoch: p.epoch });
+      return { accepted, refused: 0 };
+    }
     if (p.drainTimer !== undefined && p.work.size === 0) this.providerLost(p, "removed", "drained: all in-flight work finished");
     return { accepted, refused: 0 };
   }
@@ -330,7 +381,8 @@ export class BrokerCore {
       throw new DmaError("INVALID_ARGUMENT", `ttl ${ttlMs} ms is outside ${o.minLeaseTtlMs}..${o.maxLeaseTtlMs} ms`);
     }
     const labels = req.labels ?? {};
-    if (Object.keys(labels).length > 32) throw new DmaError("INVALID_ARGUMENT", "a selector may name at most 32 labels");
+    checkLabels(labels, (why) => new DmaError("INVALID_ARGUMENT", `selector: ${why}`));
+    if (req.providerId && req.providerId.length > 128) throw new DmaError("INVALID_ARGUMENT", "selector provider id longer than 128 characters");
     if (this.leases.ownerCount(owner) >= o.maxLeasesPerClient) {
       throw new DmaError("QUOTA_EXCEEDED", `client holds ${o.maxLeasesPerClient} leases already`, {
         limit: String(o.maxLeasesPerClient),
@@ -501,10 +553,7 @@ export class BrokerCore {
     }
     observer.onState({ state: lease.state, reason: lease.state === "suspended" ? "PROVIDER_SUSPECT" : "", atWallMs: this.clock.wallNow() });
     const replay = lease.ledger!.retainedAfter(afterCookie);
-    if (replay.length > 0) {
-      observer.onCompletions(replay);
-      lease.ledger!.releaseOutputs(replay);
-    }
+    if (replay.length > 0) observer.onCompletions(replay, this.outputsSent(lease));
     lease.observers.add(observer);
     return () => {
       lease.observers.delete(observer);
@@ -627,11 +676,12 @@ export class BrokerCore {
 
   // ------------------------------------------------------------------ internal
 
-  private sweep(): void {
+  private sweep(judge = true): void {
     const now = this.clock.now();
     const o = this.options;
-    for (const p of [...this.providers.present()]) {
-      const silence = now - p.lastHeartbeatAt;
+    for (const p of judge ? [...this.providers.present()] : []) {
+      // Silence net of the broker's own stalls since the provider's last message.
+      const silence = now - p.lastHeartbeatAt - (this.stats.loopStallMs - p.stallMsAtHeartbeat);
       if (silence > o.heartbeatTimeoutMs) {
         this.providerLost(p, "lost", `no heartbeat for ${Math.round(silence)} ms`);
       } else if (silence > o.suspectAfterMs && p.state === "online") {
@@ -747,10 +797,19 @@ export class BrokerCore {
   /** Hands results to the lease's watchers, then enforces the output budget on what nobody received. */
   private deliver(lease: LeaseRecord, records: CompletionRecord[]): void {
     if (lease.observers.size > 0) {
-      this.notify(lease, (o) => o.onCompletions(records));
-      lease.ledger?.releaseOutputs(records);
+      const sent = this.outputsSent(lease);
+      this.notify(lease, (o) => o.onCompletions(records, sent));
     }
     lease.ledger?.trimOutputs();
+  }
+
+  /**
+   * What a watcher calls once results have really been sent to its client
+   * (flushed, not merely queued): only then are their outputs released. A
+   * watch that breaks first leaves them retained for the replay.
+   */
+  private outputsSent(lease: LeaseRecord): (records: readonly CompletionRecord[]) => void {
+    return (records) => lease.ledger?.releaseOutputs(records);
   }
 
   private scheduleExpiry(lease: LeaseRecord): void {
@@ -824,17 +883,31 @@ export class BrokerCore {
   }
 }
 
-function checkSpec(spec: ProviderSpec): void {
+/** Label count and sizes (UTF-8 bytes), for provider labels and lease selectors alike. */
+function checkLabels(labels: Record<string, string>, bad: (why: string) => DmaError): void {
+  const keys = Object.keys(labels);
+  if (keys.length > MAX_LABELS) throw bad(`at most ${MAX_LABELS} labels, got ${keys.length}`);
+  for (const k of keys) {
+    if (k.length === 0 || Buffer.byteLength(k) > MAX_LABEL_KEY_BYTES) throw bad(`label key ${JSON.stringify(truncateEcho(k, 40))} must be 1..${MAX_LABEL_KEY_BYTES} bytes`);
+    if (Buffer.byteLength(labels[k]) > MAX_LABEL_VALUE_BYTES) throw bad(`label ${JSON.stringify(truncateEcho(k, 40))}: value over ${MAX_LABEL_VALUE_BYTES} bytes`);
+  }
+}
+
+function checkSpec(spec: ProviderSpec, maxBatchBytes: number): void {
   const bad = (why: string): never => {
-    throw new DmaError("INVALID_REGISTRATION", why, { provider_id: spec.providerId });
+    throw new DmaError("INVALID_REGISTRATION", why, { provider_id: truncateEcho(spec.providerId, 64) });
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(spec.providerId)) bad("provider id must be 1..63 of [A-Za-z0-9._-]");
-  if (spec.channels.length === 0 || spec.channels.length > 256) bad("a provider needs 1..256 channels");
+  if (spec.channels.length === 0 || spec.channels.length > MAX_PROVIDER_CHANNELS) bad(`a provider needs 1..${MAX_PROVIDER_CHANNELS} channels`);
   if (spec.channels.some((c) => !Number.isInteger(c.queueDepth) || c.queueDepth < 1 || c.queueDepth > 65536)) {
     bad("queue depth must be 1..65536");
   }
   if (spec.capabilityMask === 0 || (spec.capabilityMask & ~ALL_CAPABILITIES) !== 0) bad("capability mask is empty or has unknown bits");
   const c = spec.constraints;
   if (!(c.maxTransferBytes >= 1) || !(c.alignment >= 1) || !(c.maxXorSources >= 2)) bad("constraints out of range");
-  if (Object.keys(spec.labels).length > 32) bad("at most 32 labels");
+  if (c.maxTransferBytes > maxBatchBytes) bad(`max transfer ${c.maxTransferBytes} bytes is over the broker's batch limit of ${maxBatchBytes}`);
+  if (c.maxXorSources > MAX_XOR_SOURCES) bad(`max xor sources ${c.maxXorSources} is over ${MAX_XOR_SOURCES}`);
+  if (c.alignment > c.maxTransferBytes) bad("alignment larger than the max transfer");
+  if (Buffer.byteLength(spec.profile) > MAX_PROFILE_BYTES) bad(`profile name over ${MAX_PROFILE_BYTES} bytes`);
+  checkLabels(spec.labels, (why) => new DmaError("INVALID_REGISTRATION", why, { provider_id: spec.providerId }));
 }

@@ -17,6 +17,8 @@ export type BrokerEvent =
   | { type: "provider.bound"; providerId: string }
   | { type: "channel.removed"; providerId: string; epoch: number; channel: number; leases: number }
   | { type: "provider.stale_results"; providerId: string; epoch: number; count: number }
+  /** A result that did not fit its descriptor: its cookie ended PROVIDER_PROTOCOL_ERROR. */
+  | { type: "provider.protocol_error"; providerId: string; epoch: number; leaseId: string; cookie: number; detail: string }
   | { type: "lease.granted"; leaseId: string; clientId: string; providerId: string; epoch: number; channel: number; mode: LeaseMode }
   | {
       type: "lease.ended";

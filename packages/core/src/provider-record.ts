@@ -96,6 +96,12 @@ export class ProviderRecord {
   link: ProviderLink | undefined;
   /** Set while an operator's drain-unbind runs: the deadline timer that forces removal. */
   drainTimer: unknown;
+  /** Set once the agent announced Draining: its deadline (plus grace), after which it is removed. */
+  announcedDeadlineTimer: unknown;
+  /** The broker's cumulative loop stall (BrokerCore.stats.loopStallMs) at the last message: not charged as silence. */
+  stallMsAtHeartbeat = 0;
+  /** Results of this incarnation that broke the protocol; beyond maxProviderProtocolErrors it is fenced. */
+  protocolErrors = 0;
 
   constructor(
     readonly spec: ProviderSpec,

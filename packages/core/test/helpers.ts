@@ -21,6 +21,9 @@ import type {
 export type WorkBatch = Parameters<ProviderLink["sendWork"]>[0];
 export type TerminateOrder = Parameters<ProviderLink["sendTerminate"]>[0];
 
+/** The descriptor last sent under each work id (by any FakeLink), so `ok()` can answer it correctly. */
+const sentDescriptors = new Map<number, DmaDescriptor>();
+
 /** A ProviderLink that only records what the broker told the agent. */
 export class FakeLink implements ProviderLink {
   readonly work: WorkBatch[] = [];
@@ -30,6 +33,7 @@ export class FakeLink implements ProviderLink {
 
   sendWork(batch: WorkBatch): void {
     this.work.push(batch);
+    for (const item of batch.items) sentDescriptors.set(item.workId, item.descriptor as DmaDescriptor);
   }
   sendTerminate(order: TerminateOrder): void {
     this.terminates.push(order);
@@ -54,11 +58,13 @@ export class RecordingObserver implements LeaseObserver {
   /** Output bytes as they were at delivery time (the core may drop them after). */
   readonly outputsAtDelivery = new Map<number, Uint8Array | undefined>();
 
-  onCompletions(records: CompletionRecord[]): void {
+  onCompletions(records: CompletionRecord[], sent: (records: readonly CompletionRecord[]) => void): void {
     for (const r of records) {
       this.completions.push({ ...r });
       this.outputsAtDelivery.set(r.cookie, r.output);
     }
+    // "Flushed" a moment later, as a real stream's write callback comes after every watcher has been handed the batch.
+    queueMicrotask(() => sent(records));
   }
   onState(change: LeaseStateChange): void {
     this.states.push(change);
@@ -99,9 +105,46 @@ export function newCore(options: BrokerOptions = {}): { core: BrokerCore; clock:
   return { core, clock };
 }
 
-/** A successful report for one work id, echoing `output`. */
+/**
+ * A successful report for one work id: with `output` as given, else the
+ * output the descriptor last sent under that id defines (the broker checks).
+ */
 export function ok(workId: number, output?: Uint8Array): WorkReport {
-  return { workId, result: "NOERROR", residue: 0, reason: "", output };
+  if (output) return { workId, result: "NOERROR", residue: 0, reason: "", output };
+  return { workId, result: "NOERROR", residue: 0, reason: "", ...correctOutput(sentDescriptors.get(workId)) };
+}
+
+/** What a correct provider computes for `d`. */
+function correctOutput(d: DmaDescriptor | undefined): Partial<WorkReport> {
+  switch (d?.op) {
+    case "memcpy":
+      return { output: Uint8Array.from(d.memcpy!.src) };
+    case "fill": {
+      const out = new Uint8Array(d.fill!.length);
+      for (let i = 0; i < out.length; i++) out[i] = d.fill!.pattern[i % d.fill!.pattern.length];
+      return { output: out };
+    }
+    case "xor": {
+      const out = new Uint8Array(d.xor!.sources[0].length);
+      for (const src of d.xor!.sources) for (let i = 0; i < out.length; i++) out[i] ^= src[i];
+      return { output: out };
+    }
+    case "crc32c":
+      return { checksum: 0 };
+    case "compare": {
+      const { a, b } = d.compare!;
+      const at = a.findIndex((x, i) => x !== b[i]);
+      return { match: at === -1, mismatchOffset: at };
+    }
+    case "xorValidate": {
+      const len = d.xorValidate!.sources[0].length;
+      let at = -1;
+      for (let i = 0; i < len && at === -1; i++) if (d.xorValidate!.sources.reduce((x, s) => x ^ s[i], 0) !== 0) at = i;
+      return { match: at === -1, mismatchOffset: at };
+    }
+    default:
+      return {};
+  }
 }
 
 /** Runs `fn`, expects a DmaError with `reason`, and returns it. */

@@ -1,4 +1,4 @@
-import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, WorkReport } from "@dmabroker/core";
+import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, TxResult, WorkReport } from "@dmabroker/core";
 import { leaseStateToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
 
@@ -57,11 +57,11 @@ export function completionToWire(r: CompletionRecord): Completion {
   };
 }
 
-/** An agent's result; an unknown result value counts as a failed write, never as success. */
+/** An agent's result. An unknown result value is passed on as it is: core refuses it (PROVIDER_PROTOCOL_ERROR). */
 export function workResultFromWire(w: WorkResult__Output): WorkReport {
   return {
     workId: w.workId,
-    result: txResultFromWire(w.result) ?? "WRITE_FAILED",
+    result: txResultFromWire(w.result) ?? (String(w.result) as TxResult),
     residue: w.residue,
     reason: w.reason,
     ...outputFromWire(w),
