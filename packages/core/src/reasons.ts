@@ -75,6 +75,7 @@ export const REASONS = {
   HANDSHAKE_TIMEOUT: { grpc: GrpcCode.DEADLINE_EXCEEDED, http: 408, summary: "A stream's first message (Attach's Register, a call's request) did not arrive within the broker's time limit." },
   PROVIDER_PROTOCOL_ERROR: { grpc: GrpcCode.ABORTED, http: 502, summary: "The provider answered against the protocol (a result that does not fit its descriptor, an undecodable or oversized message); on a cookie it is an ABORTED result." },
   OUTPUT_NOT_RETAINED: { grpc: GrpcCode.DATA_LOSS, http: 410, summary: "Per cookie (ABORTED): the transfer finished, but the broker no longer holds its output (already sent on a watch stream, or dropped by the retained-output budget)." },
+  ROUTE_NOT_FOUND: { grpc: GrpcCode.UNIMPLEMENTED, http: 404, summary: "No such admin route or method (see /docs), or no such gRPC method." },
   INTERNAL: { grpc: GrpcCode.INTERNAL, http: 500, summary: "A bug: an unexpected condition we could not name. Please report it." },
 } as const satisfies Record<string, ReasonSpec>;
 

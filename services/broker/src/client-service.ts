@@ -9,6 +9,8 @@ import { resetAfterGrace } from "./stream-reset.js";
 import { completionToWire, leaseToWire, providerToWire } from "./wire-mapping.js";
 
 const MAX_CLIENT_ID_LENGTH = 128;
+/** Providers per ListProviders answer (the default and the maximum page size). */
+const LIST_PAGE_SIZE = 1000;
 /** Output bytes per watch message, so a replay of retained results never exceeds the message limit. */
 const WATCH_CHUNK_BYTES = 16 * 1024 * 1024;
 /** Completions per watch message, whatever their size. */
@@ -103,7 +105,15 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
     Terminate: unary(log, "Terminate", async (clientId, req) => ({
       aborted: await core.terminate(clientId, req.leaseId, req.sync),
     })),
-    ListProviders: unary(log, "ListProviders", () => ({ providers: core.listProviders().map(providerToWire) })),
+    ListProviders: unary(log, "ListProviders", (_clientId, req) => {
+      // Paged: each answer is bounded (providers' labels and channels are bounded too), whatever the registry holds.
+      const size = req.pageSize === 0 ? LIST_PAGE_SIZE : Math.min(req.pageSize, LIST_PAGE_SIZE);
+      const start = req.pageToken === "" ? 0 : Number(req.pageToken);
+      if (!Number.isSafeInteger(start) || start < 0) throw new DmaError("INVALID_ARGUMENT", "page_token is not one this broker gave out");
+      const all = core.listProviders();
+      const next = start + size < all.length ? String(start + size) : "";
+      return { providers: all.slice(start, start + size).map(providerToWire), nextPageToken: next };
+    }),
     WatchLease: (call) => {
       try {
         const clientId = clientIdOf(call);
@@ -131,8 +141,15 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
         const abort = (error: DmaError): void => {
           if (finish()) call.emit("error", toServiceError(error));
         };
+        // Judged on what was already waiting before the latest writes: one big result is fine for a client that reads.
+        let lastWriteBytes = 0;
+        let lastWriteMessages = 0;
         const cutOffIfBehind = (): void => {
-          if (done || (backlogBytes <= o.maxWatchBacklogBytes && backlogMessages <= o.maxWatchBacklogMessages)) return;
+          const waiting = backlogBytes - lastWriteBytes;
+          const waitingMessages = backlogMessages - lastWriteMessages;
+          lastWriteBytes = 0;
+          lastWriteMessages = 0;
+          if (done || (waiting <= o.maxWatchBacklogBytes && waitingMessages <= o.maxWatchBacklogMessages)) return;
           violations.count("slow_reader");
           log.warn({ client_id: clientId, lease_id: call.request.leaseId, backlog_bytes: backlogBytes, backlog_messages: backlogMessages }, "watch stream not being read: cut off");
           abort(
@@ -148,6 +165,8 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
         const write = (event: LeaseEvent, bytes: number, flushed?: () => void): void => {
           backlogBytes += bytes;
           backlogMessages++;
+          lastWriteBytes += bytes;
+          lastWriteMessages++;
           call.write(event, () => {
             backlogBytes -= bytes;
             backlogMessages--;

@@ -81,7 +81,7 @@ export function clientMethodLimits(o: ResolvedBrokerOptions): Record<string, Met
     TxStatus: small(leaseIdOnly),
     Terminate: small(leaseIdOnly),
     WatchLease: small(leaseIdOnly),
-    ListProviders: small({ maxFields: 4 }),
+    ListProviders: small({ maxFields: 4, fields: { 2: { name: "page_token", maxBytes: 32 } } }),
     Submit: {
       maxBytes: submitBytes,
       shape: {

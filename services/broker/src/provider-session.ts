@@ -210,7 +210,8 @@ export class ProviderSession implements ProviderLink {
       return;
     }
     const o = this.core.options;
-    if (this.backlogBytes > o.maxProviderBacklogBytes || this.backlogMessages > o.maxProviderBacklogMessages) {
+    // Judged on what was already waiting before this message: a single message bigger than the limit is fine for a reader that reads.
+    if (this.backlogBytes - size > o.maxProviderBacklogBytes || this.backlogMessages - 1 > o.maxProviderBacklogMessages) {
       this.violations.count("slow_reader");
       const error = new DmaError("QUOTA_EXCEEDED", `the agent is not reading its stream: ${this.backlogBytes} bytes in ${this.backlogMessages} messages unflushed`, {
         limit_bytes: String(o.maxProviderBacklogBytes),

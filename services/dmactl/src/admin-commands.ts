@@ -60,9 +60,22 @@ const query = (params: Record<string, string | string[] | undefined>): string =>
   return s ? `?${s}` : "";
 };
 
+/** Every page of a paged admin listing (the broker bounds each answer; `nextPageToken` says more follow). */
+async function listAll<T>(admin: AdminClient, path: string, key: string, filter: Record<string, string | string[] | undefined>): Promise<T[]> {
+  const all: T[] = [];
+  let pageToken: string | undefined;
+  for (let page = 0; page < 10_000; page++) {
+    const res = await admin.request<Record<string, unknown> & { nextPageToken?: string }>("GET", `${path}${query({ ...filter, pageToken })}`);
+    all.push(...(res[key] as T[]));
+    if (!res.nextPageToken) break;
+    pageToken = res.nextPageToken;
+  }
+  return all;
+}
+
 /** `dmactl providers [--state S] [--label k=v]...` */
 export async function listProviders(admin: AdminClient, io: Out, json: boolean, filter: { state?: string; label?: string[] }): Promise<ExitCode> {
-  const { providers } = await admin.request<{ providers: ProviderView[] }>("GET", `/v1/providers${query(filter)}`);
+  const providers = await listAll<ProviderView>(admin, "/v1/providers", "providers", filter);
   if (json) io.out(JSON.stringify(providers));
   else
     io.out(
@@ -86,7 +99,7 @@ export async function listProviders(admin: AdminClient, io: Out, json: boolean, 
 
 /** `dmactl leases [--client C] [--provider P] [--state S]` */
 export async function listLeases(admin: AdminClient, io: Out, json: boolean, filter: { client?: string; provider?: string; state?: string }): Promise<ExitCode> {
-  const { leases } = await admin.request<{ leases: LeaseView[] }>("GET", `/v1/leases${query(filter)}`);
+  const leases = await listAll<LeaseView>(admin, "/v1/leases", "leases", filter);
   if (json) io.out(JSON.stringify(leases));
   else
     io.out(

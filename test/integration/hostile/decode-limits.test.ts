@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient, ops } from "@dmabroker/client";
 import type { Lease } from "@dmabroker/client";
@@ -207,6 +208,21 @@ describe("messages too big to decode are refused with a named reason, before dec
     } finally {
       session.close();
     }
+  });
+
+  it("admin: headers over the server's limit get 431 problem+json with a reason, not a bare close", async () => {
+    const url = new URL(cluster.adminUrl);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(url.port), url.hostname, () => socket.write(`GET /v1/providers?x=${"a".repeat(80_000)} HTTP/1.1\r\nHost: x\r\n\r\n`));
+      let text = "";
+      socket.setTimeout(5000, () => reject(new Error("no answer within 5 s")));
+      socket.on("data", (d: Buffer) => (text += d.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    expect(answer).toContain("application/problem+json");
+    expect(JSON.parse(answer.slice(answer.indexOf("\r\n\r\n") + 4))).toMatchObject({ status: 431, reason: "INVALID_ARGUMENT" });
   });
 
   it("counts every refusal by kind in /metrics", async () => {

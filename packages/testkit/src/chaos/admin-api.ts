@@ -26,11 +26,24 @@ export class AdminApi {
   ) {}
 
   async providers(): Promise<AdminProvider[]> {
-    return (await this.request<{ providers: AdminProvider[] }>("GET", "/v1/providers")).providers;
+    return this.all<AdminProvider>("/v1/providers", "providers");
   }
 
   async leases(): Promise<AdminLease[]> {
-    return (await this.request<{ leases: AdminLease[] }>("GET", "/v1/leases")).leases;
+    return this.all<AdminLease>("/v1/leases", "leases");
+  }
+
+  /** Every page of a paged listing. */
+  private async all<T>(path: string, key: string): Promise<T[]> {
+    const out: T[] = [];
+    let token = "";
+    for (let page = 0; page < 10_000; page++) {
+      const res = await this.request<Record<string, unknown> & { nextPageToken?: string }>("GET", `${path}?limit=10000${token ? `&pageToken=${token}` : ""}`);
+      out.push(...(res[key] as T[]));
+      if (!res.nextPageToken) break;
+      token = res.nextPageToken;
+    }
+    return out;
   }
 
   /** The present incarnation of a provider id (online, suspect or draining), if any. */

@@ -26,6 +26,8 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
   app.get(
     "/v1/events",
     {
+      // fastify's automatic HEAD would run this handler and stream forever.
+      exposeHeadRoute: false,
       schema: {
         summary: "Server-sent events: every provider, channel and lease change",
         description:
