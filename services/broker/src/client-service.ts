@@ -19,7 +19,7 @@ const WATCH_CHUNK_COMPLETIONS = 4096;
 const COMPLETION_OVERHEAD_BYTES = 48;
 const completionBytes = (r: CompletionRecord): number => (r.output?.length ?? 0) + COMPLETION_OVERHEAD_BYTES;
 
-/** The caller's identity from call metadata (a verified identity later: DESIGN.md §4). */
+/** The caller's identity from call metadata (a verified identity later: docs/design.md §9). */
 function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
   const value = call.metadata.get(CLIENT_ID_KEY)[0];
   const id = typeof value === "string" ? value : value?.toString("utf8");
