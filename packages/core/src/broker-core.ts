@@ -129,7 +129,7 @@ export class BrokerCore {
     invalidResults: 0,
     /** Incarnations fenced for repeated protocol violations. */
     providersFencedForProtocol: 0,
-    /** Time the broker's own event loop was stalled (sweep ticks that came late), not charged to providers' silence. */
+    /** Time the broker's own event loop was stalled (sweep ticks more than an interval late). */
     loopStallMs: 0,
     providersRegistered: 0,
     providersLost: 0,
@@ -151,24 +151,27 @@ export class BrokerCore {
   }
 
   /**
-   * Starts the heartbeat / tombstone sweep. A tick that comes late measures
-   * the broker's own stall: that time is not charged to any provider's
-   * silence (their heartbeats may sit unread in the socket), and a late tick
-   * judges no one: the next tick, after pending input has been read, does.
+   * Starts the heartbeat / tombstone sweep. A tick that comes more than an
+   * interval late means the broker itself was stalled (counted in
+   * loopStallMs): providers' heartbeats may be sitting unread in their
+   * sockets, so that tick judges no one and the sweep runs again at once,
+   * after pending input has been read. Never two skips in a row, so a
+   * broker under sustained load still detects dead providers.
    */
   start(): void {
     if (this.sweepTimer || this.closed) return;
     const interval = this.options.sweepIntervalMs;
     let due = this.clock.now() + interval;
+    let skipped = false;
     const tick = (): void => {
-      const now = this.clock.now();
-      const late = now - due;
-      // Timers run a little late on a busy loop; only a delay beyond one interval is a stall.
-      const stalled = late > interval;
-      if (stalled) this.stats.loopStallMs += late;
-      this.sweep(!stalled);
-      due = this.clock.now() + interval;
-      if (!this.closed) this.sweepTimer = this.clock.setTimer(tick, interval);
+      const late = this.clock.now() - due;
+      if (late > interval) this.stats.loopStallMs += late;
+      const skip = late > interval && !skipped;
+      skipped = skip;
+      this.sweep(!skip);
+      const next = skip ? 0 : interval;
+      due = this.clock.now() + next;
+      if (!this.closed) this.sweepTimer = this.clock.setTimer(tick, next);
     };
     this.sweepTimer = this.clock.setTimer(tick, interval);
   }
@@ -231,7 +234,6 @@ export class BrokerCore {
   /** Any message of the current incarnation proves it alive (a provider busy streaming results is not silent). */
   private alive(p: ProviderRecord): void {
     p.lastHeartbeatAt = this.clock.now();
-    p.stallMsAtHeartbeat = this.stats.loopStallMs;
     if (p.state === "suspect") {
       p.endReason = "";
       p.machine.transition("online");
@@ -680,8 +682,7 @@ export class BrokerCore {
     const now = this.clock.now();
     const o = this.options;
     for (const p of judge ? [...this.providers.present()] : []) {
-      // Silence net of the broker's own stalls since the provider's last message.
-      const silence = now - p.lastHeartbeatAt - (this.stats.loopStallMs - p.stallMsAtHeartbeat);
+      const silence = now - p.lastHeartbeatAt;
       if (silence > o.heartbeatTimeoutMs) {
         this.providerLost(p, "lost", `no heartbeat for ${Math.round(silence)} ms`);
       } else if (silence > o.suspectAfterMs && p.state === "online") {

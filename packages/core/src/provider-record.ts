@@ -98,8 +98,6 @@ export class ProviderRecord {
   drainTimer: unknown;
   /** Set once the agent announced Draining: its deadline (plus grace), after which it is removed. */
   announcedDeadlineTimer: unknown;
-  /** The broker's cumulative loop stall (BrokerCore.stats.loopStallMs) at the last message: not charged as silence. */
-  stallMsAtHeartbeat = 0;
   /** Results of this incarnation that broke the protocol; beyond maxProviderProtocolErrors it is fenced. */
   protocolErrors = 0;
 
