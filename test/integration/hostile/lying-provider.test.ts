@@ -95,6 +95,13 @@ describe("results that do not fit their descriptors", () => {
     expect([record.reason, record.output.length]).toSatisfy(([reason, bytes]: [string, number]) => (reason === "" && bytes === 4096) || reason === "OUTPUT_NOT_RETAINED");
   });
 
+  it("memcpy bytes of the right length but wrong content: the broker cannot tell, the SDK refuses them", async () => {
+    const { seen, record } = await submitAndAnswer(ops.memcpy(src), (w) => workResult({ workId: w, result: NOERROR, output: Buffer.alloc(4096, 0x11) }));
+    expect({ result: seen.result, reason: seen.reason, output: seen.output }).toEqual({ result: "ABORTED", reason: "PROVIDER_PROTOCOL_ERROR", output: undefined });
+    // The broker keeps no source to compare with: to it this was a well-formed NOERROR.
+    expect(record.reason === "" || record.reason === "OUTPUT_NOT_RETAINED").toBe(true);
+  });
+
   it("counts each lie in /metrics and fences the provider past the limit", async () => {
     let text = await (await fetch(`${cluster.adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
     expect(text).toContain(`dmabroker_protocol_violations_total{kind="invalid_result"} ${lies.length}`);
