@@ -101,8 +101,11 @@ export function decodeServiceError(err: Partial<grpc.ServiceError>): DecodedStat
 function reasonForBareCode(code: grpc.status, message: string): Reason {
   switch (code) {
     case grpc.status.RESOURCE_EXHAUSTED:
-      // grpc-js's own message-size check: "... message larger than max (N vs. M)"
-      return /larger than max/i.test(message) ? "BATCH_TOO_LARGE" : "QUOTA_EXCEEDED";
+      // grpc-js's own message-size checks. The broker names its refusals itself, so a bare one is
+      // this client's: "Sent message larger than max" (a batch too big to send) or "Received message
+      // larger than max" (an answer over this client's receive limit).
+      if (/sent message larger than max/i.test(message)) return "BATCH_TOO_LARGE";
+      return /larger than/i.test(message) ? "MESSAGE_TOO_LARGE" : "QUOTA_EXCEEDED";
     case grpc.status.DEADLINE_EXCEEDED:
       return "DEADLINE_EXCEEDED";
     case grpc.status.CANCELLED:
