@@ -16,3 +16,5 @@ export type { OutputFields } from "./operation-wire.js";
 export { leaseStateToWire, leaseStateFromWire } from "./lease-state-wire.js";
 export { scanWire } from "./wire-scan.js";
 export type { WireShape, WireFieldLimit, WireVerdict } from "./wire-scan.js";
+export { leaseModeToWire, leaseModeFromWire, orderingToWire, orderingFromWire } from "./mode-wire.js";
+export { PEER_CHANNEL_OPTIONS, PEER_MESSAGE_LIMIT } from "./channel-options.js";

@@ -65,14 +65,14 @@ function walk(buf: Uint8Array, start: number, end: number, shape: WireShape, pat
   while (pos < end) {
     if (++fields > maxFields) return { kind: "too_many", path: path || "message", limit: maxFields };
     // Tag: a varint of field number << 3 | wire type; field numbers stop at 2^29.
-    let b = buf[pos++];
+    let b = buf[pos++]!; // pos < end checked
     let tag = b & 0x7f;
     if (b & 0x80) {
       let shift = 7;
       do {
         if (pos >= end) throw new Malformed(`truncated tag in ${path || "message"}`);
         if (shift > 28) throw new Malformed(`tag too long in ${path || "message"}`);
-        b = buf[pos++];
+        b = buf[pos++]!; // pos < end checked
         tag += (b & 0x7f) * 2 ** shift;
         shift += 7;
       } while (b & 0x80);
@@ -93,7 +93,7 @@ function walk(buf: Uint8Array, start: number, end: number, shape: WireShape, pat
         while (true) {
           if (pos >= end) throw new Malformed(`truncated varint in ${path || "message"}`);
           if (++n > 10) throw new Malformed(`varint longer than 10 bytes in ${path || "message"}`);
-          if ((buf[pos++] & 0x80) === 0) break;
+          if ((buf[pos++]! & 0x80) === 0) break; // pos < end checked
         }
         break;
       }
@@ -107,14 +107,14 @@ function walk(buf: Uint8Array, start: number, end: number, shape: WireShape, pat
         break;
       case WT_LEN: {
         if (pos >= end) throw new Malformed(`truncated length in ${path || "message"}`);
-        b = buf[pos++];
+        b = buf[pos++]!; // pos < end checked
         let len = b & 0x7f;
         if (b & 0x80) {
           let shift = 7;
           do {
             if (pos >= end) throw new Malformed(`truncated length in ${path || "message"}`);
             if (shift > 35) throw new Malformed(`length too long in ${path || "message"}`);
-            b = buf[pos++];
+            b = buf[pos++]!; // pos < end checked
             len += (b & 0x7f) * 2 ** shift;
             shift += 7;
           } while (b & 0x80);

@@ -59,10 +59,6 @@ export class ProviderSession implements ProviderLink {
     this.registerTimer.unref();
   }
 
-  get provider(): ProviderRecord | undefined {
-    return this.record;
-  }
-
   // ProviderLink ---------------------------------------------------------------
 
   /** Sends work split into messages of at most maxWorkBatchBytes payload and MAX_ITEMS_PER_WORK_BATCH items. */
@@ -76,7 +72,7 @@ export class ProviderSession implements ProviderLink {
       bytes = 0;
     };
     for (let i = 0; i < batch.items.length; i++) {
-      const size = payloadBytes(batch.items[i].descriptor as DmaDescriptor) + 16;
+      const size = payloadBytes(batch.items[i]!.descriptor as DmaDescriptor) + 16; // i < length
       if (i > start && (bytes + size > limit || i - start >= MAX_ITEMS_PER_WORK_BATCH)) flush(i);
       bytes += size;
     }
@@ -154,7 +150,7 @@ export class ProviderSession implements ProviderLink {
           this.core.providerDraining(p, msg.draining!.deadlineMs);
           return;
         case "goodbye":
-          this.core.providerLost(p, "removed", `goodbye: ${truncateEcho(msg.goodbye!.reason || "no reason given")}`);
+          this.core.providerLost(p, "goodbye", `goodbye: ${truncateEcho(msg.goodbye!.reason || "no reason given")}`);
           this.finish();
           return;
         case "register":
@@ -181,12 +177,12 @@ export class ProviderSession implements ProviderLink {
     if (this.ended) return;
     this.write({ rejected: { reason: error.reason, message: truncateEcho(error.message, 1024) } });
     this.endError = error;
-    if (this.record?.present) this.core.providerLost(this.record, "lost", `${error.reason}: ${error.message}`);
+    if (this.record?.present) this.core.providerLost(this.record, "protocol_error", `${error.reason}: ${error.message}`);
     this.finish(error);
   }
 
   private onStreamGone(why: string): void {
-    if (this.record?.present) this.core.providerLost(this.record, "lost", why);
+    if (this.record?.present) this.core.providerLost(this.record, "stream_break", why);
     this.finish();
   }
 
@@ -219,7 +215,7 @@ export class ProviderSession implements ProviderLink {
       });
       this.log.warn({ backlog_bytes: this.backlogBytes, backlog_messages: this.backlogMessages }, "provider stream not being read: cut off");
       this.endError = error;
-      if (this.record?.present) this.core.providerLost(this.record, "lost", `not reading its stream (${this.backlogBytes} bytes in ${this.backlogMessages} messages unflushed)`);
+      if (this.record?.present) this.core.providerLost(this.record, "slow_reader", `not reading its stream (${this.backlogBytes} bytes in ${this.backlogMessages} messages unflushed)`);
       this.finish(error);
       // The status follows the unread backlog; an agent that never resumes reading is reset.
       resetAfterGrace(this.call, () => this.log.info("reset the unread provider stream"));

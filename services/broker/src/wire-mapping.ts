@@ -1,5 +1,5 @@
-import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, TxResult, WorkReport } from "@dmabroker/core";
-import { leaseStateToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
+import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, Reason, TxResult, WorkReport } from "@dmabroker/core";
+import { leaseModeToWire, leaseStateToWire, orderingFromWire, orderingToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
 
 // The broker's one mapping table between domain values and wire enums.
@@ -21,7 +21,7 @@ export function leaseToWire(l: LeaseRecord): Lease {
     providerId: spec.providerId,
     epoch: l.provider.epoch,
     channel: l.channel.index,
-    mode: l.mode === "exclusive" ? "LEASE_MODE_EXCLUSIVE" : "LEASE_MODE_SHARED",
+    mode: leaseModeToWire(l.mode),
     ttlMs: l.ttlMs,
     expiresAtMs: l.expiresAtWallMs,
     capabilityMask: spec.capabilityMask,
@@ -39,7 +39,7 @@ export function providerToWire(p: ProviderSnapshot): ProviderInfo {
     labels: p.labels,
     capabilityMask: p.capabilityMask,
     constraints: p.constraints,
-    ordering: p.ordering === "in-order" ? "ORDERING_IN_ORDER" : "ORDERING_OUT_OF_ORDER",
+    ordering: orderingToWire(p.ordering),
     public: p.public,
     profile: p.profile,
     channels: p.channels,
@@ -57,13 +57,17 @@ export function completionToWire(r: CompletionRecord): Completion {
   };
 }
 
-/** An agent's result. An unknown result value is passed on as it is: core refuses it (PROVIDER_PROTOCOL_ERROR). */
+/**
+ * An agent's result, passed on as the agent sent it: an unknown result value
+ * or a reason outside the catalogue is not repaired here, core refuses it
+ * (the cookie ends PROVIDER_PROTOCOL_ERROR and the violation is counted).
+ */
 export function workResultFromWire(w: WorkResult__Output): WorkReport {
   return {
     workId: w.workId,
     result: txResultFromWire(w.result) ?? (String(w.result) as TxResult),
     residue: w.residue,
-    reason: w.reason,
+    reason: w.reason as Reason | "",
     ...outputFromWire(w),
   };
 }
@@ -74,7 +78,7 @@ export function providerSpecFromWire(r: Register__Output): ProviderSpec {
     labels: r.labels,
     capabilityMask: r.capabilityMask,
     constraints: r.constraints ?? { maxTransferBytes: 0, alignment: 0, maxXorSources: 0 },
-    ordering: r.ordering === "ORDERING_OUT_OF_ORDER" ? "out-of-order" : "in-order",
+    ordering: orderingFromWire(r.ordering) ?? "in-order",
     public: r.public,
     profile: r.profile,
     channels: r.channels.map((c) => ({ queueDepth: c.queueDepth })),

@@ -1,7 +1,14 @@
 import type * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
 import { DMABROKER_PROTO_FILES, PROTO_ROOT, decodeServiceError } from "@dmabroker/proto";
-import type { DecodedStatus } from "@dmabroker/proto";
+
+/** How the broker ended the stream: its status code and reason ("" for OK). */
+export interface StreamEnd {
+  code: number;
+  reason: string;
+  message: string;
+  metadata: Record<string, string>;
+}
 import { RawGrpcClient, pb } from "./raw-grpc.js";
 
 const ATTACH = "/dmabroker.v1.ProviderHub/Attach";
@@ -85,7 +92,7 @@ export function workResult(r: { workId: number; result: number; residue?: number
  */
 export class HostileProvider {
   readonly messages: BrokerMsg[] = [];
-  readonly ended: Promise<DecodedStatus>;
+  readonly ended: Promise<StreamEnd>;
   epoch = 0;
   private readonly stream: grpc.ClientDuplexStream<Buffer, Buffer>;
   private readonly waiters = new Set<() => void>();
@@ -97,7 +104,7 @@ export class HostileProvider {
     options: { read?: boolean } = {},
   ) {
     this.stream = raw.bidi(ATTACH);
-    let resolveEnd!: (s: DecodedStatus) => void;
+    let resolveEnd!: (s: StreamEnd) => void;
     this.ended = new Promise((r) => (resolveEnd = r));
     this.stream.on("data", (buf: Buffer) => {
       this.messages.push(brokerMessageType().toObject(brokerMessageType().decode(buf), { longs: Number, enums: String, defaults: false }) as BrokerMsg);
