@@ -1,5 +1,5 @@
 import type * as grpc from "@grpc/grpc-js";
-import { DmaError, isReason, payloadBytes, truncateEcho } from "@dmabroker/core";
+import { DmaError, payloadBytes, truncateEcho } from "@dmabroker/core";
 import type { BrokerCore, DmaDescriptor, ProviderLink, ProviderRecord } from "@dmabroker/core";
 import { toServiceError } from "@dmabroker/proto";
 import type { AgentMessage__Output, BrokerMessage } from "@dmabroker/proto";
@@ -89,8 +89,9 @@ export class ProviderSession implements ProviderLink {
 
   sendRejected(reason: string, message: string): void {
     this.write({ rejected: { reason, message: truncateEcho(message, 1024) } }, message.length);
-    // The stream's status says the same when the core closes it next.
-    if (isReason(reason)) this.endError ??= new DmaError(reason, message);
+    // A protocol fence: the stream's status says so too when the core closes it next. (Other
+    // rejections end the stream OK after the message, as agents expect: PROVIDER_ID_CONFLICT.)
+    if (reason === "PROVIDER_PROTOCOL_ERROR") this.endError ??= new DmaError(reason, message);
   }
 
   close(reason: string): void {
