@@ -83,16 +83,31 @@ export class AdminClient {
     this.timeoutMs = options.timeoutMs ?? 5_000;
   }
 
+  /** Every provider matching the filter, reading every page of the bounded listing. */
   async providers(filter: { state?: string; label?: string | string[] } = {}): Promise<ProviderSnapshot[]> {
-    return (await this.request<{ providers: ProviderSnapshot[] }>("GET", `/v1/providers${query(filter)}`)).providers;
+    return this.allPages<ProviderSnapshot>("/v1/providers", "providers", filter);
   }
 
   provider(providerId: string): Promise<ProviderDetail> {
     return this.request("GET", `/v1/providers/${id(providerId)}`);
   }
 
+  /** Every lease matching the filter, reading every page of the bounded listing. */
   async leases(filter: { client?: string; provider?: string; state?: string } = {}): Promise<LeaseSnapshot[]> {
-    return (await this.request<{ leases: LeaseSnapshot[] }>("GET", `/v1/leases${query(filter)}`)).leases;
+    return this.allPages<LeaseSnapshot>("/v1/leases", "leases", filter);
+  }
+
+  /** The broker bounds each listing answer; `nextPageToken` says more follow (bounded to 10,000 pages). */
+  private async allPages<T>(path: string, key: string, filter: Record<string, string | string[] | undefined>): Promise<T[]> {
+    const all: T[] = [];
+    let pageToken: string | undefined;
+    for (let page = 0; page < 10_000; page++) {
+      const res = await this.request<Record<string, unknown> & { nextPageToken?: string }>("GET", `${path}${query({ ...filter, pageToken })}`);
+      all.push(...(res[key] as T[]));
+      if (!res.nextPageToken) break;
+      pageToken = res.nextPageToken;
+    }
+    return all;
   }
 
   async channels(filter: { provider?: string; free?: boolean } = {}): Promise<AdminChannel[]> {

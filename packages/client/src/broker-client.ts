@@ -174,10 +174,18 @@ export class BrokerClient {
   /** Every provider the broker knows, including tombstones of gone ones. */
   async listProviders(options?: CallOptions): Promise<ProviderInfo__Output[]> {
     this.checkOpen();
-    const res = await unaryCall<{ providers: ProviderInfo__Output[] }>(this.defaultTimeoutMs, options, this.metadata(), (md, co, cb) =>
-      this.stub.ListProviders({}, md, co, cb),
-    );
-    return res.providers;
+    // Paged by the broker (a bounded answer each); every page is fetched. A bound on pages keeps a broker that never ends from looping us.
+    const all: ProviderInfo__Output[] = [];
+    let pageToken = "";
+    for (let page = 0; page < 1000; page++) {
+      const res = await unaryCall<{ providers: ProviderInfo__Output[]; nextPageToken: string }>(this.defaultTimeoutMs, options, this.metadata(), (md, co, cb) =>
+        this.stub.ListProviders({ pageToken }, md, co, cb),
+      );
+      all.push(...res.providers);
+      if (!res.nextPageToken) break;
+      pageToken = res.nextPageToken;
+    }
+    return all;
   }
 
   /** Closes the connection and local lease resources. Leases are not released: they expire by TTL. */

@@ -10,6 +10,7 @@ import type { CallOptions } from "./call-options.js";
 import { completionFromWire, statusFromWire } from "./completion.js";
 import type { Completion, CookieStatus, ProviderPlacement, RanOn } from "./completion.js";
 import { CookieSet } from "./cookie-set.js";
+import { verifyCompletion } from "./result-check.js";
 import { cpuCompletion } from "./cpu-completion.js";
 import { DmaBrokerError } from "./dma-broker-error.js";
 import { RELOCATE_RETRYABLE, compileFailoverOptions } from "./failover-options.js";
@@ -109,6 +110,8 @@ export class Lease {
   // Failover leases only.
   private readonly backings = new Map<BackingLease, Route>();
   private readonly tracked = new Map<number, Tracked>();
+  /** Without failover: each unfinished cookie's descriptor, to check its result (verifyCompletion). */
+  private readonly expecting = new Map<number, DmaDescriptor>();
   private retainedCount = 0;
   private retainedBytes = 0;
   private nextCookie = 1;
@@ -246,7 +249,15 @@ export class Lease {
    */
   async submit(descriptors: DmaDescriptor[], options?: CallOptions & { issue?: boolean }): Promise<number[]> {
     const issue = options?.issue ?? true;
-    if (this.failover === "fail") return this.last.submit(descriptors, issue, options);
+    if (this.failover === "fail") {
+      const cookies = await this.last.submit(descriptors, issue, options);
+      // Kept until each result arrives, to check it against its descriptor (a result that came first is not checked).
+      cookies.forEach((c, i) => {
+        const d = descriptors[i];
+        if (d && !this.seen.has(c)) this.expecting.set(c, d);
+      });
+      return cookies;
+    }
     if (this.isEnded) throw this.endedError();
     let bytes = 0;
     for (const d of descriptors) bytes += payloadBytes(d);
@@ -300,9 +311,19 @@ export class Lease {
    * Asks for one cookie's state. On a failover lease: a cookie waiting to be
    * relocated or computed on the CPU is IN_PROGRESS (PENDING if not issued);
    * one whose result was already delivered and consumed is COOKIE_NOT_FOUND.
+   * Without failover, a cookie whose result this app has received is
+   * COMPLETE / NOERROR even after the broker dropped its bytes (the broker
+   * itself answers OUTPUT_NOT_RETAINED then, never NOERROR without bytes).
    */
   async txStatus(cookie: number, options?: CallOptions): Promise<CookieStatus> {
-    if (this.failover === "fail") return this.statusOf(this.last, await this.last.txStatus(cookie, options), cookie);
+    if (this.failover === "fail") {
+      const s = this.statusOf(this.last, await this.last.txStatus(cookie, options), cookie);
+      // The broker keeps no copy of bytes it has sent; this app received them (NOERROR) already.
+      if (s.completion?.reason === "OUTPUT_NOT_RETAINED" && this.seen.has(cookie)) {
+        return { status: "COMPLETE", residue: 0, completion: { ...s.completion, status: "COMPLETE", result: "NOERROR", residue: 0, reason: "" } };
+      }
+      return s;
+    }
     const t = this.tracked.get(cookie);
     if (!t) {
       const done = this.results.get(cookie);
@@ -572,7 +593,9 @@ export class Lease {
 
   private onBackingCompletion(b: BackingLease, wire: Completion__Output): void {
     if (this.failover === "fail") {
-      this.deliver(completionFromWire(wire, placementOf(b)));
+      const d = this.expecting.get(wire.cookie);
+      this.expecting.delete(wire.cookie);
+      this.deliver(verifyCompletion(completionFromWire(wire, placementOf(b)), d));
       return;
     }
     const route = this.backings.get(b);
@@ -587,7 +610,7 @@ export class Lease {
     const t = this.tracked.get(cookie);
     // A result from a lease the cookie has left (it raced a relocation), or one already settled: dropped.
     if (!t || t.backing !== b || t.backingCookie !== wire.cookie) return;
-    const c = completionFromWire(wire, placementOf(b), cookie);
+    const c = verifyCompletion(completionFromWire(wire, placementOf(b), cookie), t.descriptor);
     if (c.result === "ABORTED" && c.reason === "PROVIDER_GONE") {
       this.orphan(cookie, t, c, route);
       if (b === this.current) this.backingGone(b);
@@ -951,6 +974,7 @@ export class Lease {
     this.cpuAbort.abort();
     this.cpuQueue.length = 0;
     for (const cookie of [...this.tracked.keys()]) this.untrack(cookie);
+    this.expecting.clear();
     for (const push of this.iterators) push(undefined);
     this.iterators.clear();
     this.failWaiters(this.endedError());

@@ -17,6 +17,7 @@ import type { Reason } from "./reasons.js";
 import type { LeaseMode, LeaseObserver, LeaseState } from "./lease-record.js";
 import { LeaseTable } from "./lease-table.js";
 import { ALL_CAPABILITIES } from "./operation.js";
+import { MAX_LABELS, MAX_LABEL_KEY_BYTES, MAX_LABEL_VALUE_BYTES, MAX_PROFILE_BYTES, MAX_PROVIDER_CHANNELS, MAX_XOR_SOURCES, truncateEcho } from "./limits.js";
 import { ProviderRegistry } from "./provider-registry.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { REMOVAL_CAUSES } from "./removal-cause.js";
@@ -127,6 +128,12 @@ export class BrokerCore {
     cookiesAborted: 0,
     staleResultsRefused: 0,
     unknownResultsDropped: 0,
+    /** Results that broke the protocol (did not fit their descriptor); each ended its cookie PROVIDER_PROTOCOL_ERROR. */
+    invalidResults: 0,
+    /** Incarnations fenced for repeated protocol violations. */
+    providersFencedForProtocol: 0,
+    /** Time the broker's own event loop was stalled (sweep ticks more than an interval late). */
+    loopStallMs: 0,
     providersRegistered: 0,
     providersLost: 0,
     leasesGranted: 0,
@@ -146,14 +153,30 @@ export class BrokerCore {
     );
   }
 
-  /** Starts the heartbeat / tombstone sweep. */
+  /**
+   * Starts the heartbeat / tombstone sweep. A tick that comes more than an
+   * interval late means the broker itself was stalled (counted in
+   * loopStallMs): providers' heartbeats may be sitting unread in their
+   * sockets, so that tick judges no one and the sweep runs again at once,
+   * after pending input has been read. Never two skips in a row, so a
+   * broker under sustained load still detects dead providers.
+   */
   start(): void {
     if (this.sweepTimer || this.closed) return;
+    const interval = this.options.sweepIntervalMs;
+    let due = this.clock.now() + interval;
+    let skipped = false;
     const tick = (): void => {
-      this.sweep();
-      if (!this.closed) this.sweepTimer = this.clock.setTimer(tick, this.options.sweepIntervalMs);
+      const late = this.clock.now() - due;
+      if (late > interval) this.stats.loopStallMs += late;
+      const skip = late > interval && !skipped;
+      skipped = skip;
+      this.sweep(!skip);
+      const next = skip ? 0 : interval;
+      due = this.clock.now() + next;
+      if (!this.closed) this.sweepTimer = this.clock.setTimer(tick, next);
     };
-    this.sweepTimer = this.clock.setTimer(tick, this.options.sweepIntervalMs);
+    this.sweepTimer = this.clock.setTimer(tick, interval);
   }
 
   /** Stops timers. Leases and providers are left as they are (the process is going away). */
@@ -172,7 +195,7 @@ export class BrokerCore {
    * PROVIDER_GONE and its stream is closed.
    */
   attachProvider(spec: ProviderSpec, link: ProviderLink): ProviderRecord {
-    checkSpec(spec);
+    checkSpec(spec, this.options.maxBatchBytes);
     const unbound = this.providers.unboundInfo(spec.providerId);
     if (unbound) {
       throw new DmaError("PROVIDER_UNBOUND", `provider ${spec.providerId} was unbound by an operator (${unbound.reason}); bind it to let it register`, {
@@ -181,6 +204,9 @@ export class BrokerCore {
       });
     }
     const old = this.providers.get(spec.providerId);
+    if (!old?.present && this.providers.presentCount >= this.options.maxProviders) {
+      throw new DmaError("QUOTA_EXCEEDED", `the broker has ${this.options.maxProviders} providers registered already`, { limit: String(this.options.maxProviders) });
+    }
     if (old?.present) {
       // Newest wins. The replaced agent is told so, and stops instead of fighting back for the id.
       old.link?.sendRejected?.("PROVIDER_ID_CONFLICT", `provider ${spec.providerId} epoch ${old.epoch} was replaced by a newer registration of the same id`);
@@ -234,10 +260,20 @@ export class BrokerCore {
   providerDraining(p: ProviderRecord, deadlineMs: number): void {
     if (!p.present || p.state === "draining") return;
     const wasSuspect = p.state === "suspect";
-    p.endReason = `draining, deadline ${deadlineMs} ms`;
-    p.lastHeartbeatAt = this.clock.now();
+    // The announced deadline is enforced: 0 (none given) means the default, and no agent gets more than the maximum.
+    const o = this.options;
+    const deadline = Math.min(deadlineMs > 0 ? deadlineMs : o.defaultDrainTimeoutMs, o.maxDrainTimeoutMs);
+    p.endReason = `draining, deadline ${deadline} ms`;
+    this.alive(p);
     p.machine.transition("draining");
     if (wasSuspect) for (const lease of p.leases) this.moveLease(lease, "active", "");
+    if (p.announcedDeadlineTimer === undefined) {
+      // Grace of one heartbeat timeout for the agent's goodbye to arrive.
+      p.announcedDeadlineTimer = this.clock.setTimer(() => {
+        p.announcedDeadlineTimer = undefined;
+        this.providerLost(p, "drain_deadline", `announced drain deadline of ${deadline} ms passed without a goodbye`);
+      }, deadline + o.heartbeatTimeoutMs);
+    }
   }
 
   /**
@@ -259,6 +295,8 @@ export class BrokerCore {
     for (const lease of [...p.leases]) this.endLease(lease, "provider_gone", `provider ${p.id} epoch ${p.epoch}: ${why}`);
     if (p.drainTimer !== undefined) this.clock.clearTimer(p.drainTimer as TimerHandle);
     p.drainTimer = undefined;
+    if (p.announcedDeadlineTimer !== undefined) this.clock.clearTimer(p.announcedDeadlineTimer as TimerHandle);
+    p.announcedDeadlineTimer = undefined;
     this.providers.retire(p, this.clock.wallNow());
     link?.close(why);
   }
@@ -287,8 +325,14 @@ export class BrokerCore {
       }
       p.work.delete(report.workId);
       const lease = route.lease;
-      const record = lease.ledger?.settleFromReport(route.cookie, report);
-      if (!record) continue;
+      const settled = lease.ledger?.settleFromReport(route.cookie, report);
+      if (!settled) continue;
+      const record = settled.record;
+      if (settled.violation !== undefined) {
+        this.stats.invalidResults++;
+        p.protocolErrors++;
+        this.emit({ type: "provider.protocol_error", providerId: p.id, epoch: p.epoch, leaseId: lease.id, cookie: record.cookie, detail: settled.violation });
+      }
       accepted++;
       lease.channel.outstanding--;
       if (record.result === "NOERROR") {
@@ -307,6 +351,15 @@ export class BrokerCore {
       lastList!.push(record);
     }
     if (byLease) for (const [lease, records] of byLease) this.deliver(lease, records);
+    if (p.protocolErrors > this.options.maxProviderProtocolErrors && p.present) {
+      // A provider that keeps answering against the protocol cannot be trusted with more work.
+      this.stats.providersFencedForProtocol++;
+      const why = `fenced: ${p.protocolErrors} results against the protocol (limit ${this.options.maxProviderProtocolErrors})`;
+      p.link?.sendRejected?.("PROVIDER_PROTOCOL_ERROR", why);
+      this.providerLost(p, "protocol_error", why);
+      this.emit({ type: "provider.fenced", providerId: p.id, epoch: p.epoch });
+      return { accepted, refused: 0 };
+    }
     if (p.drainTimer !== undefined && p.work.size === 0) this.providerLost(p, "drained", "drained: all in-flight work finished");
     return { accepted, refused: 0 };
   }
@@ -342,7 +395,8 @@ export class BrokerCore {
       throw new DmaError("INVALID_ARGUMENT", `ttl ${ttlMs} ms is outside ${o.minLeaseTtlMs}..${o.maxLeaseTtlMs} ms`);
     }
     const labels = req.labels ?? {};
-    if (Object.keys(labels).length > 32) throw new DmaError("INVALID_ARGUMENT", "a selector may name at most 32 labels");
+    checkLabels(labels, (why) => new DmaError("INVALID_ARGUMENT", `selector: ${why}`));
+    if (req.providerId && req.providerId.length > 128) throw new DmaError("INVALID_ARGUMENT", "selector provider id longer than 128 characters");
     if (this.leases.ownerCount(owner) >= o.maxLeasesPerClient) {
       throw new DmaError("QUOTA_EXCEEDED", `client holds ${o.maxLeasesPerClient} leases already`, {
         limit: String(o.maxLeasesPerClient),
@@ -514,10 +568,7 @@ export class BrokerCore {
     }
     observer.onState({ state: lease.state, reason: lease.state === "suspended" ? "PROVIDER_SUSPECT" : "", atWallMs: this.clock.wallNow() });
     const replay = lease.ledger!.retainedAfter(afterCookie);
-    if (replay.length > 0) {
-      observer.onCompletions(replay);
-      lease.ledger!.releaseOutputs(replay);
-    }
+    if (replay.length > 0) observer.onCompletions(replay, this.outputsSent(lease));
     lease.observers.add(observer);
     return () => {
       lease.observers.delete(observer);
@@ -635,10 +686,10 @@ export class BrokerCore {
 
   // ------------------------------------------------------------------ internal
 
-  private sweep(): void {
+  private sweep(judge = true): void {
     const now = this.clock.now();
     const o = this.options;
-    for (const p of [...this.providers.present()]) {
+    for (const p of judge ? [...this.providers.present()] : []) {
       const silence = now - p.lastHeartbeatAt;
       if (silence > o.heartbeatTimeoutMs) {
         this.providerLost(p, "heartbeat_timeout", `no heartbeat for ${Math.round(silence)} ms`);
@@ -757,10 +808,19 @@ export class BrokerCore {
   /** Hands results to the lease's watchers, then enforces the output budget on what nobody received. */
   private deliver(lease: LeaseRecord, records: CompletionRecord[]): void {
     if (lease.observers.size > 0) {
-      this.notify(lease, (o) => o.onCompletions(records));
-      lease.ledger?.releaseOutputs(records);
+      const sent = this.outputsSent(lease);
+      this.notify(lease, (o) => o.onCompletions(records, sent));
     }
     lease.ledger?.trimOutputs();
+  }
+
+  /**
+   * What a watcher calls once results have really been sent to its client
+   * (flushed, not merely queued): only then are their outputs released. A
+   * watch that breaks first leaves them retained for the replay.
+   */
+  private outputsSent(lease: LeaseRecord): (records: readonly CompletionRecord[]) => void {
+    return (records) => lease.ledger?.releaseOutputs(records);
   }
 
   private scheduleExpiry(lease: LeaseRecord): void {
@@ -834,17 +894,31 @@ export class BrokerCore {
   }
 }
 
-function checkSpec(spec: ProviderSpec): void {
+/** Label count and sizes (UTF-8 bytes), for provider labels and lease selectors alike. */
+function checkLabels(labels: Record<string, string>, bad: (why: string) => DmaError): void {
+  const entries = Object.entries(labels);
+  if (entries.length > MAX_LABELS) throw bad(`at most ${MAX_LABELS} labels, got ${entries.length}`);
+  for (const [k, v] of entries) {
+    if (k.length === 0 || Buffer.byteLength(k) > MAX_LABEL_KEY_BYTES) throw bad(`label key ${JSON.stringify(truncateEcho(k, 40))} must be 1..${MAX_LABEL_KEY_BYTES} bytes`);
+    if (Buffer.byteLength(v) > MAX_LABEL_VALUE_BYTES) throw bad(`label ${JSON.stringify(truncateEcho(k, 40))}: value over ${MAX_LABEL_VALUE_BYTES} bytes`);
+  }
+}
+
+function checkSpec(spec: ProviderSpec, maxBatchBytes: number): void {
   const bad = (why: string): never => {
-    throw new DmaError("INVALID_REGISTRATION", why, { provider_id: spec.providerId });
+    throw new DmaError("INVALID_REGISTRATION", why, { provider_id: truncateEcho(spec.providerId, 64) });
   };
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(spec.providerId)) bad("provider id must be 1..63 of [A-Za-z0-9._-]");
-  if (spec.channels.length === 0 || spec.channels.length > 256) bad("a provider needs 1..256 channels");
+  if (spec.channels.length === 0 || spec.channels.length > MAX_PROVIDER_CHANNELS) bad(`a provider needs 1..${MAX_PROVIDER_CHANNELS} channels`);
   if (spec.channels.some((c) => !Number.isInteger(c.queueDepth) || c.queueDepth < 1 || c.queueDepth > 65536)) {
     bad("queue depth must be 1..65536");
   }
   if (spec.capabilityMask === 0 || (spec.capabilityMask & ~ALL_CAPABILITIES) !== 0) bad("capability mask is empty or has unknown bits");
   const c = spec.constraints;
   if (!(c.maxTransferBytes >= 1) || !(c.alignment >= 1) || !(c.maxXorSources >= 2)) bad("constraints out of range");
-  if (Object.keys(spec.labels).length > 32) bad("at most 32 labels");
+  if (c.maxTransferBytes > maxBatchBytes) bad(`max transfer ${c.maxTransferBytes} bytes is over the broker's batch limit of ${maxBatchBytes}`);
+  if (c.maxXorSources > MAX_XOR_SOURCES) bad(`max xor sources ${c.maxXorSources} is over ${MAX_XOR_SOURCES}`);
+  if (c.alignment > c.maxTransferBytes) bad("alignment larger than the max transfer");
+  if (Buffer.byteLength(spec.profile) > MAX_PROFILE_BYTES) bad(`profile name over ${MAX_PROFILE_BYTES} bytes`);
+  checkLabels(spec.labels, (why) => new DmaError("INVALID_REGISTRATION", why, { provider_id: spec.providerId }));
 }

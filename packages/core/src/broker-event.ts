@@ -27,6 +27,8 @@ export type BrokerEvent =
   | { type: "provider.bound"; providerId: string }
   | { type: "channel.removed"; providerId: string; epoch: number; channel: number; leases: number }
   | { type: "provider.stale_results"; providerId: string; epoch: number; count: number }
+  /** A result that did not fit its descriptor: its cookie ended PROVIDER_PROTOCOL_ERROR. */
+  | { type: "provider.protocol_error"; providerId: string; epoch: number; leaseId: string; cookie: number; detail: string }
   | { type: "lease.granted"; leaseId: string; clientId: string; providerId: string; epoch: number; channel: number; mode: LeaseMode }
   /** A live lease suspended (its provider is suspect) or resumed; `reason` is PROVIDER_SUSPECT on suspension, empty on resumption. */
   | { type: "lease.state"; leaseId: string; clientId: string; providerId: string; epoch: number; from: LeaseState; to: "active" | "suspended"; reason: string }

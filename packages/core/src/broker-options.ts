@@ -39,6 +39,27 @@ export interface BrokerOptions {
   maxClientCallsPerSec?: number;
   /** Burst allowance above that rate. */
   maxClientCallBurst?: number;
+  // Limits on what peers control (docs/limits.md). ---------------------------
+  /** Provider incarnations present at once; a registration beyond it is refused (QUOTA_EXCEEDED). */
+  maxProviders?: number;
+  /** Time an Attach stream may take to send its Register (HANDSHAKE_TIMEOUT after it). */
+  registerTimeoutMs?: number;
+  /** Time a client call may take to send its request message after its headers (HANDSHAKE_TIMEOUT after it). */
+  requestTimeoutMs?: number;
+  /** Results in one WorkDone message (agents split larger reports). */
+  maxResultsPerMessage?: number;
+  /** Protocol violations (results that do not fit their descriptors) one incarnation may commit before it is fenced. */
+  maxProviderProtocolErrors?: number;
+  /** Bytes written to a provider's stream and not yet flushed; beyond it the provider is declared lost (it does not read). */
+  maxProviderBacklogBytes?: number;
+  /** Messages written to a provider's stream and not yet flushed (same rule). */
+  maxProviderBacklogMessages?: number;
+  /** Bytes (outputs plus per-result overhead) written to a watch stream and not yet flushed; beyond it the watch is cut off. */
+  maxWatchBacklogBytes?: number;
+  /** Messages written to a watch stream and not yet flushed (same rule). */
+  maxWatchBacklogMessages?: number;
+  /** Largest WorkBatch message sent to a provider, in payload bytes (bigger issues are split). */
+  maxWorkBatchBytes?: number;
 }
 
 export type ResolvedBrokerOptions = Required<BrokerOptions>;
@@ -65,6 +86,16 @@ export const DEFAULT_BROKER_OPTIONS: ResolvedBrokerOptions = {
   maxDrainTimeoutMs: 600_000,
   maxClientCallsPerSec: 50_000,
   maxClientCallBurst: 10_000,
+  maxProviders: 1024,
+  registerTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxResultsPerMessage: 8192,
+  maxProviderProtocolErrors: 16,
+  maxProviderBacklogBytes: 256 * 1024 * 1024,
+  maxProviderBacklogMessages: 65_536,
+  maxWatchBacklogBytes: 64 * 1024 * 1024,
+  maxWatchBacklogMessages: 16_384,
+  maxWorkBatchBytes: 16 * 1024 * 1024,
 };
 
 /** Options in, resolved options out: defaults filled, every value checked. */

@@ -2,12 +2,18 @@ import type { Reason } from "./reasons.js";
 import type { CompletionRecord, TxStatus, WorkReport } from "./completion.js";
 import type { DmaDescriptor } from "./descriptor.js";
 import { transferLength } from "./descriptor.js";
+import type { OperationName } from "./operation.js";
+import { checkResult } from "./result-validation.js";
 
 /** One accepted cookie, from submit to its terminal result. */
 export interface LedgerEntry {
   readonly cookie: number;
   /** Bytes the descriptor moves (the residue when it is aborted). */
   readonly length: number;
+  /** Its operation, kept to check the provider's result against it. */
+  readonly op: OperationName | undefined;
+  /** FILL: a copy of the pattern (≤ 64 bytes; a slice would pin the whole request buffer). */
+  readonly fillPattern: Uint8Array | undefined;
   /** Held only until issued, then dropped to free the payload. */
   descriptor: DmaDescriptor | undefined;
   /** Set when issued to the provider. */
@@ -69,7 +75,15 @@ export class CookieLedger {
     const cookies = new Array<number>(descriptors.length);
     for (let i = 0; i < descriptors.length; i++) {
       const d = descriptors[i]!; // i < length
-      const entry: LedgerEntry = { cookie: this.nextCookie++, length: transferLength(d), descriptor: d, workId: 0, result: undefined };
+      const entry: LedgerEntry = {
+        cookie: this.nextCookie++,
+        length: transferLength(d),
+        op: d.op,
+        fillPattern: d.op === "fill" && d.fill ? Uint8Array.from(d.fill.pattern) : undefined,
+        descriptor: d,
+        workId: 0,
+        result: undefined,
+      };
       this.entries.set(entry.cookie, entry);
       this.pending.push(entry);
       cookies[i] = entry.cookie;
@@ -85,19 +99,30 @@ export class CookieLedger {
     return taken;
   }
 
-  /** Records a provider's result for an issued cookie. Undefined when the cookie already ended. */
-  settleFromReport(cookie: number, report: WorkReport): CompletionRecord | undefined {
-    return this.settle(cookie, {
+  /**
+   * Records a provider's result for an issued cookie, checked against its
+   * descriptor: a result that breaks the protocol ends the cookie ABORTED /
+   * PROVIDER_PROTOCOL_ERROR with full residue instead (`violation` says how).
+   * Undefined when the cookie already ended.
+   */
+  settleFromReport(cookie: number, report: WorkReport): { record: CompletionRecord; violation?: string } | undefined {
+    const entry = this.entries.get(cookie);
+    if (!entry || entry.result !== undefined) return undefined;
+    const checked = checkResult(entry, report);
+    if ("violation" in checked) {
+      const record = this.settle(cookie, { cookie, status: "ERROR", result: "ABORTED", residue: entry.length, reason: "PROVIDER_PROTOCOL_ERROR" });
+      return record && { record, violation: checked.violation };
+    }
+    const ok = report.result === "NOERROR";
+    const record = this.settle(cookie, {
       cookie,
-      status: report.result === "NOERROR" ? "COMPLETE" : "ERROR",
+      status: ok ? "COMPLETE" : "ERROR",
       result: report.result,
       residue: report.residue,
       reason: report.reason,
-      output: report.output,
-      checksum: report.checksum,
-      match: report.match,
-      mismatchOffset: report.mismatchOffset,
+      ...checked.output,
     });
+    return record && { record };
   }
 
   /** Ends every unfinished cookie as ABORTED with the given reason and full residue. */
@@ -148,12 +173,30 @@ export class CookieLedger {
     return out.sort((a, b) => a.cookie - b.cookie);
   }
 
-  /** Drops output bytes of results a watcher has received (the client has them now). */
+  /**
+   * Drops output bytes of results a watcher has sent to its client (the
+   * client has them now). Asked again for such a result (TxStatus, a replay)
+   * the broker answers OUTPUT_NOT_RETAINED, never NOERROR without its bytes.
+   */
   releaseOutputs(records: readonly CompletionRecord[]): void {
-    for (const r of records) {
-      if (r.output && this.counted.delete(r)) this.retainedOutputBytes -= r.output.length;
-      r.output = undefined;
+    for (const r of records) this.dropOutput(r);
+  }
+
+  /**
+   * Drops a result's output; a NOERROR result that had output becomes
+   * ABORTED / OUTPUT_NOT_RETAINED with full residue, so nobody is ever told
+   * NOERROR with missing bytes.
+   */
+  private dropOutput(r: CompletionRecord): void {
+    if (!r.output) return;
+    if (this.counted.delete(r)) this.retainedOutputBytes -= r.output.length;
+    if (r.result === "NOERROR") {
+      r.status = "ERROR";
+      r.result = "ABORTED";
+      r.residue = r.output.length;
+      r.reason = "OUTPUT_NOT_RETAINED";
     }
+    r.output = undefined;
   }
 
   /**
@@ -165,10 +208,7 @@ export class CookieLedger {
     if (this.trimCursor < this.endedHead) this.trimCursor = this.endedHead;
     while (this.retainedOutputBytes > this.limits.maxRetainedOutputBytes && this.trimCursor < this.ended.length) {
       const r = this.entries.get(this.ended[this.trimCursor++]!)?.result; // trimCursor < length
-      if (r?.output && this.counted.delete(r)) {
-        this.retainedOutputBytes -= r.output.length;
-        r.output = undefined;
-      }
+      if (r?.output && this.counted.has(r)) this.dropOutput(r);
     }
   }
 

@@ -42,6 +42,9 @@ export type {
 } from "./broker-core.js";
 export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";
+export { MAX_LABELS, MAX_LABEL_KEY_BYTES, MAX_LABEL_VALUE_BYTES, MAX_PROVIDER_CHANNELS, MAX_XOR_SOURCES, MAX_PROFILE_BYTES, MAX_ECHO_CHARS, truncateEcho } from "./limits.js";
+export { checkResult } from "./result-validation.js";
+export type { ResultExpectation } from "./result-validation.js";
 export { Backoff } from "./backoff.js";
 export type { BackoffOptions } from "./backoff.js";
 export { Settings, settingNames } from "./settings.js";

@@ -40,7 +40,12 @@ export interface LeaseStateChange {
 
 /** Receives a lease's completions and state changes (a WatchLease stream). */
 export interface LeaseObserver {
-  onCompletions(records: CompletionRecord[]): void;
+  /**
+   * Results to send. Call `sent` with the records once they have really been
+   * sent (flushed to the client, not merely queued): their outputs are
+   * retained until then, so a watch that breaks first loses nothing.
+   */
+  onCompletions(records: CompletionRecord[], sent: (records: readonly CompletionRecord[]) => void): void;
   /** After a terminal state the observer is detached; it should end its stream. */
   onState(change: LeaseStateChange): void;
 }

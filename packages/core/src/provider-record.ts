@@ -99,6 +99,10 @@ export class ProviderRecord {
   link: ProviderLink | undefined;
   /** Set while an operator's drain-unbind runs: the deadline timer that forces removal. */
   drainTimer: unknown;
+  /** Set once the agent announced Draining: its deadline (plus grace), after which it is removed. */
+  announcedDeadlineTimer: unknown;
+  /** Results of this incarnation that broke the protocol; beyond maxProviderProtocolErrors it is fenced. */
+  protocolErrors = 0;
 
   constructor(
     readonly spec: ProviderSpec,

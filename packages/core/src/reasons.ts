@@ -70,6 +70,12 @@ export const REASONS = {
   DEADLINE_EXCEEDED: { grpc: GrpcCode.DEADLINE_EXCEEDED, http: 504, summary: "The call's deadline passed before it could finish." },
   CANCELLED: { grpc: GrpcCode.CANCELLED, http: 499, summary: "The caller cancelled the call (AbortSignal)." },
   TRANSPORT_FAILURE: { grpc: GrpcCode.UNAVAILABLE, http: 503, summary: "The connection to the broker failed; the call's outcome is unknown to the client." },
+  MESSAGE_TOO_LARGE: { grpc: GrpcCode.RESOURCE_EXHAUSTED, http: 413, summary: "A message is larger than the broker accepts for its method (each method has its own size limit)." },
+  MALFORMED_MESSAGE: { grpc: GrpcCode.INVALID_ARGUMENT, http: 400, summary: "A message is not a valid protobuf encoding of its method's type, or a call carried no (or more than one) request message." },
+  HANDSHAKE_TIMEOUT: { grpc: GrpcCode.DEADLINE_EXCEEDED, http: 408, summary: "A stream's first message (Attach's Register, a call's request) did not arrive within the broker's time limit." },
+  PROVIDER_PROTOCOL_ERROR: { grpc: GrpcCode.ABORTED, http: 502, summary: "The provider answered against the protocol (a result that does not fit its descriptor, an undecodable or oversized message); on a cookie it is an ABORTED result." },
+  OUTPUT_NOT_RETAINED: { grpc: GrpcCode.DATA_LOSS, http: 410, summary: "Per cookie (ABORTED): the transfer finished, but the broker no longer holds its output (already sent on a watch stream, or dropped by the retained-output budget)." },
+  ROUTE_NOT_FOUND: { grpc: GrpcCode.UNIMPLEMENTED, http: 404, summary: "No such admin route or method (see /docs), or no such gRPC method." },
   INTERNAL: { grpc: GrpcCode.INTERNAL, http: 500, summary: "A bug: an unexpected condition we could not name. Please report it." },
 } as const satisfies Record<string, ReasonSpec>;
 

@@ -12,11 +12,15 @@ export const REMOVAL_CAUSES = {
   stream_break: "lost",
   /** A newer registration of the same provider id fenced it. */
   replaced: "lost",
+  /** It broke the protocol: results that did not fit their descriptors, or a message refused before decoding. */
+  protocol_error: "lost",
+  /** It stopped reading its stream (the broker's backlog toward it passed the limit). */
+  slow_reader: "lost",
   /** The agent said goodbye. */
   goodbye: "removed",
   /** A drain finished: all its in-flight work was reported. */
   drained: "removed",
-  /** A drain-unbind's deadline passed with work still in flight. */
+  /** A drain's deadline passed with work still in flight (an operator's drain-unbind, or the agent's own Draining announcement). */
   drain_deadline: "removed",
   /** An operator unbound it (force, or with nothing left to drain). */
   unbound: "removed",

@@ -55,7 +55,7 @@ describe("CookieLedger status", () => {
     expect(ledger.status(c)).toEqual({ status: "IN_PROGRESS", residue: 40 });
     expect(ledger.issuedUnfinishedWorkIds()).toEqual([9]);
 
-    const out = new Uint8Array([1, 2, 3]);
+    const out = new Uint8Array(40).fill(3);
     ledger.settleFromReport(c, report(9, out));
     const s = ledger.status(c)!;
     expect(s.status).toBe("COMPLETE");
@@ -96,8 +96,8 @@ describe("CookieLedger exactly-once settle", () => {
     const ledger = new CookieLedger(roomy);
     const [c] = ledger.accept([memcpy(4)]);
     issueAll(ledger);
-    const first = ledger.settleFromReport(c, report(100, new Uint8Array([1])));
-    expect(first?.result).toBe("NOERROR");
+    const first = ledger.settleFromReport(c, report(100, new Uint8Array([1, 2, 3, 4])));
+    expect(first?.record.result).toBe("NOERROR");
     expect(ledger.settleFromReport(c, report(100, undefined, "READ_FAILED"))).toBeUndefined();
     expect(ledger.abortUnfinished("PROVIDER_GONE")).toEqual([]);
     expect(ledger.status(c)?.record?.result).toBe("NOERROR");
@@ -113,9 +113,9 @@ describe("CookieLedger exactly-once settle", () => {
 
   it("settles out of order: each cookie keeps its own result", () => {
     const ledger = new CookieLedger(roomy);
-    const [c1, c2, c3] = ledger.accept([memcpy(1), memcpy(2), memcpy(3)]);
+    const [c1, c2, c3] = ledger.accept([memcpy(8), memcpy(8), memcpy(8)]);
     issueAll(ledger);
-    ledger.settleFromReport(c3, report(102));
+    ledger.settleFromReport(c3, report(102, new Uint8Array(8)));
     ledger.settleFromReport(c1, report(100, undefined, "READ_FAILED"));
     expect(ledger.status(c1)?.status).toBe("ERROR");
     expect(ledger.status(c2)?.status).toBe("IN_PROGRESS");
@@ -132,7 +132,7 @@ describe("CookieLedger abortUnfinished", () => {
     const [c1, c2] = ledger.accept([memcpy(10), memcpy(20)]);
     issueAll(ledger);
     const [c3] = ledger.accept([memcpy(30)]);
-    ledger.settleFromReport(c1, report(100));
+    ledger.settleFromReport(c1, report(100, new Uint8Array(10)));
 
     const aborted = ledger.abortUnfinished("PROVIDER_GONE");
     expect(aborted).toEqual([
@@ -167,7 +167,7 @@ describe("CookieLedger retention bounds", () => {
     const cookies = ledger.accept(Array.from({ length: 6 }, () => memcpy(2)));
     issueAll(ledger);
     // End in the order 6, 1, 5, 2, 4 (cookie 3 stays in flight).
-    for (const c of [6, 1, 5, 2, 4]) ledger.settleFromReport(cookies[c - 1], report(99 + c));
+    for (const c of [6, 1, 5, 2, 4]) ledger.settleFromReport(cookies[c - 1], report(99 + c, new Uint8Array(2)));
     expect(ledger.status(6)).toBeUndefined();
     expect(ledger.status(1)).toBeUndefined();
     expect(ledger.status(5)?.status).toBe("COMPLETE");
@@ -186,8 +186,8 @@ describe("CookieLedger retention bounds", () => {
     // Settling never strips outputs (a batch is delivered whole first); trimming does.
     expect(ledger.status(cookies[0])?.record?.output).toEqual(new Uint8Array(4).fill(1));
     ledger.trimOutputs();
-    // 12 bytes > 10: the oldest output goes, its result stays.
-    expect(ledger.status(cookies[0])?.record?.result).toBe("NOERROR");
+    // 12 bytes > 10: the oldest output goes, and its result says so (never NOERROR without its bytes).
+    expect(ledger.status(cookies[0])?.record).toMatchObject({ status: "ERROR", result: "ABORTED", residue: 4, reason: "OUTPUT_NOT_RETAINED" });
     expect(ledger.status(cookies[0])?.record?.output).toBeUndefined();
     expect(ledger.status(cookies[1])?.record?.output).toEqual(new Uint8Array(4).fill(2));
     expect(ledger.status(cookies[2])?.record?.output).toEqual(new Uint8Array(4).fill(3));
@@ -197,10 +197,12 @@ describe("CookieLedger retention bounds", () => {
     const ledger = new CookieLedger({ maxRetainedResults: 100, maxRetainedOutputBytes: 8 });
     const cookies = ledger.accept([memcpy(4), memcpy(4), memcpy(4)]);
     issueAll(ledger);
-    const r0 = ledger.settleFromReport(cookies[0], report(100, new Uint8Array(4)))!;
-    const r1 = ledger.settleFromReport(cookies[1], report(101, new Uint8Array(4)))!;
+    const r0 = ledger.settleFromReport(cookies[0], report(100, new Uint8Array(4)))!.record;
+    const r1 = ledger.settleFromReport(cookies[1], report(101, new Uint8Array(4)))!.record;
     ledger.releaseOutputs([r0, r1]);
     expect(ledger.status(cookies[0])?.record?.output).toBeUndefined();
+    // Asked again after it was sent, the result says its output is gone.
+    expect(ledger.status(cookies[0])?.record).toMatchObject({ result: "ABORTED", reason: "OUTPUT_NOT_RETAINED" });
     ledger.settleFromReport(cookies[2], report(102, new Uint8Array([9, 9, 9, 9])));
     expect(ledger.status(cookies[2])?.record?.output).toEqual(new Uint8Array([9, 9, 9, 9]));
   });
@@ -212,7 +214,7 @@ describe("CookieLedger retention bounds", () => {
     const first = ledger.accept(Array.from({ length: 6 }, () => memcpy(4)));
     issueAll(ledger);
     // One provider batch of six results, then delivered to a watcher (what BrokerCore.workDone + deliver do).
-    const batch = first.map((c, i) => ledger.settleFromReport(c, report(100 + i, new Uint8Array(4)))!);
+    const batch = first.map((c, i) => ledger.settleFromReport(c, report(100 + i, new Uint8Array(4)))!.record);
     ledger.releaseOutputs(batch);
 
     // No watcher now: 24 bytes of new output against a 12-byte budget.

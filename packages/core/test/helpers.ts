@@ -14,6 +14,7 @@ import type {
   WorkReport,
 } from "@dmabroker/core";
 
+import { sentDescriptor } from "@dmabroker/testkit";
 export { FakeLink, RecordingObserver } from "@dmabroker/testkit";
 export type { TerminateOrder, WorkBatch } from "@dmabroker/testkit";
 
@@ -44,9 +45,46 @@ export function newCore(options: BrokerOptions = {}): { core: BrokerCore; clock:
   return { core, clock };
 }
 
-/** A successful report for one work id, echoing `output`. */
+/**
+ * A successful report for one work id: with `output` as given, else the
+ * output the descriptor last sent under that id defines (the broker checks).
+ */
 export function ok(workId: number, output?: Uint8Array): WorkReport {
-  return { workId, result: "NOERROR", residue: 0, reason: "", output };
+  if (output) return { workId, result: "NOERROR", residue: 0, reason: "", output };
+  return { workId, result: "NOERROR", residue: 0, reason: "", ...correctOutput(sentDescriptor(workId)) };
+}
+
+/** What a correct provider computes for `d`. */
+function correctOutput(d: DmaDescriptor | undefined): Partial<WorkReport> {
+  switch (d?.op) {
+    case "memcpy":
+      return { output: Uint8Array.from(d.memcpy!.src) };
+    case "fill": {
+      const out = new Uint8Array(d.fill!.length);
+      for (let i = 0; i < out.length; i++) out[i] = d.fill!.pattern[i % d.fill!.pattern.length];
+      return { output: out };
+    }
+    case "xor": {
+      const out = new Uint8Array(d.xor!.sources[0].length);
+      for (const src of d.xor!.sources) for (let i = 0; i < out.length; i++) out[i] ^= src[i];
+      return { output: out };
+    }
+    case "crc32c":
+      return { checksum: 0 };
+    case "compare": {
+      const { a, b } = d.compare!;
+      const at = a.findIndex((x, i) => x !== b[i]);
+      return { match: at === -1, mismatchOffset: at };
+    }
+    case "xorValidate": {
+      const len = d.xorValidate!.sources[0].length;
+      let at = -1;
+      for (let i = 0; i < len && at === -1; i++) if (d.xorValidate!.sources.reduce((x, s) => x ^ s[i], 0) !== 0) at = i;
+      return { match: at === -1, mismatchOffset: at };
+    }
+    default:
+      return {};
+  }
 }
 
 function expectReason(thrown: unknown, reason: Reason): DmaError {

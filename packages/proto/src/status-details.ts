@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
-import { ERROR_DOMAIN, isReason } from "@dmabroker/core";
+import { ERROR_DOMAIN, MAX_ECHO_CHARS, isReason, truncateEcho } from "@dmabroker/core";
 import type { DmaError } from "@dmabroker/core";
 import type { Reason } from "@dmabroker/core";
 import path from "node:path";
@@ -12,6 +12,10 @@ export const STATUS_DETAILS_KEY = "grpc-status-details-bin";
 export const REASON_KEY = "dmabroker-reason";
 /** Metadata key carrying the caller's identity on every client call. */
 export const CLIENT_ID_KEY = "dmabroker-client-id";
+
+/** Longest error message sent (it travels twice: grpc-message and the Status). */
+const MAX_ERROR_MESSAGE_CHARS = 4 * MAX_ECHO_CHARS;
+const MAX_ERROR_METADATA_KEYS = 16;
 
 const ERROR_INFO_TYPE_URL = "type.googleapis.com/google.rpc.ErrorInfo";
 
@@ -38,16 +42,25 @@ export interface DecodedStatus {
  */
 export function toServiceError(error: DmaError): grpc.ServiceError {
   const { Status, ErrorInfo } = statusTypes();
-  const info = ErrorInfo.encode(ErrorInfo.create({ reason: error.reason, domain: ERROR_DOMAIN, metadata: { ...error.metadata } })).finish();
+  // Everything here may echo peer input (a 4,000-character lease id): cut it, so
+  // the headers always stay within what standard clients accept.
+  const metadataOut: Record<string, string> = {};
+  let keys = 0;
+  for (const [k, v] of Object.entries(error.metadata)) {
+    if (++keys > MAX_ERROR_METADATA_KEYS) break;
+    metadataOut[truncateEcho(k, 64)] = truncateEcho(v);
+  }
+  const message = truncateEcho(error.message, MAX_ERROR_MESSAGE_CHARS);
+  const info = ErrorInfo.encode(ErrorInfo.create({ reason: error.reason, domain: ERROR_DOMAIN, metadata: metadataOut })).finish();
   const status = Status.encode(
-    Status.create({ code: error.grpcCode, message: error.message, details: [{ type_url: ERROR_INFO_TYPE_URL, value: info }] }),
+    Status.create({ code: error.grpcCode, message, details: [{ type_url: ERROR_INFO_TYPE_URL, value: info }] }),
   ).finish();
   const metadata = new grpc.Metadata();
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(status));
   metadata.set(REASON_KEY, error.reason);
-  const serviceError = Object.assign(new Error(error.message), {
+  const serviceError = Object.assign(new Error(message), {
     code: error.grpcCode,
-    details: error.message,
+    details: message,
     metadata,
   });
   return serviceError;
@@ -89,8 +102,11 @@ export function decodeServiceError(err: Partial<grpc.ServiceError>): DecodedStat
 function reasonForBareCode(code: grpc.status, message: string): Reason {
   switch (code) {
     case grpc.status.RESOURCE_EXHAUSTED:
-      // grpc-js's own message-size check: "... message larger than max (N vs. M)"
-      return /larger than max/i.test(message) ? "BATCH_TOO_LARGE" : "QUOTA_EXCEEDED";
+      // grpc-js's own message-size checks. The broker names its refusals itself, so a bare one is
+      // this client's: "Sent message larger than max" (a batch too big to send) or "Received message
+      // larger than max" (an answer over this client's receive limit).
+      if (/sent message larger than max/i.test(message)) return "BATCH_TOO_LARGE";
+      return /larger than/i.test(message) ? "MESSAGE_TOO_LARGE" : "QUOTA_EXCEEDED";
     case grpc.status.DEADLINE_EXCEEDED:
       return "DEADLINE_EXCEEDED";
     case grpc.status.CANCELLED:

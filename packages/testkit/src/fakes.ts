@@ -4,11 +4,19 @@
  * real agent): a ProviderLink that records every order the broker sends, and
  * a LeaseObserver that records every completion and state change.
  */
-import type { CompletionRecord, LeaseObserver, LeaseStateChange, ProviderLink } from "@dmabroker/core";
+import type { CompletionRecord, DmaDescriptor, LeaseObserver, LeaseStateChange, ProviderLink } from "@dmabroker/core";
 
 export type WorkBatch = Parameters<ProviderLink["sendWork"]>[0];
 export type TerminateOrder = Parameters<ProviderLink["sendTerminate"]>[0];
 export type UnbindOrder = Parameters<ProviderLink["sendUnbind"]>[0];
+
+/** The descriptor last sent under each work id (by any FakeLink), so a test can answer it correctly. */
+const sentDescriptors = new Map<number, DmaDescriptor>();
+
+/** The descriptor a FakeLink last received under `workId`. */
+export function sentDescriptor(workId: number): DmaDescriptor | undefined {
+  return sentDescriptors.get(workId);
+}
 
 /** A ProviderLink that only records what the broker told the agent. */
 export class FakeLink implements ProviderLink {
@@ -19,6 +27,7 @@ export class FakeLink implements ProviderLink {
 
   sendWork(batch: WorkBatch): void {
     this.work.push(batch);
+    for (const item of batch.items) sentDescriptors.set(item.workId, item.descriptor as DmaDescriptor);
   }
   sendTerminate(order: TerminateOrder): void {
     this.terminates.push(order);
@@ -43,11 +52,13 @@ export class RecordingObserver implements LeaseObserver {
   /** Output bytes as they were at delivery time (the core may drop them after). */
   readonly outputsAtDelivery = new Map<number, Uint8Array | undefined>();
 
-  onCompletions(records: CompletionRecord[]): void {
+  onCompletions(records: CompletionRecord[], sent: (records: readonly CompletionRecord[]) => void): void {
     for (const r of records) {
       this.completions.push({ ...r });
       this.outputsAtDelivery.set(r.cookie, r.output);
     }
+    // "Flushed" a moment later, as a real stream's write callback comes after every watcher has been handed the batch.
+    queueMicrotask(() => sent(records));
   }
   onState(change: LeaseStateChange): void {
     this.states.push(change);

@@ -21,5 +21,5 @@ export type { FaultMode, FaultProxyOptions, FaultProxyStats, ProxyDirection } fr
 export { NetnsLink, netnsSupport } from "./netns.js";
 export type { NetnsSupport } from "./netns.js";
 export { ProcessFaultDriver } from "./process-fault-driver.js";
-export { FakeLink, RecordingObserver } from "./fakes.js";
+export { FakeLink, RecordingObserver, sentDescriptor } from "./fakes.js";
 export type { TerminateOrder, UnbindOrder, WorkBatch } from "./fakes.js";

@@ -12,6 +12,9 @@ import { startAdminServer } from "./admin-server.js";
 import { createClientService } from "./client-service.js";
 import type { ClientService } from "./client-service.js";
 import type { BrokerConfig } from "./config.js";
+import { guardService, nameTransportRefusals, requestGuardInterceptor } from "./message-guard.js";
+import { attachMessageLimit, clientMethodLimits } from "./message-limits.js";
+import { ProtocolViolations } from "./protocol-violations.js";
 import { ProviderSession } from "./provider-session.js";
 
 /** What `memoryReport` returns (logged on SIGUSR2 as event "memory"). */
@@ -29,6 +32,9 @@ export interface MemoryReport {
 
 /** Largest gRPC message: a full batch plus framing headroom. */
 const messageLimit = (config: BrokerConfig): number => config.broker.maxBatchBytes + 16 * 1024 * 1024;
+
+/** The broker whose counters grpc-js's own refusals are counted in (one broker per process outside tests). */
+let transportViolations: ProtocolViolations | undefined;
 
 /** Services reported by grpc.health.v1 ("" is the whole server). */
 const HEALTH_SERVICES = ["", "dmabroker.v1.DmaBroker", "dmabroker.v1.ProviderHub"];
@@ -125,7 +131,10 @@ export class BrokerServer {
     const hub = new EventHub(1024, (err) => log.error({ err }, "event subscriber failed; detached"));
     const clock = systemClock;
     const core = new BrokerCore({ clock, options: config.broker, store, onEvent: (e) => hub.publish(e) });
-    const metrics = createBrokerMetrics(core, clock);
+    const violations = new ProtocolViolations();
+    transportViolations = violations;
+    nameTransportRefusals(() => transportViolations);
+    const metrics = createBrokerMetrics(core, clock, { violations });
     hub.subscribe(({ event }) => logEvent(log, event));
     hub.subscribe(({ event }) => metrics.observe(event));
     const v1 = loadDmaBrokerV1();
@@ -138,17 +147,20 @@ export class BrokerServer {
       "grpc.http2.min_ping_interval_without_data_ms": 1000,
       // Per-call channelz bookkeeping showed in the lease profile; nothing reads it.
       "grpc.enable_channelz": 0,
+      // Client calls: a refused (oversized, malformed) request is answered with its reason; a request must arrive in time.
+      interceptors: [requestGuardInterceptor(config.broker.requestTimeoutMs, violations, "/dmabroker.v1.DmaBroker/", logger.child({ component: "client-api" }))],
     });
     const sessions = new Set<ProviderSession>();
-    const clients = createClientService(core, logger);
-    server.addService(v1.DmaBroker.service, timedHandlers(v1.DmaBroker.service, clients.handlers, metrics));
+    const clients = createClientService(core, logger, violations);
+    // Every request is checked on its raw bytes (size, counts, string lengths) before it is decoded.
+    server.addService(guardService(v1.DmaBroker.service, clientMethodLimits(config.broker), violations), timedHandlers(v1.DmaBroker.service, clients.handlers, metrics));
     // Standard grpc.health.v1 (NOT_SERVING until ready and again from shutdown) and server reflection (grpcurl, grpcui).
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING" as const])));
     health.addToServer(server);
     new ReflectionService(loadPackageDefinition()).addToServer(server);
-    server.addService(v1.ProviderHub.service, {
+    server.addService(guardService(v1.ProviderHub.service, { Attach: attachMessageLimit(config.broker, limit) }, violations), {
       Attach: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
-        sessions.add(new ProviderSession(call, core, logger.child({ component: "provider-hub" }), (s) => sessions.delete(s)));
+        sessions.add(new ProviderSession(call, core, logger.child({ component: "provider-hub" }), (s) => sessions.delete(s), violations));
       },
     });
     const port = await new Promise<number>((resolve, reject) =>

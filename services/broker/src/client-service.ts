@@ -4,17 +4,20 @@ import type { BrokerCore, CompletionRecord, LeaseMode, LeaseObserver, LeaseState
 import { CLIENT_ID_KEY, leaseModeFromWire, leaseStateToWire, toServiceError } from "@dmabroker/proto";
 import type { DmaBrokerHandlers, LeaseEvent } from "@dmabroker/proto";
 import type { Logger } from "pino";
+import type { ProtocolViolations } from "./protocol-violations.js";
+import { resetAfterGrace } from "./stream-reset.js";
 import { completionToWire, leaseToWire, providerToWire } from "./wire-mapping.js";
 
 const MAX_CLIENT_ID_LENGTH = 128;
+/** Providers per ListProviders answer (the default and the maximum page size). */
+const LIST_PAGE_SIZE = 1000;
 /** Output bytes per watch message, so a replay of retained results never exceeds the message limit. */
 const WATCH_CHUNK_BYTES = 16 * 1024 * 1024;
-/**
- * Output bytes a watch stream may have written but not yet flushed to its
- * client. A client that stops reading its watch is cut off at this point
- * (QUOTA_EXCEEDED) instead of making the broker buffer without bound.
- */
-const MAX_WATCH_BACKLOG_BYTES = 64 * 1024 * 1024;
+/** Completions per watch message, whatever their size. */
+const WATCH_CHUNK_COMPLETIONS = 4096;
+/** Bytes a completion costs on the wire besides its output (cookie, enums, residue, reason, framing). */
+const COMPLETION_OVERHEAD_BYTES = 48;
+const completionBytes = (r: CompletionRecord): number => (r.output?.length ?? 0) + COMPLETION_OVERHEAD_BYTES;
 
 /** The caller's identity from call metadata (a verified identity later: docs/design.md §9). */
 function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
@@ -60,7 +63,7 @@ export interface ClientService {
 }
 
 /** The client-facing DmaBroker service over a BrokerCore. */
-export function createClientService(core: BrokerCore, logger: Logger): ClientService {
+export function createClientService(core: BrokerCore, logger: Logger, violations: ProtocolViolations): ClientService {
   const log = logger.child({ component: "client-api" });
   const watches = new Set<(error: DmaError) => void>();
   const modeOf = (mode: string | number): LeaseMode => {
@@ -102,7 +105,15 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
     Terminate: unary(log, "Terminate", async (clientId, req) => ({
       aborted: await core.terminate(clientId, req.leaseId, req.sync),
     })),
-    ListProviders: unary(log, "ListProviders", () => ({ providers: core.listProviders().map(providerToWire) })),
+    ListProviders: unary(log, "ListProviders", (_clientId, req) => {
+      // Paged: each answer is bounded (providers' labels and channels are bounded too), whatever the registry holds.
+      const size = req.pageSize === 0 ? LIST_PAGE_SIZE : Math.min(req.pageSize, LIST_PAGE_SIZE);
+      const start = req.pageToken === "" ? 0 : Number(req.pageToken);
+      if (!Number.isSafeInteger(start) || start < 0) throw new DmaError("INVALID_ARGUMENT", "page_token is not one this broker gave out");
+      const all = core.listProviders();
+      const next = start + size < all.length ? String(start + size) : "";
+      return { providers: all.slice(start, start + size).map(providerToWire), nextPageToken: next };
+    }),
     WatchLease: (call) => {
       try {
         const clientId = clientIdOf(call);
@@ -111,7 +122,11 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
         // eslint-disable-next-line prefer-const
         let detach: (() => void) | undefined;
         let done = false;
-        let backlog = 0;
+        // Written but not yet flushed to the client: bounded in bytes and in messages. A client
+        // that stops reading is cut off (QUOTA_EXCEEDED) instead of making the broker buffer without bound.
+        let backlogBytes = 0;
+        let backlogMessages = 0;
+        const o = core.options;
         /** Detaches the watch once; false when it was already finished. */
         const finish = (): boolean => {
           if (done) return false;
@@ -126,30 +141,56 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
         const abort = (error: DmaError): void => {
           if (finish()) call.emit("error", toServiceError(error));
         };
+        // Judged on what was already waiting before the latest writes: one big result is fine for a client that reads.
+        let lastWriteBytes = 0;
+        let lastWriteMessages = 0;
+        const cutOffIfBehind = (): void => {
+          const waiting = backlogBytes - lastWriteBytes;
+          const waitingMessages = backlogMessages - lastWriteMessages;
+          lastWriteBytes = 0;
+          lastWriteMessages = 0;
+          if (done || (waiting <= o.maxWatchBacklogBytes && waitingMessages <= o.maxWatchBacklogMessages)) return;
+          violations.count("slow_reader");
+          log.warn({ client_id: clientId, lease_id: call.request.leaseId, backlog_bytes: backlogBytes, backlog_messages: backlogMessages }, "watch stream not being read: cut off");
+          abort(
+            new DmaError("QUOTA_EXCEEDED", `the watch stream is not being read (${backlogBytes} bytes in ${backlogMessages} messages waiting); unsent results stay retained for TxStatus and a new watch`, {
+              lease_id: call.request.leaseId,
+              limit_bytes: String(o.maxWatchBacklogBytes),
+              limit_messages: String(o.maxWatchBacklogMessages),
+            }),
+          );
+          // The status follows the unread backlog; a reader that never resumes is reset.
+          resetAfterGrace(call);
+        };
+        const write = (event: LeaseEvent, bytes: number, flushed?: () => void): void => {
+          backlogBytes += bytes;
+          backlogMessages++;
+          lastWriteBytes += bytes;
+          lastWriteMessages++;
+          call.write(event, () => {
+            backlogBytes -= bytes;
+            backlogMessages--;
+            flushed?.();
+          });
+        };
         const observer: LeaseObserver = {
-          onCompletions(records: CompletionRecord[]) {
+          onCompletions(records: CompletionRecord[], sent) {
             if (done) return;
-            for (const chunk of chunkByBytes(records, (r) => r.output?.length ?? 0, WATCH_CHUNK_BYTES)) {
-              const bytes = chunk.reduce((n, r) => n + (r.output?.length ?? 0), 0);
-              backlog += bytes;
-              call.write({ completions: { completions: chunk.map(completionToWire) } } satisfies LeaseEvent, () => (backlog -= bytes));
+            for (const byBytes of chunkByBytes(records, completionBytes, WATCH_CHUNK_BYTES)) {
+              for (let i = 0; i < byBytes.length; i += WATCH_CHUNK_COMPLETIONS) {
+                const chunk = byBytes.length <= WATCH_CHUNK_COMPLETIONS ? byBytes : byBytes.slice(i, i + WATCH_CHUNK_COMPLETIONS);
+                const bytes = chunk.reduce((n, r) => n + completionBytes(r), 0);
+                // Outputs are released only once this message has been flushed to the client.
+                write({ completions: { completions: chunk.map(completionToWire) } }, bytes, () => sent(chunk));
+              }
             }
-            if (backlog > MAX_WATCH_BACKLOG_BYTES) {
-              log.warn({ client_id: clientId, lease_id: call.request.leaseId, backlog_bytes: backlog }, "watch stream not being read: cut off");
-              abort(
-                new DmaError("QUOTA_EXCEEDED", `the watch stream is not being read (${backlog} bytes waiting); result records stay available via TxStatus`, {
-                  lease_id: call.request.leaseId,
-                  limit: String(MAX_WATCH_BACKLOG_BYTES),
-                }),
-              );
-            }
+            cutOffIfBehind();
           },
           onState(change: LeaseStateChange) {
             if (done) return;
-            call.write({
-              state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs },
-            } satisfies LeaseEvent);
+            write({ state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs } }, COMPLETION_OVERHEAD_BYTES);
             if (!isLiveLeaseState(change.state)) end();
+            else cutOffIfBehind();
           },
         };
         detach = core.watch(clientId, call.request.leaseId, call.request.afterCookie, observer);

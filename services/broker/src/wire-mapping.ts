@@ -1,4 +1,3 @@
-import { isReason } from "@dmabroker/core";
 import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, Reason, TxResult, WorkReport } from "@dmabroker/core";
 import { leaseModeToWire, leaseStateToWire, orderingFromWire, orderingToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
@@ -58,23 +57,19 @@ export function completionToWire(r: CompletionRecord): Completion {
   };
 }
 
-/** An agent's result; an unknown result value counts as a failed write, never as success. */
+/**
+ * An agent's result, passed on as the agent sent it: an unknown result value
+ * or a reason outside the catalogue is not repaired here, core refuses it
+ * (the cookie ends PROVIDER_PROTOCOL_ERROR and the violation is counted).
+ */
 export function workResultFromWire(w: WorkResult__Output): WorkReport {
-  const result = txResultFromWire(w.result) ?? "WRITE_FAILED";
   return {
     workId: w.workId,
-    result,
+    result: txResultFromWire(w.result) ?? (String(w.result) as TxResult),
     residue: w.residue,
-    reason: reasonFromWire(w.reason, result),
+    reason: w.reason as Reason | "",
     ...outputFromWire(w),
   };
-}
-
-/** An agent's reason is one of the catalogue's or empty; anything else reads as the device error of its result. */
-function reasonFromWire(reason: string, result: TxResult): Reason | "" {
-  if (reason === "" || isReason(reason)) return reason;
-  if (result === "NOERROR") return "";
-  return result === "READ_FAILED" ? "DEVICE_READ_ERROR" : "DEVICE_WRITE_ERROR";
 }
 
 export function providerSpecFromWire(r: Register__Output): ProviderSpec {

@@ -64,7 +64,7 @@ describe("GET /metrics", () => {
     core.submit("alice", lease.id, [memcpy(8), memcpy(8), memcpy(8)], true);
     const work = core.providers.get("dev-a")!.work;
     const [firstWork] = [...work.keys()];
-    core.workDone(a, a.epoch, [{ workId: firstWork, result: "NOERROR", residue: 0, reason: "", output: { output: new Uint8Array(8) } } as never]);
+    core.workDone(a, a.epoch, [{ workId: firstWork, result: "NOERROR", residue: 0, reason: "", output: new Uint8Array(8) }]);
     let text = (await f.app.inject({ url: "/metrics" })).body;
     expect(sample(text, "dmabroker_providers", 'state="online"')).toBe(2);
     expect(sample(text, "dmabroker_leases", 'state="active"')).toBe(1);

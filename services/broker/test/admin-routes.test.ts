@@ -229,11 +229,44 @@ describe("admin API routes (inject)", () => {
     expectProblem(await f.app.inject({ method: "DELETE", url: `/v1/leases/${a.id}?reason=${"x".repeat(300)}` }), 400, "INVALID_ARGUMENT");
   });
 
-  it("unknown routes answer 404 as problem+json", async () => {
+  it("unknown routes and methods answer 404 ROUTE_NOT_FOUND as problem+json", async () => {
     const res = await get("/v1/nothing-here");
     expect(res.statusCode).toBe(404);
     expect(String(res.headers["content-type"])).toContain(PROBLEM);
-    expect(res.json()).toMatchObject({ status: 404, title: "Not Found" });
+    expect(res.json()).toMatchObject({ status: 404, reason: "ROUTE_NOT_FOUND" });
+    for (const [method, url] of [["POST", "/v1/leases"], ["PATCH", "/v1/channels"]] as const) {
+      expectProblem(await f.app.inject({ method, url }), 404, "ROUTE_NOT_FOUND");
+    }
+  });
+
+  it("fastify's own refusals carry a reason: a URL that does not decode, an id of 8 KiB, a HEAD on the event stream", async () => {
+    expectProblem(await f.app.inject({ method: "POST", url: "/v1/providers/%ff%fe/bind" }), 400, "INVALID_ARGUMENT");
+    expectProblem(await get(`/v1/leases/${"L".repeat(200)}`), 400, "INVALID_ARGUMENT");
+    const long = await get(`/v1/leases/${"L".repeat(8192)}`);
+    expect(long.json()).toMatchObject({ reason: "INVALID_ARGUMENT" });
+    expect(long.body.length).toBeLessThan(2048);
+    // HEAD answers at once (a response without a body), instead of streaming forever.
+    const head = await f.app.inject({ method: "HEAD", url: "/v1/events" });
+    expect(head.statusCode).toBe(404);
+    expect(String(head.headers["content-type"])).toContain(PROBLEM);
+  });
+
+  it("listings are paged: limit, pageToken and nextPageToken", async () => {
+    for (let i = 0; i < 5; i++) f.core.attachProvider(spec(`page-${i}`), new FakeLink());
+    const first = (await get("/v1/providers?limit=2")).json<{ providers: { providerId: string }[]; nextPageToken?: string }>();
+    expect(first.providers).toHaveLength(2);
+    expect(first.nextPageToken).toBe("2");
+    const seen = [...first.providers];
+    let token = first.nextPageToken;
+    while (token) {
+      const page = (await get(`/v1/providers?limit=2&pageToken=${token}`)).json<{ providers: { providerId: string }[]; nextPageToken?: string }>();
+      seen.push(...page.providers);
+      token = page.nextPageToken;
+    }
+    expect(new Set(seen.map((p) => p.providerId)).size).toBe(seen.length);
+    expect(seen.length).toBe((await get("/v1/providers")).json<{ providers: unknown[] }>().providers.length);
+    expectProblem(await get("/v1/providers?limit=100000"), 400, "INVALID_ARGUMENT");
+    expectProblem(await get("/v1/leases?pageToken=abc"), 400, "INVALID_ARGUMENT");
   });
 
   it("serves the OpenAPI document at /docs/json with every route and the shared schemas", async () => {

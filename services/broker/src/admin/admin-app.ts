@@ -8,7 +8,7 @@ import { installBearerAuth } from "./auth.js";
 import type { EventHub } from "./event-hub.js";
 import { registerEventStream } from "./event-stream.js";
 import type { BrokerMetrics } from "./metrics.js";
-import { installProblemHandlers } from "./problem.js";
+import { clientErrorProblem, frameworkProblem, installProblemHandlers } from "./problem.js";
 import { registerRootIndex } from "./root-index.js";
 import { registerV1Routes } from "./routes.js";
 import { SHARED_SCHEMAS, Status, problems } from "./schemas.js";
@@ -50,6 +50,10 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
     logController: new AdminLogController(),
     // close() cuts every connection (admin calls are short; shutdown must not wait on a watcher or an idle socket).
     forceCloseConnections: true,
+    // Ids are at most 128 characters (the schemas say so with a 400); longer params are refused before routing.
+    maxParamLength: 1024,
+    frameworkErrors: frameworkProblem,
+    clientErrorHandler: clientErrorProblem,
     // Unknown fields are an error (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
   });

@@ -28,6 +28,8 @@ export function registerEventStream(fastify: FastifyInstance, hub: EventHub): vo
   app.get(
     "/v1/events",
     {
+      // fastify's automatic HEAD would run this handler and stream forever.
+      exposeHeadRoute: false,
       schema: {
         summary: "Server-sent events: every provider, channel and lease change",
         description:

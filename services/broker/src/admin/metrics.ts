@@ -1,5 +1,6 @@
 import type { BrokerCore, BrokerEvent, Clock, ProviderState, LeaseState, RemovalCause } from "@dmabroker/core";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { ProtocolViolations } from "../protocol-violations.js";
 
 const PROVIDER_STATES: readonly ProviderState[] = ["online", "suspect", "draining", "lost", "removed"];
 const LEASE_STATES: readonly LeaseState[] = ["active", "suspended", "released", "expired", "revoked", "provider_gone"];
@@ -39,9 +40,13 @@ export interface BrokerMetrics {
  *   cookies accepted and not terminal vs. the sum of channel queue depths;
  * - `dmabroker_rpc_duration_seconds{method,code}`: client-facing unary RPCs;
  * - `dmabroker_events_total{type}`, `dmabroker_lease_ends_total{reason}`;
+ * - `dmabroker_protocol_violations_total{kind}`: peer misbehaviour by kind — unknown_work_id,
+ *   stale_epoch, invalid_result (core) and oversize, over_limit, malformed, handshake_timeout,
+ *   slow_reader (the gRPC layer); `dmabroker_providers_fenced_protocol_total`;
+ *   `dmabroker_loop_stall_seconds_total`: the broker's own stalls, not charged to providers' silence;
  * - the process's default metrics (heap, event loop lag, GC) as `dmabroker_process_*`/`dmabroker_nodejs_*`.
  */
-export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { processMetrics?: boolean } = {}): BrokerMetrics {
+export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { processMetrics?: boolean; violations?: ProtocolViolations } = {}): BrokerMetrics {
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "dmabroker_" });
 
@@ -121,6 +126,39 @@ export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { p
     labelNames: ["method", "code"],
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
     registers: [registry],
+  });
+  const violations = options.violations;
+  new Counter({
+    name: "dmabroker_protocol_violations_total",
+    help: "Peer messages refused or results not used, by kind: unknown_work_id, stale_epoch, invalid_result, oversize, over_limit, malformed, handshake_timeout, slow_reader.",
+    labelNames: ["kind"],
+    registers: [registry],
+    collect() {
+      const s = core.stats;
+      this.reset();
+      this.inc({ kind: "unknown_work_id" }, s.unknownResultsDropped);
+      this.inc({ kind: "stale_epoch" }, s.staleResultsRefused);
+      this.inc({ kind: "invalid_result" }, s.invalidResults);
+      for (const [kind, n] of violations?.entries() ?? []) this.inc({ kind }, n);
+    },
+  });
+  new Counter({
+    name: "dmabroker_providers_fenced_protocol_total",
+    help: "Provider incarnations fenced for repeated results against the protocol.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(core.stats.providersFencedForProtocol);
+    },
+  });
+  new Counter({
+    name: "dmabroker_loop_stall_seconds_total",
+    help: "Time the broker's event loop was stalled (late heartbeat sweeps); not charged to providers' silence.",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(core.stats.loopStallMs / 1000);
+    },
   });
   const events = new Counter({ name: "dmabroker_events_total", help: "BrokerEvents by type.", labelNames: ["type"], registers: [registry] });
   const leaseEnds = new Counter({ name: "dmabroker_lease_ends_total", help: "Ended leases by reason.", labelNames: ["reason"], registers: [registry] });

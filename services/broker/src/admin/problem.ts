@@ -1,4 +1,6 @@
-import { DmaError, REASONS } from "@dmabroker/core";
+import { STATUS_CODES } from "node:http";
+import type { Duplex } from "node:stream";
+import { DmaError, REASONS, truncateEcho } from "@dmabroker/core";
 import type { AffectedLease } from "@dmabroker/core";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Problem } from "./schemas.js";
@@ -20,9 +22,9 @@ export function problemOf(error: DmaError, instance?: string, leases?: AffectedL
     title: REASONS[error.reason].summary,
     status: error.httpStatus,
     detail: error.message,
-    ...(instance ? { instance } : {}),
+    ...(instance ? { instance: truncateEcho(instance, 200) } : {}),
     reason: error.reason,
-    metadata: { ...error.metadata },
+    metadata: Object.fromEntries(Object.entries(error.metadata).map(([k, v]) => [k, truncateEcho(v)])),
     ...(leases ? { leases } : {}),
   };
 }
@@ -71,12 +73,32 @@ export function installProblemHandlers(app: FastifyInstance): void {
     return sendProblem(reply, problemOf(internal, req.url));
   });
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, {
-      type: "about:blank",
-      title: "Not Found",
-      status: 404,
-      detail: `no route ${req.method} ${req.url.split("?")[0]}; see /docs for the API`,
-      instance: req.url,
-    }),
+    sendProblem(reply, problemOf(new DmaError("ROUTE_NOT_FOUND", `no route ${req.method} ${truncateEcho(req.url.split("?")[0] ?? "", 200)}; see /docs for the API`), truncateEcho(req.url, 200))),
   );
+}
+
+/**
+ * fastify's own refusals before routing (a URL that does not decode, a path
+ * parameter over maxParamLength) as problems with a reason, not fastify's
+ * plain JSON. Passed as the `frameworkErrors` option.
+ */
+export function frameworkProblem(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const problem = problemOf(new DmaError("INVALID_ARGUMENT", truncateEcho(err.message, 200), { code: err.code }), truncateEcho(req.url, 200));
+  void sendProblem(reply, { ...problem, status: err.statusCode ?? 400 });
+}
+
+/**
+ * Node's own refusals on the admin socket (headers over maxHeaderSize, a
+ * request that times out, bytes that are not HTTP): a problem+json answer with
+ * a reason, then the connection closes. Passed as `clientErrorHandler`.
+ */
+export function clientErrorProblem(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || socket.destroyed || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, detail] =
+    err.code === "HPE_HEADER_OVERFLOW" ? [431, "request headers are larger than the admin API accepts"] : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? [408, "the request did not arrive in time"] : [400, "not a valid HTTP request"];
+  const body = JSON.stringify({ ...problemOf(new DmaError("INVALID_ARGUMENT", detail, { code: String(err.code ?? "") })), status });
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }

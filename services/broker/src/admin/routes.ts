@@ -20,6 +20,7 @@ import {
   RevokeReport,
   UnbindBody,
   UnbindReport,
+  LIST_PAGE_DEFAULT,
   problems,
 } from "./schemas.js";
 import { Type } from "@sinclair/typebox";
@@ -34,6 +35,13 @@ function labelFilter(label: string | string[] | undefined): [string, string][] {
   });
 }
 
+/** One page of a listing: `limit` items from `pageToken` (an offset), and the token of the next page if any. */
+function pageOf<T>(all: T[], q: { limit?: number; pageToken?: string }): { items: T[]; next: { nextPageToken?: string } } {
+  const start = q.pageToken ? Number(q.pageToken) : 0;
+  const end = start + (q.limit ?? LIST_PAGE_DEFAULT);
+  return { items: all.slice(start, end), next: end < all.length ? { nextPageToken: String(end) } : {} };
+}
+
 /** The /v1 operator routes over a BrokerCore. Every action on a provider or lease is logged with its ids. */
 export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log: Logger): void {
   // Request types come from the route schemas (params, querystring, body): no casts.
@@ -45,7 +53,7 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
         summary: "List providers (present ones, then tombstones still pinned by leases)",
         tags: ["providers"],
         querystring: ProvidersQuery,
-        response: { 200: Type.Object({ providers: Type.Array(Type.Ref(Provider)) }), ...problems(400, 401, 403) },
+        response: { 200: Type.Object({ providers: Type.Array(Type.Ref(Provider)), nextPageToken: Type.Optional(Type.String()) }), ...problems(400, 401, 403) },
       },
     },
     async (req) => {
@@ -54,7 +62,8 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
       const providers = core
         .listProviders()
         .filter((p: ProviderSnapshot) => (!q.state || p.state === q.state) && labels.every(([k, v]) => p.labels[k] === v));
-      return { providers };
+      const page = pageOf(providers, q);
+      return { providers: page.items, ...page.next };
     },
   );
 
@@ -221,7 +230,7 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
         summary: "List leases (live, then tombstones of ended ones)",
         tags: ["leases"],
         querystring: LeasesQuery,
-        response: { 200: Type.Object({ leases: Type.Array(Type.Ref(Lease)) }), ...problems(400, 401, 403) },
+        response: { 200: Type.Object({ leases: Type.Array(Type.Ref(Lease)), nextPageToken: Type.Optional(Type.String()) }), ...problems(400, 401, 403) },
       },
     },
     async (req) => {
@@ -229,7 +238,8 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
       const leases = core
         .listLeases()
         .filter((l: LeaseSnapshot) => (!q.client || l.clientId === q.client) && (!q.provider || l.providerId === q.provider) && (!q.state || l.state === q.state));
-      return { leases };
+      const page = pageOf(leases, q);
+      return { leases: page.items, ...page.next };
     },
   );
 

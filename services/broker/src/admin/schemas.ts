@@ -251,14 +251,23 @@ export const ChannelParam = Type.Object({
   index: Type.Integer({ minimum: 0, maximum: 255 }),
 });
 
+/** Paging of the list routes: every answer is bounded; `nextPageToken` in an answer means more follow. */
+export const LIST_PAGE_DEFAULT = 1000;
+export const LIST_PAGE_MAX = 10_000;
+const paging = {
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIST_PAGE_MAX, description: `Most items in this answer (default ${LIST_PAGE_DEFAULT}).` })),
+  pageToken: Type.Optional(Type.String({ maxLength: 32, pattern: "^[0-9]*$", description: "nextPageToken of the previous answer." })),
+};
+
 export const ProvidersQuery = Type.Object(
   {
     state: Type.Optional(ProviderState),
     label: Type.Optional(
-      Type.Union([Type.String({ pattern: "^[^=]+=.*$" }), Type.Array(Type.String({ pattern: "^[^=]+=.*$" }))], {
+      Type.Union([Type.String({ pattern: "^[^=]+=.*$", maxLength: 512 }), Type.Array(Type.String({ pattern: "^[^=]+=.*$", maxLength: 512 }), { maxItems: 32 })], {
         description: "key=value; repeat for several (all must match).",
       }),
     ),
+    ...paging,
   },
   { additionalProperties: false },
 );
@@ -266,9 +275,10 @@ export type ProvidersQuery = Static<typeof ProvidersQuery>;
 
 export const LeasesQuery = Type.Object(
   {
-    client: Type.Optional(Type.String()),
-    provider: Type.Optional(Type.String()),
+    client: Type.Optional(Type.String({ maxLength: 128 })),
+    provider: Type.Optional(Type.String({ maxLength: 128 })),
     state: Type.Optional(LeaseState),
+    ...paging,
   },
   { additionalProperties: false },
 );
@@ -276,7 +286,7 @@ export type LeasesQuery = Static<typeof LeasesQuery>;
 
 export const ChannelsQuery = Type.Object(
   {
-    provider: Type.Optional(Type.String()),
+    provider: Type.Optional(Type.String({ maxLength: 128 })),
     free: Type.Optional(Type.Boolean({ description: "true: only channels with no lease and not removed." })),
   },
   { additionalProperties: false },
@@ -290,7 +300,7 @@ export const RevokeQuery = Type.Object(
 
 export const EventsQuery = Type.Object(
   {
-    types: Type.Optional(Type.String({ description: "Comma-separated event type prefixes, e.g. provider.,lease.ended" })),
+    types: Type.Optional(Type.String({ maxLength: 1024, description: "Comma-separated event type prefixes, e.g. provider.,lease.ended" })),
   },
   { additionalProperties: false },
 );

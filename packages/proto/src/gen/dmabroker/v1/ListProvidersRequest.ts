@@ -2,7 +2,11 @@
 
 
 export interface ListProvidersRequest {
+  'pageSize'?: (number);
+  'pageToken'?: (string);
 }
 
 export interface ListProvidersRequest__Output {
+  'pageSize': (number);
+  'pageToken': (string);
 }

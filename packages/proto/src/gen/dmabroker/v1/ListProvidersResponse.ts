@@ -4,8 +4,10 @@ import type { ProviderInfo as _dmabroker_v1_ProviderInfo, ProviderInfo__Output a
 
 export interface ListProvidersResponse {
   'providers'?: (_dmabroker_v1_ProviderInfo)[];
+  'nextPageToken'?: (string);
 }
 
 export interface ListProvidersResponse__Output {
   'providers': (_dmabroker_v1_ProviderInfo__Output)[];
+  'nextPageToken': (string);
 }
