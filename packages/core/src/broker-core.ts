@@ -185,7 +185,15 @@ export class BrokerCore {
       this.emit({ type: "provider.fenced", providerId: old.id, epoch: old.epoch });
     }
     const record = this.providers.create(spec, link, this.clock.now(), this.clock.wallNow(), (change, p) =>
-      this.emit({ type: "provider.state", providerId: p.id, epoch: p.epoch, from: change.from, to: change.to, reason: p.endReason }),
+      this.emit({
+        type: "provider.state",
+        providerId: p.id,
+        epoch: p.epoch,
+        from: change.from,
+        to: change.to,
+        reason: p.endReason,
+        sinceHeartbeatMs: Math.max(0, this.clock.now() - p.lastHeartbeatAt),
+      }),
     );
     this.stats.providersRegistered++;
     this.emit({
@@ -725,9 +733,11 @@ export class BrokerCore {
 
   private moveLease(lease: LeaseRecord, to: "active" | "suspended", reason: string): void {
     if (lease.state === to || !lease.machine.canTransition(to)) return;
+    const from = lease.state as "active" | "suspended";
     lease.machine.transition(to);
     const change = { state: to, reason, atWallMs: this.clock.wallNow() };
     this.notify(lease, (o) => o.onState(change));
+    this.emit({ type: "lease.state", leaseId: lease.id, clientId: lease.owner, providerId: lease.provider.id, epoch: lease.provider.epoch, from, to, reason });
   }
 
   /**

@@ -10,7 +10,16 @@ export type UnbindMode = "polite" | "drain" | "force";
  */
 export type BrokerEvent =
   | { type: "provider.registered"; providerId: string; epoch: number; profile: string; channels: number }
-  | { type: "provider.state"; providerId: string; epoch: number; from: ProviderState; to: ProviderState; reason: string }
+  | {
+      type: "provider.state";
+      providerId: string;
+      epoch: number;
+      from: ProviderState;
+      to: ProviderState;
+      reason: string;
+      /** Time since the provider's last heartbeat (its last sign of life) when the state changed. */
+      sinceHeartbeatMs: number;
+    }
   | { type: "provider.fenced"; providerId: string; epoch: number }
   | { type: "provider.freed"; providerId: string; epoch: number }
   | { type: "provider.unbound"; providerId: string; epoch: number; mode: UnbindMode; leases: number; unfinished: number }
@@ -18,6 +27,8 @@ export type BrokerEvent =
   | { type: "channel.removed"; providerId: string; epoch: number; channel: number; leases: number }
   | { type: "provider.stale_results"; providerId: string; epoch: number; count: number }
   | { type: "lease.granted"; leaseId: string; clientId: string; providerId: string; epoch: number; channel: number; mode: LeaseMode }
+  /** A live lease moved between active and suspended (its provider went suspect, or came back). */
+  | { type: "lease.state"; leaseId: string; clientId: string; providerId: string; epoch: number; from: "active" | "suspended"; to: "active" | "suspended"; reason: string }
   | {
       type: "lease.ended";
       leaseId: string;

@@ -58,7 +58,7 @@ export async function adminFixture(options: { adminToken?: string; broker?: Brok
   const hub = new EventHub(64);
   let n = 0;
   const core = new BrokerCore({ clock, options: options.broker, onEvent: (e) => hub.publish(e), newLeaseId: () => `lease-${++n}` });
-  const metrics = createBrokerMetrics(core, clock, { processMetrics: false });
+  const metrics = createBrokerMetrics(core, { processMetrics: false });
   hub.subscribe(({ event }) => metrics.observe(event));
   const ready = { value: true };
   const app = await createAdminApp({ core, logger: pino({ level: "silent" }), hub, metrics, isReady: () => ready.value, adminToken: options.adminToken });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { EventHub, SequencedEvent } from "./event-hub.js";
+import type { StatsSnapshot } from "./stats-snapshot.js";
 import { EventsQuery, problems } from "./schemas.js";
 
 /** A comment line this often keeps proxies and idle timeouts from closing a quiet stream. */
@@ -17,8 +18,9 @@ export function formatSse(e: SequencedEvent): string {
  * BrokerEvent). `Last-Event-ID` replays what the hub still holds after that
  * id; `?types=provider.,lease.ended` filters by type prefix. The stream ends
  * when the client goes away, falls too far behind, or the server closes.
+ * `?stats=1000` adds an unnumbered `stats` message (StatsSnapshot) that often.
  */
-export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
+export function registerEventStream(app: FastifyInstance, hub: EventHub, stats: () => StatsSnapshot): void {
   const open = new Set<() => void>();
   app.addHook("preClose", async () => {
     for (const end of [...open]) end();
@@ -37,7 +39,7 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
       },
     },
     (req, reply) => {
-      const { types } = req.query as { types?: string };
+      const { types, stats: statsMs } = req.query as { types?: string; stats?: number };
       const prefixes = (types ?? "")
         .split(",")
         .map((t) => t.trim())
@@ -60,6 +62,7 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
         ended = true;
         unsubscribe();
         clearInterval(keepalive);
+        if (sampler) clearInterval(sampler);
         open.delete(end);
         res.end();
       };
@@ -78,6 +81,15 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
       const unsubscribe = hub.subscribe(send);
       const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
       keepalive.unref();
+      const sample = (): void => {
+        if (ended) return;
+        // A reader that does not keep up gets no more samples on top of its backlog (events still count toward the cut-off).
+        if (res.writableLength > MAX_BACKLOG_BYTES / 2) return;
+        res.write(`event: stats\ndata: ${JSON.stringify(stats())}\n\n`);
+      };
+      const sampler = statsMs ? setInterval(sample, statsMs) : undefined;
+      sampler?.unref();
+      if (statsMs) sample();
       open.add(end);
       res.on("close", end);
       req.log.debug({ types: prefixes }, "event stream opened");

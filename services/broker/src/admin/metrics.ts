@@ -1,4 +1,4 @@
-import type { BrokerCore, BrokerEvent, Clock, ProviderState, LeaseState } from "@dmabroker/core";
+import type { BrokerCore, BrokerEvent, ProviderState, LeaseState } from "@dmabroker/core";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 const PROVIDER_STATES: readonly ProviderState[] = ["online", "suspect", "draining", "lost", "removed"];
@@ -41,7 +41,7 @@ export interface BrokerMetrics {
  * - `dmabroker_events_total{type}`, `dmabroker_lease_ends_total{reason}`;
  * - the process's default metrics (heap, event loop lag, GC) as `dmabroker_process_*`/`dmabroker_nodejs_*`.
  */
-export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { processMetrics?: boolean } = {}): BrokerMetrics {
+export function createBrokerMetrics(core: BrokerCore, options: { processMetrics?: boolean } = {}): BrokerMetrics {
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "dmabroker_" });
 
@@ -130,11 +130,7 @@ export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { p
     observe(event) {
       events.inc({ type: event.type });
       if (event.type === "lease.ended") leaseEnds.inc({ reason: event.reason });
-      if (event.type === "provider.state" && event.to === "lost") {
-        // Emitted inside core.providerLost before the record is retired, so the registry still holds it.
-        const p = core.providers.get(event.providerId);
-        if (p && p.epoch === event.epoch) detection.observe({ cause: detectionCause(event.reason) }, Math.max(0, clock.now() - p.lastHeartbeatAt) / 1000);
-      }
+      if (event.type === "provider.state" && event.to === "lost") detection.observe({ cause: detectionCause(event.reason) }, event.sinceHeartbeatMs / 1000);
     },
     observeRpc(method, code, seconds) {
       rpc.observe({ method, code }, seconds);
