@@ -89,7 +89,9 @@ describe("GET /ui/", () => {
     expect(page.body).toContain('type="module"');
     const js = await app.inject({ url: "/ui/app.js" });
     expect(js.headers["content-type"]).toContain("text/javascript");
-    for (const url of ["/ui/..%2Fpackage.json", "/ui/nope.js", "/ui/%2e%2e"]) expect((await app.inject({ url })).statusCode, url).toBe(404);
+    for (const url of ["/ui/..%2Fpackage.json", "/ui/nope.js", "/ui/..%2F..%2Fsrc%2Findex.ts"]) expect((await app.inject({ url })).statusCode, url).toBe(404);
+    // A dot-segment path leaves /ui/ altogether: an unknown route, which needs the token like every other.
+    expect((await app.inject({ url: "/ui/%2e%2e/v1/providers" })).statusCode).toBe(401);
   });
 });
 
