@@ -63,20 +63,22 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
     await cluster?.stop();
   });
 
-  const rowState = (selector: string): Promise<string | null> => page.$eval(selector, (el) => el.getAttribute("data-state")).catch(() => null);
+  /** Runs an expression in the page (a string: the tests' TypeScript has no DOM types). */
+  const inPage = <T>(expression: string): Promise<T> => page.evaluate(expression) as Promise<T>;
+  const untilInPage = (expression: string): Promise<unknown> => page.waitForFunction(expression);
 
   it("signs in with the token (an HttpOnly cookie, never in a URL), then shows providers and leases live", async () => {
     await page.goto(`${cluster.adminUrl}/ui/`);
     await page.waitForSelector("#sign-in:not([hidden])");
     await page.type("#token", "not-the-token");
     await page.click("#sign-in-form button");
-    await page.waitForFunction(() => document.querySelector("#sign-in-error")?.textContent?.includes("ADMIN_TOKEN_INVALID"));
+    await untilInPage(`document.querySelector("#sign-in-error")?.textContent?.includes("ADMIN_TOKEN_INVALID")`);
     await page.type("#token", TOKEN);
     await page.click("#sign-in-form button");
     await page.waitForSelector("#main:not([hidden])");
     await page.waitForSelector("#conn[data-state=live]");
     // The session cookie is invisible to scripts; the token is in no URL the page used.
-    expect(await page.evaluate(() => document.cookie)).toBe("");
+    expect(await inPage<string>("document.cookie")).toBe("");
     const cookies = await browser.cookies();
     expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }))).toEqual([{ name: "dmabroker_session", httpOnly: true, sameSite: "Strict" }]);
     expect(cookies[0].value).not.toContain(TOKEN);
@@ -95,7 +97,7 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
     await page.waitForSelector(`tr[data-lease="${victimLease.id}"][data-state="active"]`);
     await page.waitForSelector(`tr[data-lease="${spare.id}"][data-state="active"]`);
     // Cookies in flight show on the lease's row (from the stats samples).
-    await page.waitForFunction((id) => Number(document.querySelector(`tr[data-lease="${id}"] td.num`)?.textContent) > 0, {}, victimLease.id);
+    await untilInPage(`Number(document.querySelector('tr[data-lease="${victimLease.id}"] td.num')?.textContent) > 0`);
     await victimLease.waitFor(cookies[0], { timeoutMs: 10_000 });
     const killedAt = Date.now();
     cluster.agent("victim").process.kill("SIGKILL");
@@ -128,10 +130,10 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
     await page.click('tr[data-provider="drainee"] button.danger');
     await page.waitForSelector("#confirm[open]");
     // drain is preselected; the broker's dry run lists the lease that will end.
-    await page.waitForFunction(() => document.querySelector("#unbind-preview")?.textContent?.includes("Dry run"));
-    const preview = await page.$eval("#unbind-preview", (el) => el.textContent ?? "");
+    await untilInPage(`document.querySelector("#unbind-preview")?.textContent?.includes("Dry run")`);
+    const preview = await inPage<string>(`document.querySelector("#unbind-preview").textContent`);
     expect(preview).toMatch(/1 lease\(s\) end with PROVIDER_GONE/);
-    expect(await page.$eval("#unbind-mode", (el) => (el as HTMLSelectElement).value)).toBe("drain");
+    expect(await inPage<string>(`document.querySelector("#unbind-mode").value`)).toBe("drain");
     await page.click("#confirm-ok");
     await page.waitForSelector('tr[data-provider="drainee"][data-state="removed"]');
     await page.waitForSelector('[data-unbound="drainee"]');
@@ -141,14 +143,14 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
     await page.click('[data-unbound="drainee"] button');
     await page.waitForSelector("#confirm[open]");
     await page.click("#confirm-ok");
-    await page.waitForFunction(() => !document.querySelector('[data-unbound="drainee"]'));
+    await untilInPage(`!document.querySelector('[data-unbound="drainee"]')`);
     expect((await adminGet<{ unbound: unknown }>(cluster, "/v1/providers/drainee")).unbound).toBeNull();
   });
 
   it("signs out: the cookie is cleared and the API refuses the page again", async () => {
     await page.click("#sign-out");
     await page.waitForSelector("#sign-in:not([hidden])");
-    const status = await page.evaluate(async () => (await fetch("/v1/providers")).status);
+    const status = await inPage<number>(`fetch("/v1/providers").then((r) => r.status)`);
     expect(status).toBe(401);
   });
 });

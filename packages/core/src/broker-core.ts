@@ -192,7 +192,7 @@ export class BrokerCore {
         from: change.from,
         to: change.to,
         reason: p.endReason,
-        sinceHeartbeatMs: Math.max(0, this.clock.now() - p.lastHeartbeatAt),
+        sinceHeartbeatMs: Math.max(0, Math.round(this.clock.now() - p.lastHeartbeatAt)),
       }),
     );
     this.stats.providersRegistered++;

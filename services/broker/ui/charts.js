@@ -31,8 +31,8 @@ function frame(max, unit) {
   return root;
 }
 
-/** Lines over the last `slots` samples, newest at the right: `series` is [{ values, className, label }]. */
-export function lineChart(container, series, unit = "", slots = 60) {
+/** Lines over the samples (at least `slots` wide, so a fresh page does not stretch two points), newest at the right: `series` is [{ values, className, label }]. */
+export function lineChart(container, series, unit = "", slots = 12) {
   const n = Math.max(slots, ...series.map((s) => s.values.length));
   const max = niceMax(Math.max(0, ...series.flatMap((s) => s.values)));
   const root = frame(max, unit);

@@ -2,7 +2,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { DmaError } from "@dmabroker/core";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { problemOf, sendProblem } from "./problem.js";
-import { SESSION_COOKIE, SessionStore, cookieValue } from "./sessions.js";
+import { SESSION_COOKIE, cookieValue } from "./sessions.js";
+import type { SessionStore } from "./sessions.js";
 import { SessionBody, SessionStatus, problems } from "./schemas.js";
 import type { SessionBody as SessionBodyT } from "./schemas.js";
 
