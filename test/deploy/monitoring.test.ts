@@ -30,7 +30,7 @@ const KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "grou
  * ranges and label lists removed, then every identifier that is not a
  * function call (name followed by "(") or a keyword.
  */
-export function seriesNames(expr: string): string[] {
+function seriesNames(expr: string): string[] {
   const s = expr
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
     .replace(/\{[^}]*\}/g, " ")

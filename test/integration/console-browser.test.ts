@@ -66,25 +66,34 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
   /** Runs an expression in the page (a string: the tests' TypeScript has no DOM types). */
   const inPage = <T>(expression: string): Promise<T> => page.evaluate(expression) as Promise<T>;
   const untilInPage = (expression: string): Promise<unknown> => page.waitForFunction(expression);
+  /** waitForSelector that, failing, says what the page showed. */
+  const until = async (selector: string, timeout?: number): Promise<void> => {
+    try {
+      await page.waitForSelector(selector, timeout === undefined ? {} : { timeout });
+    } catch (err) {
+      const shown = await inPage<string>(`[...document.querySelectorAll("#providers tr, #leases tr, #events li")].map((e) => e.innerText.replace(/\\s+/g, " ")).join("\\n")`).catch(() => "?");
+      throw new Error(`${(err as Error).message}\nthe page showed:\n${shown}`);
+    }
+  };
 
   it("signs in with the token (an HttpOnly cookie, never in a URL), then shows providers and leases live", async () => {
     await page.goto(`${cluster.adminUrl}/ui/`);
-    await page.waitForSelector("#sign-in:not([hidden])");
+    await until("#sign-in:not([hidden])");
     await page.type("#token", "not-the-token");
     await page.click("#sign-in-form button");
     await untilInPage(`document.querySelector("#sign-in-error")?.textContent?.includes("ADMIN_TOKEN_INVALID")`);
     await page.type("#token", TOKEN);
     await page.click("#sign-in-form button");
-    await page.waitForSelector("#main:not([hidden])");
-    await page.waitForSelector("#conn[data-state=live]");
+    await until("#main:not([hidden])");
+    await until("#conn[data-state=live]");
     // The session cookie is invisible to scripts; the token is in no URL the page used.
     expect(await inPage<string>("document.cookie")).toBe("");
     const cookies = await browser.cookies();
     expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }))).toEqual([{ name: "dmabroker_session", httpOnly: true, sameSite: "Strict" }]);
     expect(cookies[0].value).not.toContain(TOKEN);
     expect(page.url()).not.toContain(TOKEN);
-    await page.waitForSelector('tr[data-provider="victim"][data-state="online"]');
-    await page.waitForSelector('tr[data-provider="drainee"][data-state="online"]');
+    await until('tr[data-provider="victim"][data-state="online"]');
+    await until('tr[data-provider="drainee"][data-state="online"]');
   });
 
   it("an agent SIGKILLed: its row turns lost within 1 s and its leases end PROVIDER_GONE", async () => {
@@ -94,21 +103,21 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
     const busy = await client.requestChannel({ capabilities: ["memcpy"], providerId: "drainee", mode: "shared" });
     const spare = await client.requestChannel({ capabilities: ["memcpy"], providerId: "drainee", mode: "shared" });
     traffic = keepBusy(busy, () => stopTraffic);
-    await page.waitForSelector(`tr[data-lease="${victimLease.id}"][data-state="active"]`);
-    await page.waitForSelector(`tr[data-lease="${spare.id}"][data-state="active"]`);
+    await until(`tr[data-lease="${victimLease.id}"][data-state="active"]`);
+    await until(`tr[data-lease="${spare.id}"][data-state="active"]`);
     // Cookies in flight show on the lease's row (from the stats samples).
     await untilInPage(`Number(document.querySelector('tr[data-lease="${victimLease.id}"] td.num')?.textContent) > 0`);
     await victimLease.waitFor(cookies[0], { timeoutMs: 10_000 });
     const killedAt = Date.now();
     cluster.agent("victim").process.kill("SIGKILL");
-    await page.waitForSelector('tr[data-provider="victim"][data-state="lost"]', { timeout: 1000 });
+    await until('tr[data-provider="victim"][data-state="lost"]', 1000);
     const seenMs = Date.now() - killedAt;
     console.log(`console: SIGKILL -> row "lost" on the page after ${seenMs} ms`);
     expect(seenMs).toBeLessThan(1000);
-    await page.waitForSelector(`tr[data-lease="${victimLease.id}"][data-state="provider_gone"][data-reason="PROVIDER_GONE"]`, { timeout: 1000 });
+    await until(`tr[data-lease="${victimLease.id}"][data-state="provider_gone"][data-reason="PROVIDER_GONE"]`, 1000);
     expect((await victimLease.ended).reason).toBe("PROVIDER_GONE");
     // The detection latency chart got its bar.
-    await page.waitForSelector("#chart-detection rect.bar");
+    await until("#chart-detection rect.bar");
     await new Promise((r) => setTimeout(r, 2500)); // a few throughput samples for the picture
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT as `${string}.png`, fullPage: true });
@@ -122,26 +131,26 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
   it("revokes a lease, drain-unbinds a provider (dry run first) and binds it again, each confirmed in a dialog", async () => {
     const spare = spareLease!;
     await page.click(`tr[data-lease="${spare.id}"] button`);
-    await page.waitForSelector("#confirm[open]");
+    await until("#confirm[open]");
     await page.click("#confirm-ok");
-    await page.waitForSelector(`tr[data-lease="${spare.id}"][data-state="revoked"]`);
+    await until(`tr[data-lease="${spare.id}"][data-state="revoked"]`);
     expect((await spare.ended).reason).toBe("LEASE_REVOKED");
 
     await page.click('tr[data-provider="drainee"] button.danger');
-    await page.waitForSelector("#confirm[open]");
+    await until("#confirm[open]");
     // drain is preselected; the broker's dry run lists the lease that will end.
     await untilInPage(`document.querySelector("#unbind-preview")?.textContent?.includes("Dry run")`);
     const preview = await inPage<string>(`document.querySelector("#unbind-preview").textContent`);
     expect(preview).toMatch(/1 lease\(s\) end with PROVIDER_GONE/);
     expect(await inPage<string>(`document.querySelector("#unbind-mode").value`)).toBe("drain");
     await page.click("#confirm-ok");
-    await page.waitForSelector('tr[data-provider="drainee"][data-state="removed"]');
-    await page.waitForSelector('[data-unbound="drainee"]');
+    await until('tr[data-provider="drainee"][data-state="removed"]');
+    await until('[data-unbound="drainee"]');
     const detail = await adminGet<{ unbound: { reason: string } | null }>(cluster, "/v1/providers/drainee");
     expect(detail.unbound?.reason).toBe("unbound from the console");
 
     await page.click('[data-unbound="drainee"] button');
-    await page.waitForSelector("#confirm[open]");
+    await until("#confirm[open]");
     await page.click("#confirm-ok");
     await untilInPage(`!document.querySelector('[data-unbound="drainee"]')`);
     expect((await adminGet<{ unbound: unknown }>(cluster, "/v1/providers/drainee")).unbound).toBeNull();
@@ -149,7 +158,7 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
 
   it("signs out: the cookie is cleared and the API refuses the page again", async () => {
     await page.click("#sign-out");
-    await page.waitForSelector("#sign-in:not([hidden])");
+    await until("#sign-in:not([hidden])");
     const status = await inPage<number>(`fetch("/v1/providers").then((r) => r.status)`);
     expect(status).toBe(401);
   });

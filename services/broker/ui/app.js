@@ -6,7 +6,7 @@
 import { bindFlow, removeChannelFlow, revokeFlow, unbindFlow } from "./actions.js";
 import { api } from "./api.js";
 import { barChart, lineChart } from "./charts.js";
-import { $, clock, h } from "./dom.js";
+import { $, clock, h, patchRows } from "./dom.js";
 import { Model } from "./model.js";
 
 const STATS_MS = 1000;
@@ -128,46 +128,55 @@ function channelCell(p) {
 
 function renderProviders(m) {
   const rows = [...m.providers.values()].sort((a, b) => a.providerId.localeCompare(b.providerId) || b.epoch - a.epoch);
-  $("#providers tbody").replaceChildren(
-    ...rows.map((p) => {
-      const live = p.state === "online" || p.state === "suspect" || p.state === "draining";
-      return h(
-        "tr",
-        { dataset: { provider: p.providerId, epoch: String(p.epoch), state: p.state }, class: p.goneAt ? "gone" : "" },
-        h("td", {}, h("strong", {}, p.providerId)),
-        h("td", { title: p.endReason }, stateBadge(p.state)),
-        h("td", { class: "num" }, String(p.epoch)),
-        h("td", {}, p.profile),
-        h("td", {}, Object.entries(p.labels).map(([k, v]) => h("span", { class: "label" }, `${k}=${v}`))),
-        h("td", {}, channelCell(p)),
-        h("td", {}, live && h("button", { class: "danger", onclick: () => unbindFlow(p.providerId) }, "Unbind…")),
-      );
-    }),
+  const live = (p) => p.state === "online" || p.state === "suspect" || p.state === "draining";
+  patchRows(
+    $("#providers tbody"),
+    rows.length === 0
+      ? [{ key: "-", cells: [{ sig: "empty", className: "empty", colspan: 7, content: () => ["No provider is registered."] }] }]
+      : rows.map((p) => ({
+          key: `${p.providerId}#${p.epoch}`,
+          dataset: { provider: p.providerId, epoch: String(p.epoch), state: p.state },
+          className: p.goneAt ? "gone" : "",
+          cells: [
+            { sig: p.providerId, content: () => [h("strong", {}, p.providerId)] },
+            { sig: `${p.state}|${p.endReason}`, title: p.endReason, content: () => [stateBadge(p.state)] },
+            { sig: String(p.epoch), className: "num", content: () => [String(p.epoch)] },
+            { sig: p.profile, content: () => [p.profile] },
+            { sig: JSON.stringify(p.labels), content: () => Object.entries(p.labels).map(([k, v]) => h("span", { class: "label" }, `${k}=${v}`)) },
+            { sig: `${p.state}|${JSON.stringify(p.channels)}`, content: () => [channelCell(p)] },
+            { sig: String(live(p)), content: () => [live(p) && h("button", { class: "danger", onclick: () => unbindFlow(p.providerId) }, "Unbind…")] },
+          ],
+        })),
   );
-  if (rows.length === 0) $("#providers tbody").append(h("tr", {}, h("td", { colspan: "7", class: "empty" }, "No provider is registered.")));
-  $("#unbound").replaceChildren(
-    ...[...m.unbound].map((id) => h("span", { class: "unbound", dataset: { unbound: id } }, `${id} is unbound `, h("button", { onclick: () => bindFlow(id) }, "Bind…"))),
-  );
+  const ids = [...m.unbound].sort();
+  const strip = $("#unbound");
+  if (strip.dataset.sig !== ids.join(",")) {
+    strip.dataset.sig = ids.join(",");
+    strip.replaceChildren(...ids.map((id) => h("span", { class: "unbound", dataset: { unbound: id } }, `${id} is unbound `, h("button", { onclick: () => bindFlow(id) }, "Bind…"))));
+  }
 }
 
 function renderLeases(m) {
   const rows = [...m.leases.values()].sort((a, b) => Number(Boolean(a.endReason)) - Number(Boolean(b.endReason)) || (b.endedAtMs ?? 0) - (a.endedAtMs ?? 0) || a.leaseId.localeCompare(b.leaseId));
-  $("#leases tbody").replaceChildren(
-    ...rows.map((l) =>
-      h(
-        "tr",
-        { dataset: { lease: l.leaseId, state: l.state, reason: l.endReason ?? "" }, class: l.endReason ? "gone" : "" },
-        h("td", {}, h("code", {}, l.leaseId)),
-        h("td", {}, l.clientId),
-        h("td", {}, `${l.providerId} #${l.epoch} · ch${l.channel}`),
-        h("td", {}, l.mode),
-        h("td", {}, stateBadge(l.state), l.endReason ? h("span", { class: "reason" }, ` ${l.endReason}`) : ""),
-        h("td", { class: "num" }, String(l.unfinished ?? 0)),
-        h("td", {}, !l.endReason && h("button", { class: "danger", onclick: () => revokeFlow(l) }, "Revoke…")),
-      ),
-    ),
+  patchRows(
+    $("#leases tbody"),
+    rows.length === 0
+      ? [{ key: "-", cells: [{ sig: "empty", className: "empty", colspan: 7, content: () => ["No lease."] }] }]
+      : rows.map((l) => ({
+          key: l.leaseId,
+          dataset: { lease: l.leaseId, state: l.state, reason: l.endReason ?? "" },
+          className: l.endReason ? "gone" : "",
+          cells: [
+            { sig: l.leaseId, content: () => [h("code", {}, l.leaseId)] },
+            { sig: l.clientId, content: () => [l.clientId] },
+            { sig: `${l.providerId}#${l.epoch}/${l.channel}`, content: () => [`${l.providerId} #${l.epoch} · ch${l.channel}`] },
+            { sig: l.mode, content: () => [l.mode] },
+            { sig: `${l.state}|${l.endReason}`, content: () => [stateBadge(l.state), l.endReason ? h("span", { class: "reason" }, ` ${l.endReason}`) : ""] },
+            { sig: String(l.unfinished ?? 0), className: "num", content: () => [String(l.unfinished ?? 0)] },
+            { sig: String(!l.endReason), content: () => [!l.endReason && h("button", { class: "danger", onclick: () => revokeFlow(model.leases.get(l.leaseId) ?? l) }, "Revoke…")] },
+          ],
+        })),
   );
-  if (rows.length === 0) $("#leases tbody").append(h("tr", {}, h("td", { colspan: "7", class: "empty" }, "No lease.")));
 }
 
 function describe(e) {

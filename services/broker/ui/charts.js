@@ -2,8 +2,8 @@
 // cheaper than a chart library and no dependency).
 
 const NS = "http://www.w3.org/2000/svg";
-const W = 360;
-const H = 96;
+const W = 600;
+const H = 120;
 const PAD = { l: 34, r: 6, t: 6, b: 16 };
 
 function svg(tag, attrs = {}, text) {
