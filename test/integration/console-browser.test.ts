@@ -118,7 +118,7 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
     expect((await victimLease.ended).reason).toBe("PROVIDER_GONE");
     // The detection latency chart got its bar.
     await until("#chart-detection rect.bar");
-    await new Promise((r) => setTimeout(r, 2500)); // a few throughput samples for the picture
+    await new Promise((r) => setTimeout(r, 1500)); // a few throughput samples for the picture
     mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
     await page.screenshot({ path: SCREENSHOT as `${string}.png`, fullPage: true });
     console.log(`console screenshot: ${SCREENSHOT}`);
