@@ -95,6 +95,12 @@ describe.skipIf(!havePromtool)("promtool", () => {
     expect(r.status, r.out).toBe(0);
   });
 
+  it("fires the alerts it should on synthetic series, and no others (deploy/prometheus/alerts.test.yml)", () => {
+    const r = promtool(["test", "rules", path.join(REPO_ROOT, "deploy/prometheus/alerts.test.yml")]);
+    expect(r.out).toContain("SUCCESS");
+    expect(r.status, r.out).toBe(0);
+  });
+
   it("accepts Prometheus's config with the rules where it loads them", () => {
     const config = parseYaml(readFileSync(PROMETHEUS_CONFIG, "utf8")) as { rule_files: string[] };
     expect(config.rule_files).toEqual(["/etc/prometheus/alerts.yml"]);
