@@ -30,6 +30,17 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
   let traffic: Promise<void> = Promise.resolve();
 
   beforeAll(async () => {
+    profileDir = mkdtempSync(path.join(tmpdir(), "dmabroker-chromium-"));
+    // The browser starts while the processes do (each takes seconds on a busy machine).
+    const launching = puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      userDataDir: profileDir,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      defaultViewport: { width: 1280, height: 900 },
+      timeout: 20_000,
+    });
+    launching.then((b) => (browser = b)).catch(() => {});
     cluster = await Cluster.start({
       brokerArgs: ["--admin-token", TOKEN],
       agents: [
@@ -39,15 +50,7 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
       ],
     });
     client = await BrokerClient.connect({ address: cluster.grpcAddress, clientId: "console-test" });
-    profileDir = mkdtempSync(path.join(tmpdir(), "dmabroker-chromium-"));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: profileDir,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      defaultViewport: { width: 1280, height: 900 },
-      timeout: 20_000,
-    });
+    browser = await launching;
     page = await browser.newPage();
     page.setDefaultTimeout(10_000);
   });
