@@ -102,7 +102,7 @@ describe("GET /v1/events?stats=", () => {
     const { core, clock } = f;
     core.attachProvider(spec("dev-a"), new FakeLink());
     const lease = core.requestChannel("alice", { capabilityMask: capabilityMask(["memcpy"]), mode: "exclusive" });
-    core.submit("alice", lease.id, [memcpy(64), memcpy(64)]);
+    core.submit("alice", lease.id, [memcpy(64), memcpy(64)], true);
     expect((await f.app.inject({ url: "/v1/events?stats=10" })).statusCode).toBe(400);
     const res = await fetch(`${base}/v1/events?stats=250`, { signal: AbortSignal.timeout(5000) });
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
