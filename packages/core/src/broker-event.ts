@@ -1,5 +1,6 @@
 import type { LeaseMode, LeaseState } from "./lease-record.js";
 import type { ProviderState } from "./provider-record.js";
+import type { RemovalCause } from "./removal-cause.js";
 
 /** How an operator unbinds a provider (REST `POST /v1/providers/{id}/unbind`). */
 export type UnbindMode = "polite" | "drain" | "force";
@@ -19,6 +20,8 @@ export type BrokerEvent =
       reason: string;
       /** Time since the provider's last heartbeat (its last sign of life) when the state changed. */
       sinceHeartbeatMs: number;
+      /** Present exactly when `to` is lost or removed. */
+      cause?: RemovalCause;
     }
   | { type: "provider.fenced"; providerId: string; epoch: number }
   | { type: "provider.freed"; providerId: string; epoch: number }

@@ -96,7 +96,7 @@ export class BrokerServer {
     const hub = new EventHub(1024, (err) => log.error({ err }, "event subscriber failed; detached"));
     const clock = systemClock;
     const core = new BrokerCore({ clock, options: config.broker, store, onEvent: (e) => hub.publish(e) });
-    const metrics = createBrokerMetrics(core);
+    const metrics = createBrokerMetrics(core, clock);
     hub.subscribe(({ event }) => logEvent(log, event));
     hub.subscribe(({ event }) => metrics.observe(event));
     const v1 = loadDmaBrokerV1();

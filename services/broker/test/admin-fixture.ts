@@ -6,28 +6,13 @@
  * runs without a socket.
  */
 import { BrokerCore, ManualClock, capabilityMask } from "@dmabroker/core";
-import type { BrokerOptions, DmaDescriptor, OperationName, ProviderLink, ProviderSpec } from "@dmabroker/core";
+import type { BrokerOptions, DmaDescriptor, OperationName, ProviderSpec } from "@dmabroker/core";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { EventHub, createAdminApp, createBrokerMetrics } from "../src/admin/index.js";
 import type { BrokerMetrics } from "../src/admin/index.js";
 
-/** A ProviderLink that records what the broker told the agent. */
-export class FakeLink implements ProviderLink {
-  readonly work: { epoch: number; channel: number; items: { workId: number; descriptor: unknown }[] }[] = [];
-  readonly unbinds: { reason: string; force: boolean; deadlineMs: number }[] = [];
-  readonly closes: string[] = [];
-  sendWork(batch: { epoch: number; channel: number; items: { workId: number; descriptor: unknown }[] }): void {
-    this.work.push(batch);
-  }
-  sendTerminate(): void {}
-  sendUnbind(order: { reason: string; force: boolean; deadlineMs: number }): void {
-    this.unbinds.push(order);
-  }
-  close(reason: string): void {
-    this.closes.push(reason);
-  }
-}
+export { FakeLink } from "@dmabroker/testkit";
 
 export function spec(providerId: string, over: Partial<ProviderSpec> & { ops?: OperationName[] } = {}): ProviderSpec {
   const { ops, ...rest } = over;
@@ -58,7 +43,7 @@ export async function adminFixture(options: { adminToken?: string; broker?: Brok
   const hub = new EventHub(64);
   let n = 0;
   const core = new BrokerCore({ clock, options: options.broker, onEvent: (e) => hub.publish(e), newLeaseId: () => `lease-${++n}` });
-  const metrics = createBrokerMetrics(core, { processMetrics: false });
+  const metrics = createBrokerMetrics(core, clock, { processMetrics: false });
   hub.subscribe(({ event }) => metrics.observe(event));
   const ready = { value: true };
   const app = await createAdminApp({ core, logger: pino({ level: "silent" }), hub, metrics, isReady: () => ready.value, adminToken: options.adminToken });
