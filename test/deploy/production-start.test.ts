@@ -57,6 +57,10 @@ describe("the image's production start (dist/, the entrypoint, the compose envir
     const res = await fetch(`${admin}/readyz`, { signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(200);
     expect(await healthcheck(service)).toEqual({ code: 0, out: "" });
+    // The operator console's files are in the image too.
+    const ui = await fetch(`${admin}/ui/app.js`, { signal: AbortSignal.timeout(5000) });
+    expect(ui.status).toBe(200);
+    expect(ui.headers.get("content-type")).toContain("text/javascript");
   });
 
   it("starts the three agents, which register and answer their compose healthcheck", async () => {

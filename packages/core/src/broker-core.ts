@@ -221,6 +221,7 @@ export class BrokerCore {
         from: change.from,
         to: change.to,
         reason: p.endReason,
+        sinceHeartbeatMs: Math.max(0, Math.round(this.clock.now() - p.lastHeartbeatAt)),
         ...(p.removalCause !== undefined && { cause: p.removalCause }),
       }),
     );

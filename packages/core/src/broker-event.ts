@@ -18,6 +18,8 @@ export type BrokerEvent =
       from: ProviderState;
       to: ProviderState;
       reason: string;
+      /** Time since the provider's last heartbeat (its last sign of life) when the state changed. */
+      sinceHeartbeatMs: number;
       /** Present exactly when `to` is lost or removed. */
       cause?: RemovalCause;
     }

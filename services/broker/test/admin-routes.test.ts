@@ -289,6 +289,9 @@ describe("admin API routes (inject)", () => {
         "GET /v1/leases/{id}",
         "DELETE /v1/leases/{id}",
         "GET /v1/events",
+        "GET /v1/session",
+        "POST /v1/session",
+        "DELETE /v1/session",
       ].sort(),
     );
     expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["Provider", "Lease", "Problem", "UnbindReport", "ProviderDetail"]));

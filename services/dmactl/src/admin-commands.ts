@@ -5,11 +5,14 @@ import { CliError } from "./cli-error.js";
 import { EXIT } from "./exit-codes.js";
 import type { ExitCode } from "./exit-codes.js";
 import { renderTable } from "./table.js";
+import type { Screen } from "./top.js";
 
 /** Where a command writes (stdout for results, stderr for progress and notes). */
 export interface Out {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** The terminal, for `top` (absent: it prints frames through `out`). */
+  screen?: Screen;
 }
 
 /** A listing: the items as JSON, or as a table with one row per item. */

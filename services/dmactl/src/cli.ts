@@ -11,6 +11,7 @@ import { EXIT } from "./exit-codes.js";
 import type { ExitCode } from "./exit-codes.js";
 import { holdLease } from "./hold-lease.js";
 import { parseSize } from "./size.js";
+import { top } from "./top.js";
 
 export const USAGE = `dmactl: operate a dmabroker
 
@@ -25,6 +26,7 @@ commands
   bind ID                                        let an unbound provider register again
   revoke LEASE [--reason TEXT]                   end a lease (LEASE_REVOKED)
   watch [--types provider.,lease.ended]          live registry events until Ctrl-C
+  top                                            live providers, leases and throughput in the terminal until Ctrl-C
   lease --cap OP [--cap OP]... [--mode exclusive|shared] [--provider P] [--label k=v]... [--ttl-ms N]
                                                  hold a lease until Ctrl-C
   copy [--size 256MiB] [--chunk 1MiB] [--batch 32] [--depth 2] [--relocate] [--mode shared|exclusive]
@@ -79,6 +81,7 @@ const COMMANDS: Record<string, { args: string[]; options: string[] }> = {
   bind: { args: ["ID"], options: [] },
   revoke: { args: ["LEASE"], options: ["reason"] },
   watch: { args: [], options: ["types"] },
+  top: { args: [], options: [] },
   lease: { args: [], options: ["cap", "mode", "provider", "label", "ttl-ms"] },
   copy: { args: [], options: ["size", "chunk", "batch", "depth", "relocate", "mode", "provider", "label", "max-leases"] },
 };
@@ -169,6 +172,9 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: Out, signal:
       return revoke(admin, io, json, arg, v.reason);
     case "watch":
       return watch(admin, io, json, v.types, signal);
+    case "top":
+      if (json) throw usage("top draws a screen; for JSON use `dmactl watch --json`");
+      return top(admin, io, io.screen ?? { write: (t) => io.out(t), size: () => undefined }, signal);
     case "lease": {
       const caps = v.cap ?? [];
       if (caps.length === 0) throw usage(`lease needs --cap OP (one of ${OPERATION_NAMES.join(", ")})`);

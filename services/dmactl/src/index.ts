@@ -7,3 +7,6 @@ export { describeEvent } from "./admin-commands.js";
 export type { Out } from "./admin-commands.js";
 export { describeFates } from "./copy.js";
 export type { CopyReport, ChunkFate, ChunkAttempt } from "./copy.js";
+export { renderTop } from "./top.js";
+export type { Screen } from "./top.js";
+export { TopModel } from "./top-model.js";

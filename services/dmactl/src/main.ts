@@ -15,6 +15,10 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
 const io = {
   out: (line: string): void => void process.stdout.write(line + "\n"),
   err: (line: string): void => void process.stderr.write(line + "\n"),
+  screen: {
+    write: (text: string): void => void process.stdout.write(text),
+    size: () => (process.stdout.isTTY ? { columns: process.stdout.columns, rows: process.stdout.rows } : undefined),
+  },
 };
 const code = await runCli(process.argv.slice(2), process.env, io, controller.signal);
 // Let stdout drain before exiting (pipes are asynchronous).

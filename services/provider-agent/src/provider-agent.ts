@@ -122,19 +122,7 @@ export class ProviderAgent {
       const drained = await Promise.all(inc.channels.map((c) => c.drain(left)));
       this.log.info({ epoch: inc.epoch, drained: drained.every(Boolean) }, "drain finished");
       this.send(inc, { goodbye: { reason } });
-      // Let the goodbye reach the broker: half-close and wait (bounded) for its end.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        inc.stream.once("end", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        inc.stream.once("error", () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        inc.stream.end();
-      });
+      await this.halfClose(inc);
     }
     this.teardown(inc, "agent stopped");
     if (!isFinalAgentState(this.state.kind)) this.transition({ kind: "stopped", why: reason }); // not if replaced meanwhile
@@ -304,7 +292,28 @@ export class ProviderAgent {
     this.transition({ kind: "draining", inc, then: "reconnect" });
     if (deadlineMs > 0) await Promise.all(inc.channels.map((c) => c.drain(deadlineMs)));
     this.send(inc, { goodbye: { reason } });
+    // Cancelling the stream at once could drop the last results and the goodbye still queued on it
+    // (the broker would see a broken stream and abort that finished work PROVIDER_GONE).
+    await this.halfClose(inc);
     this.onBroken(inc, reason);
+  }
+
+  /** Lets what was written reach the broker: half-closes and waits (at most 1 s) for the broker to end the call. */
+  private halfClose(inc: Incarnation): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      inc.stream.once("end", done);
+      inc.stream.once("error", done);
+      try {
+        inc.stream.end();
+      } catch {
+        done();
+      }
+    });
   }
 
   private send(inc: Incarnation, msg: AgentMessage): void {

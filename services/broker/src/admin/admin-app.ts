@@ -4,7 +4,8 @@ import type { BrokerCore } from "@dmabroker/core";
 import Fastify, { LogController } from "fastify";
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "pino";
-import { installBearerAuth } from "./auth.js";
+import { installAdminAuth } from "./auth.js";
+import { registerConsoleFiles } from "./console-files.js";
 import type { EventHub } from "./event-hub.js";
 import { registerEventStream } from "./event-stream.js";
 import type { BrokerMetrics } from "./metrics.js";
@@ -12,6 +13,8 @@ import { clientErrorProblem, frameworkProblem, installProblemHandlers } from "./
 import { registerRootIndex } from "./root-index.js";
 import { registerV1Routes } from "./routes.js";
 import { SHARED_SCHEMAS, Status, problems } from "./schemas.js";
+import { SessionStore } from "./sessions.js";
+import { statsSnapshot } from "./stats-snapshot.js";
 
 /** Request lines at debug level: admin actions are logged by their handlers with ids; the rest is noise at info. */
 class AdminLogController extends LogController {
@@ -31,6 +34,8 @@ export interface AdminDeps {
   isReady: () => boolean;
   /** Bearer token; empty: no authentication. */
   adminToken?: string;
+  /** Console sign-ins (default: a fresh in-memory store). */
+  sessions?: SessionStore;
   /** Largest request body (default 64 KiB: admin bodies are small). */
   bodyLimit?: number;
 }
@@ -38,7 +43,8 @@ export interface AdminDeps {
 /**
  * The operators' HTTP API (fastify 5): /v1 providers, channels, leases,
  * unbind/bind, channel removal, revoke, an SSE event stream, probes,
- * Prometheus metrics, and the OpenAPI document (/docs, JSON at /docs/json).
+ * Prometheus metrics, the OpenAPI document (/docs, JSON at /docs/json), and
+ * the operator console (/ui/, signing in through /v1/session).
  * Errors are RFC 9457 problem+json with the same reasons as gRPC. Not
  * listening yet: call `listen()` (or `inject()` in tests).
  */
@@ -68,7 +74,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       ...(deps.adminToken ? { security: [{ bearer: [] }] } : {}),
-      tags: [{ name: "providers" }, { name: "channels" }, { name: "leases" }, { name: "events" }, { name: "probes" }],
+      tags: [{ name: "providers" }, { name: "channels" }, { name: "leases" }, { name: "events" }, { name: "session" }, { name: "probes" }],
     },
     // Shared schemas appear under components/schemas by their $id.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
@@ -76,7 +82,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
   await app.register(swaggerUi, { routePrefix: "/docs" });
   for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   installProblemHandlers(app);
-  installBearerAuth(app, deps.adminToken ?? "");
+  installAdminAuth(app, deps.adminToken ?? "", deps.sessions ?? new SessionStore());
 
   const probe = { tags: ["probes"], security: [] as never[] };
   app.get("/healthz", { schema: { ...probe, summary: "Liveness: the process answers", response: { 200: Status } } }, async () => ({ status: "ok" }));
@@ -98,6 +104,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
   );
   registerRootIndex(app);
   registerV1Routes(app, deps.core, deps.logger.child({ component: "admin" }));
-  registerEventStream(app, deps.hub);
+  registerEventStream(app, deps.hub, () => statsSnapshot(deps.core, Date.now()));
+  registerConsoleFiles(app);
   return app;
 }

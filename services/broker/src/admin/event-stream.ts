@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import type { EventHub, SequencedEvent } from "./event-hub.js";
+import type { StatsSnapshot } from "./stats-snapshot.js";
 import { EventsQuery, problems } from "./schemas.js";
 
 /** A comment line this often keeps proxies and idle timeouts from closing a quiet stream. */
@@ -18,8 +19,9 @@ export function formatSse(e: SequencedEvent): string {
  * BrokerEvent). `Last-Event-ID` replays what the hub still holds after that
  * id; `?types=provider.,lease.ended` filters by type prefix. The stream ends
  * when the client goes away, falls too far behind, or the server closes.
+ * `?stats=1000` adds an unnumbered `stats` message (StatsSnapshot) that often.
  */
-export function registerEventStream(fastify: FastifyInstance, hub: EventHub): void {
+export function registerEventStream(fastify: FastifyInstance, hub: EventHub, stats: () => StatsSnapshot): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const open = new Set<() => void>();
   app.addHook("preClose", async () => {
@@ -41,7 +43,7 @@ export function registerEventStream(fastify: FastifyInstance, hub: EventHub): vo
       },
     },
     (req, reply) => {
-      const { types } = req.query;
+      const { types, stats: statsMs } = req.query;
       const prefixes = (types ?? "")
         .split(",")
         .map((t) => t.trim())
@@ -64,6 +66,7 @@ export function registerEventStream(fastify: FastifyInstance, hub: EventHub): vo
         ended = true;
         unsubscribe();
         clearInterval(keepalive);
+        if (sampler) clearInterval(sampler);
         open.delete(end);
         res.end();
       };
@@ -82,6 +85,15 @@ export function registerEventStream(fastify: FastifyInstance, hub: EventHub): vo
       const unsubscribe = hub.subscribe(send);
       const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
       keepalive.unref();
+      const sample = (): void => {
+        if (ended) return;
+        // A reader that does not keep up gets no more samples on top of its backlog (events still count toward the cut-off).
+        if (res.writableLength > MAX_BACKLOG_BYTES / 2) return;
+        res.write(`event: stats\ndata: ${JSON.stringify(stats())}\n\n`);
+      };
+      const sampler = statsMs ? setInterval(sample, statsMs) : undefined;
+      sampler?.unref();
+      if (statsMs) sample();
       open.add(end);
       res.on("close", end);
       req.log.debug({ types: prefixes }, "event stream opened");

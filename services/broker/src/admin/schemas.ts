@@ -301,6 +301,22 @@ export const RevokeQuery = Type.Object(
 export const EventsQuery = Type.Object(
   {
     types: Type.Optional(Type.String({ maxLength: 1024, description: "Comma-separated event type prefixes, e.g. provider.,lease.ended" })),
+    stats: Type.Optional(
+      Type.Integer({
+        minimum: 250,
+        maximum: 60_000,
+        description: "Also send a `stats` message (cookie counters, channel occupancy, cookies in flight per lease) every this many ms",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
+
+export const SessionBody = Type.Object({ token: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false });
+export type SessionBody = Static<typeof SessionBody>;
+
+export const SessionStatus = Type.Object({
+  authRequired: Type.Boolean({ description: "The admin API has a token: the console must sign in" }),
+  signedIn: Type.Boolean({ description: "This request carries a valid session (always true without a token)" }),
+});
+export type SessionStatus = Static<typeof SessionStatus>;
