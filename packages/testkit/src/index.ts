@@ -15,8 +15,8 @@ export type { ChaosVerdict, FaultRecord, Violation } from "./chaos/invariant-che
 export { AdminApi } from "./chaos/admin-api.js";
 export type { AdminLease, AdminProvider } from "./chaos/admin-api.js";
 export { percentile, percentiles } from "./chaos/percentiles.js";
-export { ComposeCommandError, ComposeFaultDriver, COMPOSE_PROVIDER_SERVICES } from "./compose-fault-driver.js";
-export type { ComposeFaultDriverOptions } from "./compose-fault-driver.js";
+export { ComposeCommandError, ComposeFaultDriver, COMPOSE_PROVIDER_SERVICES, CONTAINER_CLIS, podmanComposeDefaultProject } from "./compose-fault-driver.js";
+export type { ComposeFaultDriverOptions, ContainerCli } from "./compose-fault-driver.js";
 export { FaultProxy } from "./fault-proxy.js";
 export type { FaultMode, FaultProxyOptions, FaultProxyStats, ProxyDirection } from "./fault-proxy.js";
 export { NetnsLink, netnsSupport } from "./netns.js";
