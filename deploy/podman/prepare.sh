@@ -4,6 +4,7 @@
 # registry reachable (only Debian's archive and the npm registry).
 #
 #   deploy/podman/prepare.sh [packages] [config] [base] [build]     (default: all four)
+#   deploy/podman/prepare.sh sweep                                   (after an interrupted test run)
 #
 #   packages  apt-get install podman, runc, netavark, aardvark-dns, catatonit,
 #             podman-compose, debootstrap (bounded by timeouts)
@@ -16,6 +17,8 @@
 #             FORCE_BASE=1 rebuilds it.
 #   build     podman build -f deploy/docker/Dockerfile -t dmabroker:local . (the
 #             file unmodified), with npm trusting this machine's CA bundle
+#   sweep     removes the containers and networks the container suite left behind
+#             when it was interrupted (compose projects named dmabroker-ct-*)
 #
 # Variables: NODE_BIN (a node 20 binary; default: node on PATH), NPM_VERSION
 # (10.8.2), DEBIAN_MIRROR (default: the first URIs of this host's apt sources),
@@ -143,10 +146,22 @@ step_build() {
   say "built $IMAGE"
 }
 
+step_sweep() {
+  local projects p
+  projects="$(podman ps -a --format '{{index .Labels "com.docker.compose.project"}}' | grep '^dmabroker-ct-' | sort -u || true)"
+  for p in $projects; do
+    podman rm -f -t 1 $(podman ps -a -q --filter "label=com.docker.compose.project=$p") >/dev/null 2>&1 || true
+    say "removed the containers of $p"
+  done
+  for p in $(podman network ls --format '{{.Name}}' | grep '^dmabroker-ct-.*_default$' || true); do
+    podman network rm -f "$p" >/dev/null && say "removed network $p"
+  done
+}
+
 [ "$(id -u)" = 0 ] || { STEP=-; die "run as root (rootful podman)"; }
 [ $# -gt 0 ] || set -- packages config base build
 for STEP in "$@"; do
-  declare -F "step_$STEP" >/dev/null || { die "unknown step (packages, config, base, build)"; }
+  declare -F "step_$STEP" >/dev/null || { die "unknown step (packages, config, base, build, sweep)"; }
   t0=$SECONDS
   "step_$STEP"
   say "done in $((SECONDS - t0)) s"

@@ -66,6 +66,9 @@ export class BrokerClient {
       "grpc.keepalive_timeout_ms": 5_000,
       // HTTP/2 receive window: large transfers need far more than the 64 KiB default.
       "grpc-node.flow_control_window": 16 * 1024 * 1024,
+      // A restarted broker (container) may come back at a new address; grpc-js re-resolves
+      // a name at most every 30 s by default, so calls would fail that long.
+      "grpc.dns_min_time_between_resolutions_ms": 1000,
     });
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
     const signal = options.signal;

@@ -69,6 +69,9 @@ export class ProviderAgent {
       // Reconnection is ours (with its own backoff); keep grpc-js's short.
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 1000,
+      // A restarted broker container may come back at a new address; grpc-js re-resolves
+      // a name at most every 30 s by default, so agents would wait that long to find it.
+      "grpc.dns_min_time_between_resolutions_ms": 1000,
     });
     let resolve!: (epoch: number) => void;
     this.firstRegistration = new Promise<number>((r) => (resolve = r));

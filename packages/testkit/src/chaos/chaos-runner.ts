@@ -40,7 +40,7 @@ export interface ChaosOptions {
   clients: number;
   /** Fault kinds to draw from (default: all). */
   kinds?: readonly FaultKind[];
-  /** Inject every kind at least once before drawing at random (CI). */
+  /** Inject every kind at least once before drawing at random (CI); the run lasts until each was. */
   everyKindFirst?: boolean;
   mode?: RunMode;
   /** Lease TTL of the load clients (client_kill waits for it). */
@@ -377,7 +377,8 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       await sleep(200);
     }
     const queue: FaultKind[] = options.everyKindFirst ? shuffle([...kinds], rng) : [];
-    while (Date.now() - started < options.durationMs && kinds.length > 0) {
+    // With everyKindFirst the run lasts until every kind was injected once, even past durationMs.
+    while ((Date.now() - started < options.durationMs || queue.length > 0) && kinds.length > 0) {
       const kind = queue.shift() ?? pick(kinds);
       try {
         await inject(kind);
