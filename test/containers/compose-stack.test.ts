@@ -213,9 +213,10 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       // The workload in its container: leases end TRANSPORT_FAILURE, nothing unnamed, it keeps running.
       const ends = await until("the workload's leases ending TRANSPORT_FAILURE", 15_000, async () => {
         const l = (await stack.jsonLogs("workload", at - 50)).filter((x) => x.event === "lease_end");
-        return l.length > 0 ? l : undefined;
+        return l.some((e) => e.reason === "TRANSPORT_FAILURE") ? l : undefined;
       });
-      expect(new Set(ends.map((e) => e.reason))).toEqual(new Set(["TRANSPORT_FAILURE"]));
+      // (a lease released just before the kill may log its LEASE_RELEASED end after it)
+      expect(ends.filter((e) => e.reason !== "TRANSPORT_FAILURE" && e.reason !== "LEASE_RELEASED")).toEqual([]);
       expect((await stack.jsonLogs("workload", at - 50)).filter((x) => x.unnamed === true || x.event === "slow_call")).toEqual([]);
       expect((await stack.state("workload")).status).toBe("running");
 
