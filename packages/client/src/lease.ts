@@ -12,7 +12,7 @@ import type { Completion, CookieStatus, ProviderPlacement, RanOn } from "./compl
 import { CookieSet } from "./cookie-set.js";
 import { cpuCompletion } from "./cpu-completion.js";
 import { DmaBrokerError } from "./dma-broker-error.js";
-import { compileFailoverOptions } from "./failover-options.js";
+import { RELOCATE_RETRYABLE, compileFailoverOptions } from "./failover-options.js";
 import type { FailoverEvent, FailoverOptions, FailoverPolicy, ResolvedFailoverOptions } from "./failover-options.js";
 
 export type { LeaseContext } from "./backing-lease.js";
@@ -30,17 +30,6 @@ const MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
  * whose answer was lost leaves any behind, so the oldest beyond this are dropped.
  */
 const MAX_EARLY_RESULTS = 65_536;
-/** Errors worth retrying while relocating (nothing matches now, back-pressure, transient). */
-const RETRYABLE = new Set([
-  "NO_PROVIDER",
-  "NO_CHANNEL_AVAILABLE",
-  "PROVIDER_SUSPECT",
-  "QUEUE_FULL",
-  "QUOTA_EXCEEDED",
-  "TRANSPORT_FAILURE",
-  "DEADLINE_EXCEEDED",
-  "SHUTTING_DOWN",
-]);
 /** Relocation backoff: 50 ms doubling up to 500 ms. */
 const backoffMs = (attempt: number): number => Math.min(500, 50 * 2 ** attempt);
 /** CPU fallback yields to the event loop after about this many bytes (small descriptors finish without yielding). */
@@ -712,7 +701,7 @@ export class Lease {
         const cutShort = e.reason === "DEADLINE_EXCEEDED" && answered;
         if (!cutShort) last = { reason: e.reason, detail: e.message };
         answered ||= e.reason !== "DEADLINE_EXCEEDED";
-        if (!RETRYABLE.has(e.reason)) break;
+        if (!RELOCATE_RETRYABLE.has(e.reason)) break;
         await sleep(Math.max(0, Math.min(backoffMs(attempt), deadline - performance.now())));
       }
     }
@@ -781,7 +770,7 @@ export class Lease {
       } catch (err) {
         if (this.lostProvider(b, err)) return;
         const reason = DmaBrokerError.from(err).reason;
-        if (RETRYABLE.has(reason) && performance.now() < deadline) {
+        if (RELOCATE_RETRYABLE.has(reason) && performance.now() < deadline) {
           if (reason === "QUEUE_FULL" && group.length > 1) limit = Math.ceil(group.length / 2);
           else await sleep(Math.min(backoffMs(attempt++), Math.max(0, deadline - performance.now())));
           continue;

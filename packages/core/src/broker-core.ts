@@ -101,7 +101,7 @@ const defaultLeaseId = (): string => `lease-${randomBytes(9).toString("base64url
 /**
  * The broker's whole domain, no I/O: providers come and go through
  * `attachProvider` / `providerLost`, clients call the lease and transfer
- * methods, and results flow back to LeaseObservers. Rules (DESIGN.md §1):
+ * methods, and results flow back to LeaseObservers. Rules (docs/design.md §1):
  * removing a provider never waits for clients; every accepted cookie gets
  * exactly one terminal result; nothing from an old epoch is accepted.
  */
@@ -724,10 +724,12 @@ export class BrokerCore {
   }
 
   private moveLease(lease: LeaseRecord, to: "active" | "suspended", reason: string): void {
-    if (lease.state === to || !lease.machine.canTransition(to)) return;
+    const from = lease.state;
+    if (from === to || !lease.machine.canTransition(to)) return;
     lease.machine.transition(to);
     const change = { state: to, reason, atWallMs: this.clock.wallNow() };
     this.notify(lease, (o) => o.onState(change));
+    this.emit({ type: "lease.state", leaseId: lease.id, clientId: lease.owner, providerId: lease.provider.id, epoch: lease.provider.epoch, from, to, reason });
   }
 
   /**

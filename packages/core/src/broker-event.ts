@@ -18,6 +18,8 @@ export type BrokerEvent =
   | { type: "channel.removed"; providerId: string; epoch: number; channel: number; leases: number }
   | { type: "provider.stale_results"; providerId: string; epoch: number; count: number }
   | { type: "lease.granted"; leaseId: string; clientId: string; providerId: string; epoch: number; channel: number; mode: LeaseMode }
+  /** A live lease suspended (its provider is suspect) or resumed; `reason` is PROVIDER_SUSPECT on suspension, empty on resumption. */
+  | { type: "lease.state"; leaseId: string; clientId: string; providerId: string; epoch: number; from: LeaseState; to: "active" | "suspended"; reason: string }
   | {
       type: "lease.ended";
       leaseId: string;

@@ -59,7 +59,7 @@ function specFor(slot: number, seed: SpecSeed): ProviderSpec {
   });
 }
 
-/** Independent statement of "could ever serve" (DESIGN.md §5: NO_PROVIDER vs NO_CHANNEL_AVAILABLE). */
+/** Independent statement of "could ever serve" (docs/errors.md: NO_PROVIDER vs NO_CHANNEL_AVAILABLE). */
 function matches(p: ProviderRecord, mask: number, mode: LeaseMode, zone: string | undefined, providerId: string | undefined): boolean {
   if (providerId !== undefined && p.id !== providerId) return false;
   if ((p.spec.capabilityMask & mask) !== mask) return false;

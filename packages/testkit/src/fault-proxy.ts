@@ -147,7 +147,7 @@ const parseTarget = (target: string): { host: string; port: number } => {
 };
 
 /**
- * A TCP proxy for fault injection (DESIGN.md §7): sits between an agent and
+ * A TCP proxy for fault injection (docs/design.md §5): sits between an agent and
  * the broker and, switchable at runtime, forwards, blackholes or resets the
  * traffic, and adds latency (per chunk, per direction, order preserved) or a
  * bandwidth cap (bytes/s, per direction). Listens on 127.0.0.1 with an

@@ -16,7 +16,7 @@ const WATCH_CHUNK_BYTES = 16 * 1024 * 1024;
  */
 const MAX_WATCH_BACKLOG_BYTES = 64 * 1024 * 1024;
 
-/** The caller's identity from call metadata (a verified identity later: DESIGN.md §4). */
+/** The caller's identity from call metadata (a verified identity later: docs/design.md §9). */
 function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
   const value = call.metadata.get(CLIENT_ID_KEY)[0];
   const id = typeof value === "string" ? value : value?.toString("utf8");

@@ -151,4 +151,23 @@ describe("GET /v1/events (a real socket: SSE streams never end, so inject cannot
     await f.app.close();
     expect(await readEvents(open.body!, 1)).toEqual([]);
   });
+
+  it("carries suspension and resumption: a silent provider's leases go suspended, then active again when it is heard", async () => {
+    f = await adminFixture();
+    const base = await f.app.listen({ host: "127.0.0.1", port: 0 });
+    const res = await fetch(`${base}/v1/events?types=provider.state,lease.`, { signal: AbortSignal.timeout(5000) });
+    const { core, clock } = f;
+    const p = core.attachProvider(spec("dev-a"), new FakeLink());
+    const lease = core.requestChannel("alice", { capabilityMask: capabilityMask(["memcpy"]), mode: "exclusive" });
+    core.start();
+    clock.advance(core.options.suspectAfterMs + core.options.sweepIntervalMs);
+    expect(lease.state).toBe("suspended");
+    expect(core.heartbeat(p, p.epoch)).toBe(true);
+    expect(lease.state).toBe("active");
+    const events = await readEvents(res.body!, 5);
+    expect(events.map((e) => e.event)).toEqual(["lease.granted", "provider.state", "lease.state", "provider.state", "lease.state"]);
+    const who = { leaseId: lease.id, clientId: "alice", providerId: "dev-a", epoch: p.epoch };
+    expect(events[2].data).toMatchObject({ ...who, from: "active", to: "suspended", reason: "PROVIDER_SUSPECT" });
+    expect(events[4].data).toMatchObject({ ...who, from: "suspended", to: "active", reason: "" });
+  });
 });

@@ -188,6 +188,8 @@ export function describeEvent(e: Record<string, unknown>): string {
       return `${t} provider.state     ${who}: ${s("from")} → ${s("to")}${e.reason ? ` (${s("reason")})` : ""}`;
     case "lease.granted":
       return `${t} lease.granted      ${s("leaseId")} client ${s("clientId")} on ${who} channel ${s("channel")} ${s("mode")}`;
+    case "lease.state":
+      return `${t} lease.state        ${s("leaseId")} client ${s("clientId")} on ${who}: ${s("from")} → ${s("to")}${e.reason ? ` (${s("reason")})` : ""}`;
     case "lease.ended":
       return `${t} lease.ended        ${s("leaseId")} client ${s("clientId")} on ${who}: ${s("state")} ${s("reason")}, ${s("aborted")} aborted (${s("detail")})`;
     case "provider.unbound":
