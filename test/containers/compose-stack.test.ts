@@ -107,37 +107,52 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
   });
 
   it("SIGKILL of a provider container mid-transfer: its in-flight transfers end ABORTED / PROVIDER_GONE, the workload goes on elsewhere", async () => {
-    const victim = await busyProvider();
-    const at = Date.now();
-    await driver.kill(victim.providerId);
-    const lost = await events!.waitFor((e) => e.type === "provider.state" && e.providerId === victim.providerId && e.epoch === victim.epoch && e.to === "lost", 10_000, at - 100);
-    measured.kill_to_lost_ms = lost.atMs - at;
-    const after = await until("ABORTED/PROVIDER_GONE in the workload log", 15_000, async () => {
-      const l = (await stack.jsonLogs("workload", at - 50)).filter((x) => x.event === "result");
-      return l.some((r) => r.provider_id === victim.providerId && r.result === "ABORTED" && r.reason === "PROVIDER_GONE") ? l : undefined;
-    });
-    const gone = after.filter((r) => r.provider_id === victim.providerId && r.reason === "PROVIDER_GONE");
-    measured.kill_to_first_provider_gone_ms = (gone[0].time as number) - at;
-    expect(gone.every((r) => r.result === "ABORTED" && r.ok === true && r.epoch === victim.epoch)).toBe(true);
-    // The workload carries on: byte-correct results from another provider after the abort.
-    const lastGone = gone.at(-1)!.time as number;
-    await until("NOERROR on another provider after the kill", 20_000, async () => {
-      const l = (await stack.jsonLogs("workload", lastGone)).filter((x) => x.event === "result" && x.provider_id !== victim.providerId && x.result === "NOERROR");
-      return l.length > 0 ? true : undefined;
-    });
-    // restart: unless-stopped does not bring back a container killed on purpose.
-    await sleep(1_000);
-    expect((await stack.state(serviceOf(victim.providerId))).status).toBe("exited");
-    measured.kill_victim = `${victim.providerId}#${victim.epoch}`;
-    measured.kill_aborted = gone.length;
-
-    // Started again: the same container, a new process, a new incarnation (epoch).
-    const t0 = Date.now();
-    await driver.restart(victim.providerId);
-    await stack.waitHealthy(serviceOf(victim.providerId), 30_000);
-    const back = await until("a new epoch online", 30_000, () => online(victim.providerId));
-    expect(back.epoch).not.toBe(victim.epoch);
-    measured.start_to_healthy_ms = Date.now() - t0;
+    // "In flight" is sampled from the admin API just before the kill; on a loaded machine those
+    // transfers may finish first, so up to three kills, each followed by a start (a new epoch).
+    let gone: Record<string, unknown>[] = [];
+    for (let attempt = 1; attempt <= 3 && gone.length === 0; attempt++) {
+      const victim = await busyProvider();
+      const service = serviceOf(victim.providerId);
+      const at = Date.now();
+      await driver.kill(victim.providerId);
+      try {
+        const lost = await events!.waitFor((e) => e.type === "provider.state" && e.providerId === victim.providerId && e.epoch === victim.epoch && e.to === "lost", 10_000, at - 100);
+        measured.kill_to_lost_ms = lost.atMs - at;
+        // Every lease the workload held on it ends PROVIDER_GONE, with or without transfers in flight.
+        const ends = await until("the workload's leases on the victim ending PROVIDER_GONE", 15_000, async () => {
+          const l = (await stack.jsonLogs("workload", at - 50)).filter((x) => x.event === "lease_end" && x.provider_id === victim.providerId && x.epoch === victim.epoch);
+          return l.length > 0 ? l : undefined;
+        });
+        expect(ends.filter((e) => e.reason !== "PROVIDER_GONE" && e.reason !== "LEASE_RELEASED")).toEqual([]);
+        await sleep(1_000);
+        const results = (await stack.jsonLogs("workload", at - 50)).filter((x) => x.event === "result" && x.provider_id === victim.providerId && x.epoch === victim.epoch);
+        const aborted = results.filter((r) => r.reason === "PROVIDER_GONE");
+        expect(aborted.every((r) => r.result === "ABORTED" && r.ok === true)).toBe(true);
+        if (aborted.length > 0) {
+          gone = aborted;
+          measured.kill_to_first_provider_gone_ms = (aborted[0]!.time as number) - at;
+          measured.kill_victim = `${victim.providerId}#${victim.epoch}`;
+          measured.kill_aborted = aborted.length;
+          measured.kill_attempts = attempt;
+          // The workload carries on: byte-correct results from another provider after the abort.
+          const lastGone = aborted.at(-1)!.time as number;
+          await until("NOERROR on another provider after the kill", 20_000, async () =>
+            (await stack.jsonLogs("workload", lastGone)).some((x) => x.event === "result" && x.provider_id !== victim.providerId && x.result === "NOERROR") ? true : undefined,
+          );
+          // restart: unless-stopped does not bring back a container killed on purpose.
+          expect((await stack.state(service)).status).toBe("exited");
+        }
+      } finally {
+        // Started again: the same container, a new process, a new incarnation (epoch).
+        const t0 = Date.now();
+        await driver.restart(victim.providerId);
+        await stack.waitHealthy(service, 30_000);
+        const back = await until("a new epoch online", 30_000, () => online(victim.providerId));
+        expect(back.epoch).not.toBe(victim.epoch);
+        measured.start_to_healthy_ms = Date.now() - t0;
+      }
+    }
+    expect(gone.length, "transfers in flight on the killed provider ended ABORTED / PROVIDER_GONE").toBeGreaterThan(0);
   });
 
   it("pause / unpause: a short freeze changes nothing; a long one makes the provider suspect, then lost, and it comes back as a new epoch", async () => {
