@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { capabilityMask } from "@dmabroker/core";
+import type { BrokerEvent } from "@dmabroker/core";
 import { FakeLink, adminFixture, memcpy, spec } from "./admin-fixture.js";
 import type { AdminFixture } from "./admin-fixture.js";
 
@@ -74,7 +75,7 @@ describe("GET /metrics", () => {
 
     // dev-a's stream breaks 120 ms after its last heartbeat: detection = 0.12 s, cause stream_break.
     clock.advance(120);
-    core.providerLost(a, "lost", "stream error: connection reset");
+    core.providerLost(a, "stream_break", "stream error: connection reset");
     // dev-b goes silent; the sweep declares it lost after the heartbeat timeout.
     core.start();
     const b = core.providers.get("dev-b")!;
@@ -94,6 +95,26 @@ describe("GET /metrics", () => {
     f.metrics.observeRpc("RequestChannel", "OK", 0.002);
     text = (await f.app.inject({ url: "/metrics" })).body;
     expect(sample(text, "dmabroker_rpc_duration_seconds_count", 'method="RequestChannel",code="OK"')).toBe(1);
+  });
+
+  it("labels a replaced incarnation's detection fenced and counts no graceful removal as a detection", async () => {
+    f = await adminFixture();
+    const { core, hub } = f;
+    const events: BrokerEvent[] = [];
+    hub.subscribe(({ event }) => events.push(event));
+    core.attachProvider(spec("dev-a"), new FakeLink());
+    core.attachProvider(spec("dev-a"), new FakeLink()); // newest wins: the first is lost, cause replaced
+    const c = core.attachProvider(spec("dev-c"), new FakeLink());
+    core.providerLost(c, "goodbye", "goodbye: shutting down");
+    const text = (await f.app.inject({ url: "/metrics" })).body;
+    expect(sample(text, "dmabroker_provider_detection_seconds_count", 'cause="fenced"')).toBe(1);
+    expect(text).not.toContain('dmabroker_provider_detection_seconds_count{cause="stream_break"}');
+    const ends = events.filter((e) => e.type === "provider.state" && (e.to === "lost" || e.to === "removed"));
+    expect(ends).toMatchObject([
+      { providerId: "dev-a", to: "lost", cause: "replaced" },
+      { providerId: "dev-c", to: "removed", cause: "goodbye" },
+    ]);
+    expect(events.filter((e) => e.type === "provider.state" && e.to === "online" && e.cause !== undefined)).toEqual([]);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createParser } from "eventsource-parser";
-import { operationsOf } from "@dmabroker/core";
+import { Backoff, operationsOf } from "@dmabroker/core";
 import type { AdminClient } from "./admin-client.js";
 import { CliError } from "./cli-error.js";
 import { EXIT } from "./exit-codes.js";
@@ -214,10 +214,12 @@ export function describeEvent(e: Record<string, unknown>): string {
 export async function watch(admin: AdminClient, io: Out, json: boolean, types: string | undefined, signal: AbortSignal): Promise<ExitCode> {
   let lastId: string | undefined;
   let failures = 0;
+  const backoff = new Backoff({ initialMs: 500, multiplier: 1.5, maxMs: 3000, jitter: 0 });
   while (!signal.aborted) {
     try {
       const body = await admin.stream(`/v1/events${query({ types })}`, signal, lastId);
       failures = 0;
+      backoff.reset();
       const parser = createParser({
         onEvent: (msg) => {
           if (msg.id) lastId = msg.id;
@@ -235,7 +237,7 @@ export async function watch(admin: AdminClient, io: Out, json: boolean, types: s
     }
     if (signal.aborted) break;
     io.err(`event stream ended; reconnecting${lastId ? ` after event ${lastId}` : ""}`);
-    await new Promise((r) => setTimeout(r, 500 * (failures + 1)));
+    await new Promise((r) => setTimeout(r, backoff.next()));
   }
   return EXIT.OK;
 }
