@@ -34,6 +34,23 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      // Real containers (podman): only with `npm run test:containers`, never in `npm test`
+      // (it builds the image and brings up the compose stack: minutes, root, podman).
+      ...(process.env.DMABROKER_CONTAINER_TESTS === "1"
+        ? [
+            {
+              resolve,
+              ssr,
+              test: {
+                name: "containers",
+                include: ["test/containers/**/*.test.ts"],
+                testTimeout: 120_000,
+                hookTimeout: 600_000,
+                fileParallelism: false,
+              },
+            },
+          ]
+        : []),
       {
         resolve,
         ssr,

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { COMPOSE_PROVIDER_SERVICES, ComposeCommandError, ComposeFaultDriver } from "@dmabroker/testkit";
+import { COMPOSE_PROVIDER_SERVICES, ComposeCommandError, ComposeFaultDriver, podmanComposeDefaultProject } from "@dmabroker/testkit";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "dmabroker-fake-docker-"));
 const FAKE = path.join(dir, "docker");
@@ -25,8 +25,9 @@ elif [ -n "\${FAKE_DOCKER_FAIL:-}" ] && case "$*" in *"$FAKE_DOCKER_FAIL"*) true
   echo "Error response from daemon: No such container: $last" >&2
   exit 1
 fi
+svc="\${last#label=com.docker.compose.service=}"
 case " $* " in
-  *" ps -q "*) [ -n "\${FAKE_DOCKER_NO_CONTAINER:-}" ] || echo "c0ffee$last" ;;
+  *" ps -q "* | *" ps -a -q "*) [ -n "\${FAKE_DOCKER_NO_CONTAINER:-}" ] || echo "c0ffee$svc" ;;
   " inspect "*) echo '{"dmabroker_default":{"Aliases":["x"]},"dmabroker_extra":{"Aliases":null}}' ;;
 esac
 exit 0
@@ -37,7 +38,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 let runs = 0;
 /** A driver bound to the fake docker and a fresh command log. */
-function setup(extraEnv: Record<string, string> = {}, options: { commandTimeoutMs?: number } = {}) {
+function setup(extraEnv: Record<string, string> = {}, options: { commandTimeoutMs?: number; cli?: "docker" | "podman" } = {}) {
   const log = path.join(dir, `log-${++runs}.jsonl`);
   writeFileSync(log, "");
   const driver = new ComposeFaultDriver({
@@ -121,6 +122,46 @@ describe("ComposeFaultDriver (against a fake docker that records its commands)",
     const driver = new ComposeFaultDriver({ dockerBin: FAKE, env: { ...process.env, FAKE_DOCKER_LOG: log }, stopTimeoutSec: 3 });
     await driver.terminate("plx-0");
     expect(recorded(log).map((r) => r.args.join(" "))).toEqual([`compose stop -t 3 ${COMPOSE_PROVIDER_SERVICES["plx-0"]}`]);
+  });
+
+  it("with cli podman: each fault is a podman command on the service's containers, found by their compose labels", async () => {
+    const { driver, commands } = setup({}, { cli: "podman" });
+    expect(driver.project).toBe("dmabroker");
+    await driver.kill("dsa-0");
+    await driver.restart("dsa-0");
+    await driver.freeze("ioat-0");
+    await driver.thaw("ioat-0");
+    await driver.terminate("ioat-0");
+    await driver.partition!("dsa-0");
+    await driver.heal!("dsa-0");
+    const sel = (svc: string) => `-q --filter label=com.docker.compose.project=dmabroker --filter label=com.docker.compose.service=${svc}`;
+    expect(commands()).toEqual([
+      `ps ${sel("agent-dsa")}`,
+      "kill -s KILL c0ffeeagent-dsa",
+      `ps -a ${sel("agent-dsa")}`, // start: stopped containers too
+      "start c0ffeeagent-dsa",
+      `ps ${sel("agent-ioat")}`,
+      "pause c0ffeeagent-ioat",
+      `ps -a ${sel("agent-ioat")}`, // unpause: paused ones too
+      "unpause c0ffeeagent-ioat",
+      `ps ${sel("agent-ioat")}`,
+      "stop -t 10 c0ffeeagent-ioat",
+      `ps ${sel("agent-dsa")}`,
+      "inspect --format {{json .NetworkSettings.Networks}} c0ffeeagent-dsa",
+      "network disconnect dmabroker_default c0ffeeagent-dsa",
+      "network disconnect dmabroker_extra c0ffeeagent-dsa",
+      "network connect --alias agent-dsa dmabroker_default c0ffeeagent-dsa",
+      "network connect --alias agent-dsa dmabroker_extra c0ffeeagent-dsa",
+    ]);
+    const { driver: none } = setup({ FAKE_DOCKER_NO_CONTAINER: "1" }, { cli: "podman" });
+    await expect(none.kill("dsa-0")).rejects.toThrow("service agent-dsa of project dmabroker has no running container");
+    expect(() => new ComposeFaultDriver({ cli: "lxc" as "docker" })).toThrow(/cli must be docker or podman/);
+  });
+
+  it("with cli podman and no project: podman-compose's default, the compose file's directory name normalised", () => {
+    expect(podmanComposeDefaultProject("docker-compose.yml", "/src/My Repo.v2")).toBe("myrepov2");
+    expect(podmanComposeDefaultProject("/elsewhere/dm_a-b/compose.yml", "/src")).toBe("dm_a-b");
+    expect(new ComposeFaultDriver({ cli: "podman", cwd: "/work/dmabroker" }).project).toBe("dmabroker");
   });
 
   it("fails with an error naming the command, its exit code and docker's message", async () => {

@@ -72,6 +72,11 @@ describe("docker-compose.yml against the compose-spec schema", () => {
     // Every string in the file goes through interpolate() in loadCompose(): it parsed, so every form is known.
     expect(loadCompose({ DMABROKER_PUBLISH_HOST: "0.0.0.0" }).services.broker.ports).toEqual(["0.0.0.0:50051:50051", "0.0.0.0:8080:8080"]);
   });
+
+  it("sets the broker's lease tombstone TTL from the shell (chaos runs), 10 min by default", () => {
+    expect(serviceEnv(loadCompose().services.broker).DMABROKER_LEASE_TOMBSTONE_TTL_MS).toBe("600000");
+    expect(serviceEnv(loadCompose({ DMABROKER_LEASE_TOMBSTONE_TTL_MS: "2000" }).services.broker).DMABROKER_LEASE_TOMBSTONE_TTL_MS).toBe("2000");
+  });
 });
 
 describe("docker-compose.yml against the services' config.ts", () => {

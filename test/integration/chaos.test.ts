@@ -41,5 +41,10 @@ describe("chaos: every fault kind under load", () => {
     }
     // The faults that remove a provider really ended leases, and detection was measured.
     expect(summary.detection_ms.kill?.max).toBeLessThan(1000);
+    // Victims are chosen among providers (and clients) holding the run's leases: most faults hit some.
+    const total = Object.values(summary.faults).reduce((a, b) => a + b, 0);
+    const hit = Object.values(summary.faults_hitting_leases).reduce((a, b) => a + b, 0);
+    console.log(`chaos: ${hit} of ${total} faults hit a victim holding leases`);
+    expect(hit / total).toBeGreaterThan(0.5);
   });
 });

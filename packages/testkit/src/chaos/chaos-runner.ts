@@ -9,6 +9,7 @@ import type { FaultKind, ProviderFaultDriver } from "../fault-driver.js";
 import { ServiceProcess } from "../service-process.js";
 import type { RunMode } from "../service-process.js";
 import { AdminError } from "@dmabroker/client";
+import type { LeaseSnapshot, ProviderSnapshot } from "@dmabroker/core";
 import { AdminApi } from "./admin-api.js";
 import { InvariantChecker, liveLeasesOf } from "./invariant-checker.js";
 import type { ChaosVerdict, FaultRecord, Violation } from "./invariant-checker.js";
@@ -40,7 +41,7 @@ export interface ChaosOptions {
   clients: number;
   /** Fault kinds to draw from (default: all). */
   kinds?: readonly FaultKind[];
-  /** Inject every kind at least once before drawing at random (CI). */
+  /** Inject every kind at least once before drawing at random (CI); the run lasts until each was. */
   everyKindFirst?: boolean;
   mode?: RunMode;
   /** Lease TTL of the load clients (client_kill waits for it). */
@@ -75,7 +76,17 @@ export interface ChaosSummary {
   cookies: ChaosVerdict["cookies"];
   detection_ms: ChaosVerdict["detectionMs"];
   leases_ended_by_fault: ChaosVerdict["leasesEndedByFault"];
+  /** Per kind: faults whose victim carried at least one of this run's leases when it was hit. */
+  faults_hitting_leases: ChaosVerdict["faultsHittingLeases"];
 }
+
+/** The load clients' id prefix: the final records check counts only this run's leases, not those of other clients of the broker (a compose stack's own workload). */
+export const CHAOS_CLIENT_PREFIX = "chaos-client-";
+const isChaosClient = (clientId: string): boolean => clientId.startsWith(CHAOS_CLIENT_PREFIX);
+/** How long a fault waits for a provider that carries one of this run's leases before it takes any online one. */
+const VICTIM_WAIT_MS = 3_000;
+/** Longest wait, at the start, for every load client to hold a lease before the first fault. */
+const WARMUP_MAX_MS = 30_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -103,7 +114,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
 
   const startClient = (): void => {
     const n = clientSerial++;
-    const name = `chaos-client-${n}`;
+    const name = `${CHAOS_CLIENT_PREFIX}${n}`;
     const proc = ServiceProcess.start(
       "workload",
       [
@@ -189,13 +200,34 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   };
   const between = (lo: number, hi: number): number => Math.round(lo + rng() * (hi - lo));
 
+  /** This run's live leases on one incarnation (and channel). */
+  const ownLeasesOn = (leases: readonly LeaseSnapshot[], p: { providerId: string; epoch: number }, channel?: number): LeaseSnapshot[] =>
+    leases.filter((l) => isChaosClient(l.clientId) && isLiveLeaseState(l.state) && l.providerId === p.providerId && l.epoch === p.epoch && (channel === undefined || l.channel === channel));
+
+  /**
+   * A fault's victim: an online provider of the target that carries this run's
+   * leases (a fault on an idle provider tests nothing), waiting up to
+   * VICTIM_WAIT_MS for one; then any online provider.
+   */
+  const chooseVictim = async (): Promise<{ victim?: ProviderSnapshot; leases: LeaseSnapshot[] }> => {
+    const deadline = Date.now() + VICTIM_WAIT_MS;
+    for (;;) {
+      const [providers, leases] = await Promise.all([admin.providers(), admin.leases()]);
+      const online = providers.filter((p) => p.state === "online" && target.providerIds.includes(p.providerId));
+      const leased = online.filter((p) => ownLeasesOn(leases, p).length > 0);
+      if (leased.length > 0) return { victim: pick(leased), leases };
+      if (online.length === 0 || Date.now() > deadline) return { victim: online.length > 0 ? pick(online) : undefined, leases };
+      await sleep(50);
+    }
+  };
+
   const inject = async (kind: FaultKind): Promise<void> => {
-    const online = (await admin.providers()).filter((p) => p.state === "online" && target.providerIds.includes(p.providerId));
-    if (online.length === 0 && kind !== "client_kill") return;
-    const victim = online.length > 0 ? pick(online) : undefined;
+    const { victim, leases } = kind === "client_kill" ? { victim: undefined, leases: [] } : await chooseVictim();
+    if (!victim && kind !== "client_kill") return;
     const id = victim?.providerId ?? "";
     const epoch = victim?.epoch ?? 0;
-    const base = { providerId: id, epoch, variant: "", expectGone: true };
+    const leasesHeld = victim ? ownLeasesOn(leases, victim).length : 0;
+    const base = { providerId: id, epoch, variant: "", expectGone: true, leasesHeld };
     const d = target.driver;
     switch (kind) {
       case "kill": {
@@ -271,9 +303,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         return;
       }
       case "channel_remove": {
-        const withLeases = victim!.channels.filter((c) => c.leases > 0);
+        const withLeases = victim!.channels.filter((c) => ownLeasesOn(leases, victim!, c.index).length > 0);
         const channel = (withLeases.length > 0 ? pick(withLeases) : pick(victim!.channels)).index;
-        const fault: FaultRecord = { ...base, kind, channel, at: Date.now() };
+        const fault: FaultRecord = { ...base, kind, channel, at: Date.now(), leasesHeld: ownLeasesOn(leases, victim!, channel).length };
         await admin.removeChannel(id, channel, { reason: "chaos" }).catch((err: unknown) => {
           // Removed already in this incarnation: nothing to hurt.
           if (!(err instanceof AdminError && err.reason === "CHANNEL_NOT_FOUND")) throw err;
@@ -294,7 +326,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       case "client_kill": {
         const live = [...clients.entries()].filter(([, p]) => p.running && !killed.has(p));
         if (live.length === 0) return;
-        const [name, proc] = pick(live);
+        // The client to kill: one that holds leases now, if any does (a client between leases tests nothing).
+        const current = await admin.leases();
+        const holding = live.filter(([n]) => current.some((l) => l.clientId === n && isLiveLeaseState(l.state)));
+        const [name, proc] = pick(holding.length > 0 ? holding : live);
+        const held = current.filter((l) => l.clientId === name && isLiveLeaseState(l.state)).length;
         killed.add(proc);
         checker.clientKilled(name);
         const at = Date.now();
@@ -311,7 +347,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
           await sleep(50);
         }
         if (detectedMs === undefined) checker.violate("I6", `${name} was killed but its leases did not expire within TTL + 3 s`);
-        record({ kind, variant: "", providerId: "", epoch: 0, at, expectGone: false, detectedMs }, `${name}, leases gone after ${detectedMs ?? "∞"} ms`);
+        record({ kind, variant: "", providerId: "", epoch: 0, at, expectGone: false, detectedMs, leasesHeld: held }, `${name} (${held} lease(s)), leases gone after ${detectedMs ?? "∞"} ms`);
         startClient();
         return;
       }
@@ -336,9 +372,18 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
 
   try {
     for (let i = 0; i < options.clients; i++) startClient();
-    await sleep(1_000);
+    // Faults start once every client holds a lease (node processes on a busy machine take seconds to
+    // start; a fault before that hurts nobody), bounded by WARMUP_MAX_MS.
+    const warmupDeadline = Date.now() + WARMUP_MAX_MS;
+    await sleep(500);
+    while (Date.now() < warmupDeadline) {
+      const leasing = new Set((await admin.leases().catch(() => [])).filter((l) => isChaosClient(l.clientId) && isLiveLeaseState(l.state)).map((l) => l.clientId));
+      if (leasing.size >= options.clients) break;
+      await sleep(200);
+    }
     const queue: FaultKind[] = options.everyKindFirst ? shuffle([...kinds], rng) : [];
-    while (Date.now() - started < options.durationMs && kinds.length > 0) {
+    // With everyKindFirst the run lasts until every kind was injected once, even past durationMs.
+    while ((Date.now() - started < options.durationMs || queue.length > 0) && kinds.length > 0) {
       const kind = queue.shift() ?? pick(kinds);
       try {
         await inject(kind);
@@ -359,8 +404,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     );
     if (target.leaseTombstoneTtlMs !== undefined) {
       await sleep(Math.max(leaseTtlMs, target.leaseTombstoneTtlMs) + 1_000);
-      const leasesLeft = await admin.leases();
-      if (leasesLeft.length > 0) checker.violate("I3", `${leasesLeft.length} lease record(s) left after the load stopped and tombstones aged out`);
+      // Only this run's clients: other clients of the broker (a compose stack's own workload) keep leasing.
+      const leasesLeft = (await admin.leases()).filter((l) => isChaosClient(l.clientId));
+      if (leasesLeft.length > 0) checker.violate("I3", `${leasesLeft.length} lease record(s) of this run's clients left after the load stopped and tombstones aged out`);
       const providersLeft = await admin.providers();
       const tombstones = providersLeft.filter((p) => !isPresentProviderState(p.state));
       if (tombstones.length > 0) checker.violate("I3", `${tombstones.length} provider tombstone(s) not freed: ${tombstones.map((p) => `${p.providerId}#${p.epoch}`).join(", ")}`);
@@ -394,6 +440,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     cookies: verdict.cookies,
     detection_ms: verdict.detectionMs,
     leases_ended_by_fault: verdict.leasesEndedByFault,
+    faults_hitting_leases: verdict.faultsHittingLeases,
   };
 }
 

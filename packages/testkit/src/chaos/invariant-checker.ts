@@ -26,6 +26,8 @@ export interface FaultRecord {
   expectGone: boolean;
   /** Set by the runner when it measured detection itself (client_kill: lease expiry seen on the admin API). */
   detectedMs?: number;
+  /** This run's live leases on the victim (its channel; the client, for client_kill) when the fault was chosen, from the admin API. */
+  leasesHeld?: number;
 }
 
 interface LeaseTrack {
@@ -53,6 +55,8 @@ export interface ChaosVerdict {
   detectionMs: Partial<Record<FaultKind, { p50: number; p99: number; max: number; n: number }>>;
   /** Leases each fault ended, summed per kind (shows the faults hit something). */
   leasesEndedByFault: Partial<Record<FaultKind, number>>;
+  /** Faults per kind whose victim carried at least one lease of the run when hit. */
+  faultsHittingLeases: Partial<Record<FaultKind, number>>;
 }
 
 /** What the checker needs of an admin lease record. */
@@ -218,7 +222,9 @@ export class InvariantChecker {
     }
     const detection = new Map<FaultKind, number[]>();
     const endedByFault: Partial<Record<FaultKind, number>> = {};
+    const hitting: Partial<Record<FaultKind, number>> = {};
     for (const fault of this.faults) {
+      if ((fault.leasesHeld ?? 0) > 0) hitting[fault.kind] = (hitting[fault.kind] ?? 0) + 1;
       const samples = detection.get(fault.kind) ?? [];
       detection.set(fault.kind, samples);
       if (fault.detectedMs !== undefined) {
@@ -259,6 +265,7 @@ export class InvariantChecker {
       cookies: { submitted, completed: this.completed, failed: this.failed, aborted: this.aborted, lost: this.lost, abandoned },
       detectionMs,
       leasesEndedByFault: endedByFault,
+      faultsHittingLeases: hitting,
     };
   }
 }
