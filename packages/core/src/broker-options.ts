@@ -39,6 +39,12 @@ export interface BrokerOptions {
   maxClientCallsPerSec?: number;
   /** Burst allowance above that rate. */
   maxClientCallBurst?: number;
+  /**
+   * After a broker restart, how long a recovered provider waits (suspect, its
+   * leases suspended) for its agent to re-attach with its epoch before it is
+   * lost as if its heartbeats had stopped.
+   */
+  restartGraceMs?: number;
 }
 
 export type ResolvedBrokerOptions = Required<BrokerOptions>;
@@ -65,6 +71,7 @@ export const DEFAULT_BROKER_OPTIONS: ResolvedBrokerOptions = {
   maxDrainTimeoutMs: 600_000,
   maxClientCallsPerSec: 50_000,
   maxClientCallBurst: 10_000,
+  restartGraceMs: 5_000,
 };
 
 /** Options in, resolved options out: defaults filled, every value checked. */

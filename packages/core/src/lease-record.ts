@@ -62,6 +62,8 @@ export class LeaseRecord {
   /** Why it ended, for people (error messages and logs); `endReason` is the machine-readable part. */
   endDetail = "";
   expiryTimer: unknown;
+  /** Cookies up to this one are reserved in the store (a restart never hands them out again). */
+  cookiesReservedUpTo = 0;
   /** Terminate orders sent and not yet acknowledged: token → resolve. */
   readonly pendingTerminates = new Map<number, () => void>();
 

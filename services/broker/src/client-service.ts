@@ -62,6 +62,8 @@ export interface ClientService {
 /** The client-facing DmaBroker service over a BrokerCore. */
 export function createClientService(core: BrokerCore, logger: Logger): ClientService {
   const log = logger.child({ component: "client-api" });
+  // A watch reveals state: each message waits until the records behind it are durable (in order).
+  const whenDurable = (fn: () => void): void => core.store.afterDurable(fn);
   const watches = new Set<(error: DmaError) => void>();
   const modeOf = (mode: string | number): "exclusive" | "shared" => {
     if (mode === "LEASE_MODE_EXCLUSIVE") return "exclusive";
@@ -106,6 +108,8 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
     WatchLease: (call) => {
       try {
         const clientId = clientIdOf(call);
+        // Told with every state event: the cookies whose outcome a broker restart lost.
+        const watchedFloor = core.getLease(clientId, call.request.leaseId).ledger?.restartFloor ?? 0;
         // `let`, not const: core.watch() may call back into end()/abort() (replay,
         // backlog cut-off) before it returns, when `detach` is not yet set.
         // eslint-disable-next-line prefer-const
@@ -121,10 +125,10 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
           return true;
         };
         const end = (): void => {
-          if (finish()) call.end();
+          if (finish()) whenDurable(() => call.end());
         };
         const abort = (error: DmaError): void => {
-          if (finish()) call.emit("error", toServiceError(error));
+          if (finish()) whenDurable(() => call.emit("error", toServiceError(error)));
         };
         const observer: LeaseObserver = {
           onCompletions(records: CompletionRecord[]) {
@@ -132,7 +136,8 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
             for (const chunk of chunkByBytes(records, (r) => r.output?.length ?? 0, WATCH_CHUNK_BYTES)) {
               const bytes = chunk.reduce((n, r) => n + (r.output?.length ?? 0), 0);
               backlog += bytes;
-              call.write({ completions: { completions: chunk.map(completionToWire) } } satisfies LeaseEvent, () => (backlog -= bytes));
+              const event = { completions: { completions: chunk.map(completionToWire) } } satisfies LeaseEvent;
+              whenDurable(() => call.write(event, () => (backlog -= bytes)));
             }
             if (backlog > MAX_WATCH_BACKLOG_BYTES) {
               log.warn({ client_id: clientId, lease_id: call.request.leaseId, backlog_bytes: backlog }, "watch stream not being read: cut off");
@@ -146,9 +151,8 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
           },
           onState(change: LeaseStateChange) {
             if (done) return;
-            call.write({
-              state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs },
-            } satisfies LeaseEvent);
+            const event = { state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs, restartFloor: watchedFloor } } satisfies LeaseEvent;
+            whenDurable(() => call.write(event));
             if (!isLiveLeaseState(change.state)) end();
           },
         };
@@ -161,7 +165,7 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
         });
       } catch (err) {
         // grpc-js turns an emitted error into the stream's status (code, details, metadata).
-        call.emit("error", toServiceError(DmaError.from(err)));
+        whenDurable(() => call.emit("error", toServiceError(DmaError.from(err))));
       }
     },
   };

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_BROKER_OPTIONS, DmaError, compileBrokerOptions } from "@dmabroker/core";
-import type { BrokerOptions, ResolvedBrokerOptions } from "@dmabroker/core";
+import { DURABILITIES } from "@dmabroker/core";
+import type { BrokerOptions, Durability, ResolvedBrokerOptions } from "@dmabroker/core";
 
 /** How log lines are written. */
 export type LogFormat = "json" | "pretty" | "auto";
@@ -24,6 +25,10 @@ export interface BrokerConfig {
   adminToken: string;
   /** Grace period for in-flight calls at shutdown before they are cut. */
   shutdownGraceMs: number;
+  /** Where the store keeps its log and snapshots; "" keeps records in memory (a restart loses them). */
+  dataDir: string;
+  /** always: fdatasync before every answer (default); interval: once a second; off: never (tests). */
+  durability: Durability;
   broker: ResolvedBrokerOptions;
 }
 
@@ -39,6 +44,8 @@ const BASE = {
   logFormat: "auto",
   adminToken: "",
   shutdownGraceMs: 2000,
+  dataDir: "",
+  durability: "always",
 };
 
 /** Every setting's environment variable (documented in the README and checked by tests). */
@@ -78,6 +85,10 @@ export function loadBrokerConfig(argv: string[] = process.argv.slice(2), env: No
   if (!levels.includes(logLevel)) {
     throw new DmaError("INVALID_ARGUMENT", `log-level / DMABROKER_LOG_LEVEL must be one of ${levels.join(", ")}, got ${JSON.stringify(logLevel)}`);
   }
+  const durability = raw("durability") || BASE.durability;
+  if (!DURABILITIES.includes(durability as Durability)) {
+    throw new DmaError("INVALID_ARGUMENT", `durability / DMABROKER_DURABILITY must be one of ${DURABILITIES.join(", ")}, got ${JSON.stringify(durability)}`);
+  }
   const brokerOptions: BrokerOptions = {};
   for (const key of Object.keys(DEFAULT_BROKER_OPTIONS) as (keyof BrokerOptions)[]) {
     if (raw(key) !== undefined) brokerOptions[key] = int(key, 0, 1);
@@ -91,6 +102,8 @@ export function loadBrokerConfig(argv: string[] = process.argv.slice(2), env: No
     logFormat: logFormat as LogFormat,
     adminToken: raw("adminToken") ?? BASE.adminToken,
     shutdownGraceMs: int("shutdownGraceMs", BASE.shutdownGraceMs, 0),
+    dataDir: raw("dataDir") ?? BASE.dataDir,
+    durability: durability as Durability,
     broker: compileBrokerOptions(brokerOptions),
   };
 }

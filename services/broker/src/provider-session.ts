@@ -15,6 +15,8 @@ type AttachCall = grpc.ServerDuplexStream<AgentMessage__Output, BrokerMessage>;
 export class ProviderSession implements ProviderLink {
   private record: ProviderRecord | undefined;
   private ended = false;
+  /** Set once call.end() ran (after every message queued before it). */
+  private streamEnded = false;
   private log: Logger;
 
   constructor(
@@ -68,7 +70,7 @@ export class ProviderSession implements ProviderLink {
           throw new DmaError("INVALID_REGISTRATION", "the first message on Attach must be register");
         }
         const spec = providerSpecFromWire(msg.register);
-        this.record = this.core.attachProvider(spec, this);
+        this.record = this.core.attachProvider(spec, this, Number(msg.register.resumeEpoch ?? 0));
         this.log = this.log.child({ provider_id: spec.providerId, epoch: this.record.epoch });
         const o = this.core.options;
         this.write({
@@ -121,23 +123,30 @@ export class ProviderSession implements ProviderLink {
     this.finish();
   }
 
+  /** Every message waits until the records behind it are durable (in order with everything else the broker reveals). */
   private write(msg: BrokerMessage): void {
     if (this.ended) return;
-    try {
-      this.call.write(msg);
-    } catch (err) {
-      this.onStreamGone(`write failed: ${(err as Error).message}`);
-    }
+    this.core.store.afterDurable(() => {
+      if (this.streamEnded) return;
+      try {
+        this.call.write(msg);
+      } catch (err) {
+        this.onStreamGone(`write failed: ${(err as Error).message}`);
+      }
+    });
   }
 
   private finish(): void {
     if (this.ended) return;
     this.ended = true;
-    try {
-      this.call.end();
-    } catch {
-      // the stream is already gone
-    }
+    this.core.store.afterDurable(() => {
+      this.streamEnded = true;
+      try {
+        this.call.end();
+      } catch {
+        // the stream is already gone
+      }
+    });
     this.onClosed(this);
   }
 }

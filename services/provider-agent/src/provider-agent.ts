@@ -14,6 +14,10 @@ const MESSAGE_LIMIT = 96 * 1024 * 1024;
 /** Output bytes per WorkDone message: well under every peer's message limit. */
 const REPORT_CHUNK_BYTES = 16 * 1024 * 1024;
 
+/** After losing a registered stream: how long reconnect attempts stay at most QUICK_RECONNECT_MAX_DELAY_MS apart. */
+const QUICK_RECONNECT_MS = 10_000;
+const QUICK_RECONNECT_MAX_DELAY_MS = 250;
+
 type AttachStream = grpc.ClientDuplexStream<AgentMessage, BrokerMessage__Output>;
 
 /** One registered incarnation: its stream, epoch, channels and timers. */
@@ -32,9 +36,11 @@ interface Incarnation {
 /**
  * An emulated DMA controller process: registers with the broker over one
  * Attach stream, executes work on real bytes with packages/engine, reports
- * completions, and reconnects with backoff when the stream breaks (each
- * reconnection is a new incarnation with a new epoch; nothing of the old one
- * is kept, since the broker has already aborted it).
+ * completions, and reconnects with backoff when the stream breaks. A
+ * reconnection asks to resume the last epoch: a broker that restarted and
+ * recovered that incarnation keeps it (and its leases); otherwise it is a new
+ * incarnation with a new epoch. Work in flight is never kept: the broker has
+ * aborted it either way.
  */
 export class ProviderAgent {
   private readonly client: ProviderHubClient;
@@ -44,6 +50,10 @@ export class ProviderAgent {
   private registerTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private registeredOnce: (() => void) | undefined;
+  /** The epoch of the last registration, sent as resume_epoch when reconnecting. */
+  private lastEpoch = 0;
+  /** Until when reconnects stay quick (a broker restart should find its agents back within its grace window). */
+  private quickReconnectUntil = 0;
   /** Resolves with the epoch of the first successful registration. */
   readonly firstRegistration: Promise<number>;
   /**
@@ -186,6 +196,7 @@ export class ProviderAgent {
         public: p.public,
         profile: p.name,
         channels: Array.from({ length: p.channels }, () => ({ queueDepth: p.queueDepth })),
+        resumeEpoch: this.lastEpoch,
       },
     });
     this.registerTimer = setTimeout(() => {
@@ -246,6 +257,8 @@ export class ProviderAgent {
 
   private onRegistered(inc: Incarnation, epoch: number, intervalMs: number, timeoutMs: number): void {
     clearTimeout(this.registerTimer);
+    if (this.lastEpoch !== 0) this.log.info({ epoch, previous_epoch: this.lastEpoch, resumed: epoch === this.lastEpoch }, epoch === this.lastEpoch ? "resumed the epoch after a broker restart" : "registered as a new incarnation");
+    this.lastEpoch = epoch;
     inc.epoch = epoch;
     inc.heartbeatTimeoutMs = timeoutMs;
     inc.lastBrokerHeartbeat = Date.now();
@@ -306,7 +319,11 @@ export class ProviderAgent {
     this.teardown(inc, why);
     if (this.stopped) return;
     const { reconnectMinMs, reconnectMaxMs } = this.config;
-    const delay = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    // Losing a registered stream may be a broker restart: retry quickly (≤ 250 ms apart) for a while,
+    // so the recovered incarnation is resumed well inside the broker's grace window.
+    if (inc.epoch !== 0) this.quickReconnectUntil = Date.now() + QUICK_RECONNECT_MS;
+    const cap = Date.now() < this.quickReconnectUntil ? Math.min(reconnectMaxMs, QUICK_RECONNECT_MAX_DELAY_MS) : reconnectMaxMs;
+    const delay = Math.min(cap, reconnectMinMs * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
     this.log.info({ delay_ms: Math.round(delay), attempt: this.attempt }, "reconnecting");
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
