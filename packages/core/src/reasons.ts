@@ -71,7 +71,7 @@ export const REASONS = {
   CANCELLED: { grpc: GrpcCode.CANCELLED, http: 499, summary: "The caller cancelled the call (AbortSignal)." },
   TRANSPORT_FAILURE: { grpc: GrpcCode.UNAVAILABLE, http: 503, summary: "The connection to the broker failed; the call's outcome is unknown to the client." },
   BROKER_RESTARTED: { grpc: GrpcCode.ABORTED, http: 409, summary: "Per cookie: the broker restarted after accepting it and its outcome died with the old process; the lease itself survived." },
-  STORE_CORRUPT: { grpc: GrpcCode.DATA_LOSS, http: 500, summary: "The broker's data dir fails its checksums before the end of its history; the broker refuses to start rather than run on half a state." },
+  STORE_CORRUPT: { grpc: GrpcCode.DATA_LOSS, http: 503, summary: "The broker's data dir fails its checksums before the end of its history; the broker refuses to start rather than run on half a state." },
   STORE_WRITE_FAILED: { grpc: GrpcCode.UNAVAILABLE, http: 503, summary: "Writing or fsyncing the broker's store failed; the broker stops with this reason in its last log line." },
   INTERNAL: { grpc: GrpcCode.INTERNAL, http: 500, summary: "A bug: an unexpected condition we could not name. Please report it." },
 } as const satisfies Record<string, ReasonSpec>;

@@ -150,9 +150,11 @@ export class FileStore implements BrokerStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.syncTimer);
-    while (!this.failed && (this.pending.length > 0 || this.flushing)) {
-      if (this.flushing) await this.flushing;
-      else await (this.flushing = this.flush());
+    while (this.flushing) await this.flushing;
+    if (!this.failed && this.pending.length > 0) {
+      this.flushing = this.flush();
+      await this.flushing;
+      this.flushing = undefined;
     }
     const log = this.log;
     this.log = undefined;
@@ -160,6 +162,22 @@ export class FileStore implements BrokerStore {
       if (!this.failed && this.unsynced) await log.datasync().catch(() => undefined);
       await log.close().catch(() => undefined);
     }
+  }
+
+  /**
+   * What a SIGKILL leaves: the flush in progress finishes (its bytes were
+   * handed to the kernel), everything staged after it is dropped, the file is
+   * closed without a final fsync. For crash tests in one process.
+   */
+  async abandon(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.syncTimer);
+    this.pending = [];
+    while (this.flushing) await this.flushing;
+    this.failed ??= new DmaError("SHUTTING_DOWN", "abandoned");
+    const log = this.log;
+    this.log = undefined;
+    await log?.close();
   }
 
   /** Writes a snapshot now (tests and operators); resolves when it is durable. */
