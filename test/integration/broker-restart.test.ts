@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient, ops } from "@dmabroker/client";
-import { Cluster } from "@dmabroker/testkit";
+import { Cluster, ServiceProcess } from "@dmabroker/testkit";
 
 // A broker restart loses nothing: SIGKILL the broker, start it on the same
 // data dir, and the agent resumes its epoch, the lease survives (suspended
@@ -75,6 +75,25 @@ describe("a broker restart on the same data dir", () => {
     const providers = await cluster.admin<{ providers: AdminProvider[] }>("/v1/providers");
     expect(providers.providers.map((p) => ({ id: p.providerId, epoch: p.epoch, state: p.state }))).toEqual([{ id: "slow", epoch, state: "online" }]);
     expect((await lease.release()).released).toBe(true);
+  });
+
+  it("shows the store to operators: admin API, dmactl and /metrics", async () => {
+    const info = await cluster.admin<{ kind: string; path: string; durability: string; revision: number; sizeBytes: number }>("/v1/store");
+    expect(info).toMatchObject({ kind: "file", path: dataDir, durability: "always" });
+    expect(info.revision).toBeGreaterThan(0);
+    expect(info.sizeBytes).toBeGreaterThan(0);
+    const p = ServiceProcess.start("dmactl", ["--json", "store"], { env: { DMABROKER_ADMIN_URL: cluster.adminUrl }, name: "dmactl store" });
+    const timer = setTimeout(() => p.kill("SIGKILL"), 10_000);
+    const exit = await p.exited;
+    clearTimeout(timer);
+    expect(exit.code).toBe(0);
+    const shown = JSON.parse(p.lines.map((l) => l.raw).join("")) as { path: string; revision: number };
+    expect(shown.path).toBe(dataDir);
+    const metrics = await (await fetch(`${cluster.adminUrl}/metrics`)).text();
+    for (const name of ["dmabroker_store_fsync_seconds_count", "dmabroker_store_commit_batches_count", "dmabroker_store_log_bytes", "dmabroker_store_size_bytes"]) {
+      expect(metrics).toMatch(new RegExp(`^${name} \\d+`, "m"));
+    }
+    expect(Number(/^dmabroker_store_fsync_seconds_count (\d+)/m.exec(metrics)![1])).toBeGreaterThan(0);
   });
 
   it("never hands out an epoch again after a restart", async () => {

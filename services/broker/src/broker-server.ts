@@ -91,8 +91,9 @@ export class BrokerServer {
   /** Starts both servers; ports 0 pick free ports (read them back from the result). */
   static async start(config: BrokerConfig, logger: Logger): Promise<BrokerServer> {
     const log = logger.child({ component: "broker" });
-    let metrics: BrokerMetrics | undefined;
-    const store = await openStore(config, log, (flush) => metrics?.observeStoreFlush(flush));
+    // The store opens (and recovers) before the core and its metrics exist; its flush statistics go to them once they do.
+    const flushes: { to?: BrokerMetrics } = {};
+    const store = await openStore(config, log, (flush) => flushes.to?.observeStoreFlush(flush));
     // One fan-out for core's events: logs, metrics and the admin SSE stream
     // subscribe. Core calls it from inside removals; a failing subscriber is
     // detached by the hub, never thrown into the core.
@@ -105,7 +106,7 @@ export class BrokerServer {
       log.info({ event: "store.recovered", revision: r.revision, providers: r.providers, leases: r.leases, unbound: r.unbound, dropped: r.dropped, grace_ms: config.broker.restartGraceMs }, "recovered the store");
     }
     const brokerMetrics = createBrokerMetrics(core, clock);
-    metrics = brokerMetrics;
+    flushes.to = brokerMetrics;
     hub.subscribe(({ event }) => logEvent(log, event));
     hub.subscribe(({ event }) => brokerMetrics.observe(event));
     const v1 = loadDmaBrokerV1();

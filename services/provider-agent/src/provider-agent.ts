@@ -15,7 +15,7 @@ const MESSAGE_LIMIT = 96 * 1024 * 1024;
 const REPORT_CHUNK_BYTES = 16 * 1024 * 1024;
 
 /** After losing a registered stream: how long reconnect attempts stay at most QUICK_RECONNECT_MAX_DELAY_MS apart. */
-const QUICK_RECONNECT_MS = 10_000;
+const QUICK_RECONNECT_MS = 30_000;
 const QUICK_RECONNECT_MAX_DELAY_MS = 250;
 
 type AttachStream = grpc.ClientDuplexStream<AgentMessage, BrokerMessage__Output>;

@@ -18,6 +18,7 @@ import {
   ProvidersQuery,
   RevokeQuery,
   RevokeReport,
+  StoreInfo,
   UnbindBody,
   UnbindReport,
   problems,
@@ -36,6 +37,17 @@ function labelFilter(label: string | string[] | undefined): [string, string][] {
 
 /** The /v1 operator routes over a BrokerCore. Every action on a provider or lease is logged with its ids. */
 export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Logger): void {
+  app.get(
+    "/v1/store",
+    {
+      schema: {
+        summary: "The broker's store: where it keeps its records, how durably, how big, the last snapshot",
+        tags: ["store"],
+        response: { 200: Type.Ref(StoreInfo), ...problems(401, 403) },
+      },
+    },
+    async () => core.store.info(),
+  );
   app.get(
     "/v1/providers",
     {
