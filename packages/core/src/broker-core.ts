@@ -238,9 +238,10 @@ export class BrokerCore {
     this.sweepTimer = this.clock.setTimer(tick, this.options.sweepIntervalMs);
   }
 
-  /** Stops timers. Leases and providers are left as they are (the process is going away). */
+  /** Stops timers and writes. Leases and providers are left as they are, in memory and in the store (the process is going away). */
   close(): void {
     this.closed = true;
+    this.writer.freeze();
     if (this.sweepTimer) this.clock.clearTimer(this.sweepTimer);
     this.sweepTimer = undefined;
     for (const lease of this.leases.liveLeases()) this.clearExpiry(lease);

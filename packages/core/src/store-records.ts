@@ -76,8 +76,18 @@ export class StoreWriter {
   private open: StoreOp[] | undefined;
   private epochNext = 1;
   private epochReservedUpTo = 0;
+  private frozen = false;
 
   constructor(readonly store: BrokerStore) {}
+
+  /**
+   * Stops writing (the broker is shutting down): what the process does while
+   * it goes — streams closing, providers lost — is not the records' truth, so a
+   * graceful restart recovers the same state a SIGKILL would.
+   */
+  freeze(): void {
+    this.frozen = true;
+  }
 
   /** Restores the epoch counter: the next epoch is past everything ever reserved. */
   recoverEpochs(row: EpochRow | undefined): void {
@@ -133,6 +143,7 @@ export class StoreWriter {
   }
 
   private stage(op: StoreOp): void {
+    if (this.frozen) return;
     if (this.open) this.open.push(op);
     else this.store.commit([op]);
   }

@@ -136,14 +136,16 @@ export class Cluster {
   }
 
   /**
-   * SIGKILLs the broker and starts it again with the same flags (so the same
+   * SIGKILLs (or SIGTERMs) the broker and starts it again with the same flags (so the same
    * --data-dir) on the same ports, so agents and clients find it where it was.
    * Resolves once it is ready, with how long that took from its spawn.
    */
-  async restartBroker(): Promise<{ readyMs: number; ready: LogLine }> {
-    this.broker.kill("SIGCONT");
-    this.broker.kill("SIGKILL");
-    await this.broker.exited;
+  async restartBroker(signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<{ readyMs: number; ready: LogLine }> {
+    if (signal === "SIGKILL") {
+      this.broker.kill("SIGCONT");
+      this.broker.kill("SIGKILL");
+      await this.broker.exited;
+    } else await this.broker.stop("SIGTERM", 10_000);
     const grpcPort = this.grpcAddress.slice(this.grpcAddress.lastIndexOf(":") + 1);
     const adminPort = new URL(this.adminUrl).port;
     const spawned = performance.now();
