@@ -192,6 +192,27 @@ describe("the file store's recovery", () => {
     }
   });
 
+  it("stops at a failed write: STORE_WRITE_FAILED once, and nothing staged after it is acknowledged", async () => {
+    const dir = freshDir();
+    const fatal: DmaError[] = [];
+    const store = await FileStore.open({ dir, durability: "always", onFatal: (e) => fatal.push(e) });
+    store.commit([{ table: "lease", key: "a", value: 1 }]);
+    await new Promise<void>((r) => store.afterDurable(r));
+    // A real I/O error: the log's descriptor is closed under the store, so its next write fails (EBADF).
+    await (store as unknown as { log: { close(): Promise<void> } }).log.close();
+    store.commit([{ table: "lease", key: "b", value: 2 }]);
+    let acknowledged = false;
+    store.afterDurable(() => (acknowledged = true));
+    for (let i = 0; i < 100 && fatal.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(fatal.map((e) => e.reason)).toEqual(["STORE_WRITE_FAILED"]);
+    expect(fatal[0].message).toContain(dir);
+    store.commit([{ table: "lease", key: "c", value: 3 }]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(acknowledged).toBe(false);
+    expect(fatal).toHaveLength(1);
+    expect(recoverDir(dir).state.revision).toBe(1);
+  });
+
   it("survives restart cycles with every acknowledged batch and bounded disk", async () => {
     const cycles = Number(process.env.DMABROKER_RESTART_CYCLES ?? 2000);
     const seed = Number(process.env.DMABROKER_STORE_SEED ?? 9001);
