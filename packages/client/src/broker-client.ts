@@ -64,6 +64,9 @@ export class BrokerClient {
       "grpc.max_send_message_length": MESSAGE_LIMIT,
       "grpc.keepalive_time_ms": 10_000,
       "grpc.keepalive_timeout_ms": 5_000,
+      // A restarted broker is found within a second (grpc-js would back off to 120 s), well inside lease TTLs.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 1000,
       // HTTP/2 receive window: large transfers need far more than the 64 KiB default.
       "grpc-node.flow_control_window": 16 * 1024 * 1024,
     });
