@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -105,5 +105,23 @@ describe("a broker restart on the same data dir", () => {
     expect(Number((await resumed).epoch)).toBe(other.epoch);
     const third = await cluster.startAgent({ providerId: "third", profile: "dsa" });
     expect(third.epoch).toBeGreaterThan(other.epoch);
+  });
+});
+
+describe("a damaged data dir", () => {
+  it("refuses to start with STORE_CORRUPT in its last line, rather than run on half a state", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dmabroker-corrupt-"));
+    try {
+      writeFileSync(join(dir, "snapshot-0000000000000007.snap"), "DMABROKER-SNAPSHOT-1\nnot a frame");
+      const broker = ServiceProcess.start("broker", ["--data-dir", dir, "--grpc-port", "0", "--admin-port", "0"], { name: "broker on a corrupt dir" });
+      const timer = setTimeout(() => broker.kill("SIGKILL"), 15_000);
+      const exit = await broker.exited;
+      clearTimeout(timer);
+      expect(exit.code).toBe(1);
+      const fatal = broker.lines.find((l) => l.msg === "broker could not start");
+      expect(fatal?.reason).toBe("STORE_CORRUPT");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
