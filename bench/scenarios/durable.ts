@@ -4,6 +4,7 @@ import path from "node:path";
 import { capabilityMask } from "@dmabroker/core";
 import type { RequestChannelResponse__Output } from "@dmabroker/proto";
 import { BenchCluster, clientMetadata, unary, withCpuShares } from "../lib/bench-cluster.js";
+import type { CpuShares } from "../lib/bench-cluster.js";
 import type { ScenarioContext } from "../lib/context.js";
 import { closedLoop } from "../lib/load.js";
 import { entry } from "../lib/report.js";
@@ -23,7 +24,7 @@ interface StoreInfo {
 const getJson = async <T>(url: string): Promise<T> => (await (await fetch(url, { signal: AbortSignal.timeout(5000) })).json()) as T;
 
 /** Lease pairs/s of one broker (closed loop, the lease scenario's shape), with its CPU shares. */
-async function pairRate(ctx: ScenarioContext, brokerArgs: string[], label: string): Promise<{ rate: number; cpu: Record<string, number>; store?: StoreInfo; pairs: number }> {
+async function pairRate(ctx: ScenarioContext, brokerArgs: string[], label: string): Promise<{ rate: number; cpu: CpuShares; store?: StoreInfo; pairs: number }> {
   const cluster = await BenchCluster.start(ctx.env, brokerArgs);
   try {
     await cluster.startAgent("durable", ["--providers", "4"]);
@@ -79,8 +80,8 @@ export async function durableScenario(ctx: ScenarioContext): Promise<BenchEntry[
           concurrency: CONCURRENCY,
           intervalPairsPerSec: interval.rate,
           intervalRatio: interval.rate / off.rate,
-          brokerCpuAlways: always.cpu.brokerCpu ?? Number.NaN,
-          brokerCpuNoStore: off.cpu.brokerCpu ?? Number.NaN,
+          brokerCpuAlways: always.cpu.brokerCpu,
+          brokerCpuNoStore: off.cpu.brokerCpu,
           storeRevision: always.store?.revision ?? 0,
         },
       }),
@@ -127,13 +128,14 @@ async function restartTimes(
     const before = new Map((await getJson<{ providers: { providerId: string; epoch: number }[] }>(`${cluster.adminUrl}/v1/providers`)).providers.map((p) => [p.providerId, p.epoch]));
     const store0 = await getJson<StoreInfo>(`${cluster.adminUrl}/v1/store`);
     ctx.progress(`durable: granting ${leases} leases on ${providers} providers`);
-    const stubs = [cluster.rawStub(), cluster.rawStub()];
+    const stubs = [cluster.rawStub(), cluster.rawStub()] as const;
     const mds = Array.from({ length: 16 }, (_, i) => clientMetadata(`restart-bench-${i}`));
     let granted = 0;
     await closedLoop(CONCURRENCY, 600_000, async (w) => {
+      const md = mds[w % mds.length]!;
       await unary<RequestChannelResponse__Output>(
-        (m, o, cb) => stubs[w % 2].RequestChannel({ capabilityMask: MEMCPY, selector: { labels: {}, providerId: "" }, mode: "LEASE_MODE_SHARED", ttlMs: 3_600_000 }, m, o, cb),
-        mds[w % mds.length],
+        (m, o, cb) => stubs[w % 2 === 0 ? 0 : 1].RequestChannel({ capabilityMask: MEMCPY, selector: { labels: {}, providerId: "" }, mode: "LEASE_MODE_SHARED", ttlMs: 3_600_000 }, m, o, cb),
+        md,
       );
       granted++;
     }, leases);

@@ -1,9 +1,10 @@
 import * as grpc from "@grpc/grpc-js";
-import { END_REASON, isLiveLeaseState } from "@dmabroker/core";
+import { Backoff, END_REASON, isLiveLeaseState } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
-import { leaseStateFromWire } from "@dmabroker/proto";
+import { leaseModeFromWire, leaseStateFromWire } from "@dmabroker/proto";
 import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
-import { deadlineExceeded, unaryCall } from "./call-options.js";
+import { unaryCall } from "./call-options.js";
+import { deadline } from "./deadline.js";
 import type { CallOptions } from "./call-options.js";
 import type { ProviderPlacement } from "./completion.js";
 import { CookieSet } from "./cookie-set.js";
@@ -13,13 +14,12 @@ import { DmaBrokerError } from "./dma-broker-error.js";
 export const endReasonOf = (state: string): string | undefined => (END_REASON as Readonly<Record<string, string>>)[state];
 
 /**
- * A watch stream broken by the transport is reopened (backoff 100 ms ×
- * attempt, at most 500 ms apart) for this long before the lease is given up
- * as TRANSPORT_FAILURE: long enough to ride out a broker restart, during
- * which the lease is reported suspended.
+ * A watch stream broken by the transport is reopened (after 100, 200, 400,
+ * 400, ... ms) for this long before the lease is given up as
+ * TRANSPORT_FAILURE: long enough to ride out a broker restart, during which
+ * the lease is reported suspended.
  */
 const WATCH_REOPEN_WINDOW_MS = 15_000;
-const WATCH_REOPEN_MAX_DELAY_MS = 500;
 /** How long an ended lease's watch may take to be closed by the broker before the SDK cancels it. */
 const WATCH_CLOSE_GRACE_MS = 2_000;
 /** How long a lease a unary answer found ended waits for its watch to confirm (and deliver the last results). */
@@ -63,7 +63,7 @@ export class BackingLease {
   private stateReason = "";
   private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
   private readonly seen = new CookieSet();
-  private watchRetries = 0;
+  private readonly watchBackoff = new Backoff({ initialMs: 100, multiplier: 2, maxMs: 400, jitter: 0 });
   /** When the current run of watch reopen attempts started (0: the watch is fine). */
   private watchBrokenSince = 0;
   /** The highest cookie a Submit answered with: the ones a broker restart may have lost. */
@@ -85,7 +85,7 @@ export class BackingLease {
     this.providerId = wire.providerId;
     this.epoch = wire.epoch;
     this.channel = wire.channel;
-    this.mode = wire.mode === "LEASE_MODE_EXCLUSIVE" ? "exclusive" : "shared";
+    this.mode = leaseModeFromWire(wire.mode) ?? "shared";
     this.ttlMs = wire.ttlMs;
     this.capabilityMask = wire.capabilityMask;
     this.constraints = wire.constraints ?? { maxTransferBytes: 0, alignment: 1, maxXorSources: 0 };
@@ -124,9 +124,13 @@ export class BackingLease {
     return !isLiveLeaseState(this.currentState);
   }
 
+  /** One cookie per descriptor, in order (checked: callers index the answer by descriptor). */
   submit(descriptors: DmaDescriptor[], issue: boolean, options?: CallOptions): Promise<number[]> {
     return this.unary<{ cookies: number[] }>(options, (md, co, cb) => this.ctx.stub.Submit({ leaseId: this.id, descriptors, issue }, md, co, cb)).then(
       (r) => {
+        if (r.cookies.length !== descriptors.length) {
+          throw DmaBrokerError.of("INTERNAL", `the broker answered ${r.cookies.length} cookies for ${descriptors.length} descriptors`);
+        }
         for (const c of r.cookies) if (c > this.submittedUpTo) this.submittedUpTo = c;
         return r.cookies;
       },
@@ -213,28 +217,28 @@ export class BackingLease {
    */
   private startWatch(options?: CallOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
       let established = false;
-      const timer = setTimeout(() => {
+      const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
+      const opening = deadline("opening the lease watch", options?.timeoutMs ?? this.ctx.defaultTimeoutMs);
+      opening.signal.addEventListener("abort", () => {
         if (established) return;
         this.watchClosed.add(stream);
         stream.cancel();
-        reject(deadlineExceeded("opening the lease watch", timeoutMs));
-      }, timeoutMs);
-      const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
+        reject(opening.signal.reason as DmaBrokerError);
+      });
       this.watch = stream;
       stream.on("data", (event: LeaseEvent__Output) => {
         if (!established) {
           established = true;
-          this.watchRetries = 0;
+          this.watchBackoff.reset();
           this.watchBrokenSince = 0;
-          clearTimeout(timer);
+          opening.cleanup();
           resolve();
         }
         this.onEvent(event);
       });
       stream.on("error", (err: grpc.ServiceError) => {
-        clearTimeout(timer);
+        opening.cleanup();
         if (this.watch !== stream) return; // disposed or replaced
         const error = DmaBrokerError.from(err);
         this.watchClosed.add(stream);
@@ -244,7 +248,7 @@ export class BackingLease {
         }
         this.onWatchBroken(error);
       });
-      stream.on("end", () => clearTimeout(timer));
+      stream.on("end", () => opening.cleanup());
       stream.on("status", () => this.watchClosed.add(stream));
     });
   }
@@ -269,11 +273,10 @@ export class BackingLease {
       this.stateReason = error.reason;
       this.events.state(this, "suspended", error.reason);
     }
-    const attempt = ++this.watchRetries;
     setTimeout(() => {
       if (this.isEnded || this.watch === undefined) return;
       this.startWatch({ timeoutMs: 2_000 }).catch((e: unknown) => this.onWatchBroken(DmaBrokerError.from(e)));
-    }, Math.min(WATCH_REOPEN_MAX_DELAY_MS, 100 * attempt)).unref();
+    }, this.watchBackoff.next()).unref();
   }
 
   private onEvent(event: LeaseEvent__Output): void {

@@ -13,7 +13,8 @@
  * The core is synchronous: it stages a batch with `commit` and goes on; the
  * store commits every batch of an event-loop turn together (group commit).
  * The services hold back every reply, push and event behind `afterDurable`,
- * so nothing reveals a state whose record is not yet durable.
+ * so nothing reveals a state whose record is not yet durable. docs/store.md
+ * has the format, the recovery rules and how etcd would sit behind this.
  */
 
 /** The tables the broker keeps. */

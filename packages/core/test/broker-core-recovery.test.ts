@@ -41,7 +41,7 @@ describe("the store seam", () => {
     const a = core.requestChannel("c1", { capabilityMask: MEMCPY, mode: "exclusive" });
     const b = core.requestChannel("c2", { capabilityMask: MEMCPY, mode: "shared" });
     const before = store.batches.length;
-    core.providerLost(p, "lost", "stream closed");
+    core.providerLost(p, "stream_break", "stream closed");
     expect(store.batches.length).toBe(before + 1);
     expect(store.batches.at(-1)!.map((o) => `${o.table}/${o.key}/${o.value === undefined ? "delete" : "put"}`).sort()).toEqual(
       [`lease/${a.id}/delete`, `lease/${b.id}/delete`, "provider/p1/delete"].sort(),
@@ -64,7 +64,7 @@ describe("the store seam", () => {
     expect(second.core.recovered).toMatchObject({ providers: 1, leases: 1, dropped: 0 });
     const back = second.core.providers.get("p1")!;
     expect({ epoch: back.epoch, state: back.state }).toEqual({ epoch: p.epoch, state: "suspect" });
-    const again = second.core.getLease("c1", lease.id);
+    const again = second.core.leases.get(lease.id)!;
     expect({ state: again.state, channel: again.channel.index, mode: again.mode, ttl: again.ttlMs }).toEqual({ state: "suspended", channel: 0, mode: "exclusive", ttl: 5000 });
     // Both cookies' fates died with the first process (the completed one's result was never persisted).
     for (const c of cookies) expect(second.core.txStatus("c1", lease.id, c).record).toMatchObject({ result: "ABORTED", reason: "BROKER_RESTARTED" });
@@ -95,7 +95,7 @@ describe("the store seam", () => {
     second.clock.advance(2900);
     expect(second.core.providers.get("p1")!.state).toBe("suspect");
     second.clock.advance(200);
-    expect(second.core.getLease("c1", lease.id).endReason).toBe("PROVIDER_GONE");
+    expect(second.core.leases.get(lease.id)!.endReason).toBe("PROVIDER_GONE");
     expect(store.load().tables.lease.size).toBe(0);
     expect(store.load().tables.provider.size).toBe(0);
   });
@@ -109,7 +109,7 @@ describe("the store seam", () => {
     const second = boot(store);
     const fresh = second.core.attachProvider(providerSpec("p1", { channels: [{ queueDepth: 4 }] }), new FakeLink(), p.epoch);
     expect(fresh.epoch).toBeGreaterThan(p.epoch);
-    expect(second.core.getLease("c1", lease.id).endReason).toBe("PROVIDER_GONE");
+    expect(second.core.leases.get(lease.id)!.endReason).toBe("PROVIDER_GONE");
   });
 
   it("never hands out an epoch twice across restarts (reserved in blocks)", () => {

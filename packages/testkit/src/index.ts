@@ -12,7 +12,7 @@ export { composeChaosTarget } from "./chaos/compose-target.js";
 export type { ComposeTargetOptions } from "./chaos/compose-target.js";
 export { InvariantChecker } from "./chaos/invariant-checker.js";
 export type { ChaosVerdict, FaultRecord, Violation } from "./chaos/invariant-checker.js";
-export { AdminApi } from "./chaos/admin-api.js";
+export { AdminApi, AdminApiError } from "./chaos/admin-api.js";
 export type { AdminLease, AdminProvider } from "./chaos/admin-api.js";
 export { percentile, percentiles } from "./chaos/percentiles.js";
 export { ComposeCommandError, ComposeFaultDriver, COMPOSE_PROVIDER_SERVICES } from "./compose-fault-driver.js";
@@ -22,3 +22,5 @@ export type { FaultMode, FaultProxyOptions, FaultProxyStats, ProxyDirection } fr
 export { NetnsLink, netnsSupport } from "./netns.js";
 export type { NetnsSupport } from "./netns.js";
 export { ProcessFaultDriver } from "./process-fault-driver.js";
+export { FakeLink, RecordingObserver } from "./fakes.js";
+export type { TerminateOrder, UnbindOrder, WorkBatch } from "./fakes.js";

@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { DmaError, chunkByBytes, isLiveLeaseState } from "@dmabroker/core";
-import type { BrokerCore, CompletionRecord, LeaseObserver, LeaseStateChange } from "@dmabroker/core";
-import { CLIENT_ID_KEY, leaseStateToWire, toServiceError } from "@dmabroker/proto";
+import type { BrokerCore, CompletionRecord, LeaseMode, LeaseObserver, LeaseStateChange } from "@dmabroker/core";
+import { CLIENT_ID_KEY, leaseModeFromWire, leaseStateToWire, toServiceError } from "@dmabroker/proto";
 import type { DmaBrokerHandlers, LeaseEvent } from "@dmabroker/proto";
 import type { Logger } from "pino";
 import { completionToWire, leaseToWire, providerToWire } from "./wire-mapping.js";
@@ -16,7 +16,7 @@ const WATCH_CHUNK_BYTES = 16 * 1024 * 1024;
  */
 const MAX_WATCH_BACKLOG_BYTES = 64 * 1024 * 1024;
 
-/** The caller's identity from call metadata (a verified identity later: DESIGN.md §4). */
+/** The caller's identity from call metadata (a verified identity later: docs/design.md §9). */
 function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
   const value = call.metadata.get(CLIENT_ID_KEY)[0];
   const id = typeof value === "string" ? value : value?.toString("utf8");
@@ -65,10 +65,10 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
   // A watch reveals state: each message waits until the records behind it are durable (in order).
   const whenDurable = (fn: () => void): void => core.store.afterDurable(fn);
   const watches = new Set<(error: DmaError) => void>();
-  const modeOf = (mode: string | number): "exclusive" | "shared" => {
-    if (mode === "LEASE_MODE_EXCLUSIVE") return "exclusive";
-    if (mode === "LEASE_MODE_SHARED") return "shared";
-    throw new DmaError("INVALID_ARGUMENT", "mode must be LEASE_MODE_EXCLUSIVE or LEASE_MODE_SHARED");
+  const modeOf = (mode: string | number): LeaseMode => {
+    const m = leaseModeFromWire(mode);
+    if (m === undefined) throw new DmaError("INVALID_ARGUMENT", "mode must be LEASE_MODE_EXCLUSIVE or LEASE_MODE_SHARED");
+    return m;
   };
   const handlers: DmaBrokerHandlers = {
     RequestChannel: unary(log, "RequestChannel", (clientId, req) => {
@@ -108,8 +108,6 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
     WatchLease: (call) => {
       try {
         const clientId = clientIdOf(call);
-        // Told with every state event: the cookies whose outcome a broker restart lost.
-        const watchedFloor = core.getLease(clientId, call.request.leaseId).ledger?.restartFloor ?? 0;
         // `let`, not const: core.watch() may call back into end()/abort() (replay,
         // backlog cut-off) before it returns, when `detach` is not yet set.
         // eslint-disable-next-line prefer-const
@@ -151,7 +149,7 @@ export function createClientService(core: BrokerCore, logger: Logger): ClientSer
           },
           onState(change: LeaseStateChange) {
             if (done) return;
-            const event = { state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs, restartFloor: watchedFloor } } satisfies LeaseEvent;
+            const event = { state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs, restartFloor: change.restartFloor ?? 0 } } satisfies LeaseEvent;
             whenDurable(() => call.write(event));
             if (!isLiveLeaseState(change.state)) end();
           },

@@ -207,9 +207,10 @@ export class FileStore implements BrokerStore {
 
   private async flush(): Promise<void> {
     const batch = this.pending;
-    if (batch.length === 0 || !this.log) return;
+    const last = batch.at(-1);
+    if (!last || !this.log) return;
     this.pending = [];
-    const data = batch.length === 1 ? batch[0].frame : Buffer.concat(batch.map((p) => p.frame));
+    const data = batch.length === 1 ? last.frame : Buffer.concat(batch.map((p) => p.frame));
     let syncSeconds = 0;
     try {
       await writeAll(this.log, data);
@@ -226,7 +227,7 @@ export class FileStore implements BrokerStore {
       return;
     }
     for (const p of batch) applyOps(this.state, p.ops);
-    this.durableRevision = batch[batch.length - 1].revision;
+    this.durableRevision = last.revision;
     this.opts.onFlush?.({ batches: batch.length, bytes: data.length, syncSeconds });
     this.release();
     if (this.logBytes > Math.max(this.compactLogBytes, this.snapshotBytes) && !this.closed) await this.compact();
@@ -235,8 +236,9 @@ export class FileStore implements BrokerStore {
   /** Runs the waiters of every durable revision, in order. */
   private release(): void {
     const w = this.waiters;
-    while (this.waiterHead < w.length && w[this.waiterHead].revision <= this.durableRevision) {
-      const { fn } = w[this.waiterHead++];
+    for (let next = w[this.waiterHead]; next && next.revision <= this.durableRevision; next = w[this.waiterHead]) {
+      this.waiterHead++;
+      const { fn } = next;
       try {
         fn();
       } catch {
@@ -353,7 +355,7 @@ export function recoverDir(dir: string): {
   let state = emptyState();
   let snapshotAtMs = 0;
   let snapshotBytes = 0;
-  const snapshotRevision = snapshots.length > 0 ? snapshots[snapshots.length - 1] : 0;
+  const snapshotRevision = snapshots.at(-1) ?? 0;
   if (snapshots.length > 0) {
     const file = join(dir, snapshotName(snapshotRevision));
     const buf = readFileSync(file);
@@ -362,24 +364,27 @@ export function recoverDir(dir: string): {
   }
   // Logs that start at or after the snapshot's revision, plus the one it falls inside.
   let first = 0;
-  for (let i = 0; i < logs.length; i++) if (logs[i] <= snapshotRevision) first = i;
+  logs.forEach((rev, i) => {
+    if (rev <= snapshotRevision) first = i;
+  });
   const replay = logs.slice(first);
-  if (replay.length > 0 && replay[0] > snapshotRevision) {
+  const lastLog = replay.at(-1);
+  if (replay[0] !== undefined && replay[0] > snapshotRevision) {
     throw corrupt(`${dir}: the log after revision ${snapshotRevision} is missing (first log starts after ${replay[0]})`);
   }
-  if (replay.length === 0) {
+  if (lastLog === undefined) {
     // A new directory, or a snapshot whose next log was never created: start that log.
     const logFile = logName(snapshotRevision);
     return { state, logFile, logBytes: 0, snapshotRevision, snapshotAtMs, snapshotBytes, created: true };
   }
   let logBytes = 0;
-  for (let i = 0; i < replay.length; i++) {
-    const file = join(dir, logName(replay[i]));
+  for (const [i, start] of replay.entries()) {
+    const file = join(dir, logName(start));
     const last = i === replay.length - 1;
     const buf = readFileSync(file);
     let offset = 0;
-    let expected = replay[i] + 1;
-    if (replay[i] > state.revision) throw corrupt(`${file}: starts after revision ${replay[i]} but the history so far ends at ${state.revision}`);
+    let expected = start + 1;
+    if (start > state.revision) throw corrupt(`${file}: starts after revision ${start} but the history so far ends at ${state.revision}`);
     for (;;) {
       if (offset === buf.length) break;
       const frame = readFrame(buf, offset);
@@ -398,7 +403,7 @@ export function recoverDir(dir: string): {
     }
     if (last) logBytes = statSync(file).size;
   }
-  return { state, logFile: logName(replay[replay.length - 1]), logBytes, snapshotRevision, snapshotAtMs, snapshotBytes, created: false };
+  return { state, logFile: logName(lastLog), logBytes, snapshotRevision, snapshotAtMs, snapshotBytes, created: false };
 }
 
 function readSnapshot(buf: Buffer, file: string, revision: number): { state: StoredState; atMs: number } {
