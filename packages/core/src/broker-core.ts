@@ -210,7 +210,7 @@ export class BrokerCore {
           report.dropped++;
           continue;
         }
-        const lease = new LeaseRecord(id, row.owner, p, channel, row.mode, row.ttlMs, now, wallNow, this.ledgerLimits());
+        const lease = new LeaseRecord({ id, owner: row.owner, provider: p, channel, mode: row.mode, ttlMs: row.ttlMs, now, wallNow, ledgerLimits: this.ledgerLimits() });
         lease.ledger = new CookieLedger(this.ledgerLimits(), row.cookiesUpTo);
         lease.cookiesReservedUpTo = row.cookiesUpTo + COOKIE_BLOCK;
         lease.machine.transition("suspended");
@@ -455,17 +455,17 @@ export class BrokerCore {
     const request: ChannelRequest = { capabilityMask: req.capabilityMask, labels, providerId: req.providerId || undefined, mode: req.mode };
     const channel = selectChannel(this.providers.present(), request);
     const provider = channel.provider;
-    const lease: LeaseRecord = new LeaseRecord(
-      this.newLeaseId(),
+    const lease: LeaseRecord = new LeaseRecord({
+      id: this.newLeaseId(),
       owner,
       provider,
       channel,
-      req.mode,
+      mode: req.mode,
       ttlMs,
-      this.clock.now(),
-      this.clock.wallNow(),
-      { maxRetainedResults: o.maxRetainedResults, maxRetainedOutputBytes: o.maxRetainedOutputBytes },
-    );
+      now: this.clock.now(),
+      wallNow: this.clock.wallNow(),
+      ledgerLimits: { maxRetainedResults: o.maxRetainedResults, maxRetainedOutputBytes: o.maxRetainedOutputBytes },
+    });
     if (req.mode === "exclusive") channel.exclusive = lease;
     else channel.shared.add(lease);
     provider.leases.add(lease);

@@ -23,8 +23,8 @@ import {
   UnbindReport,
   problems,
 } from "./schemas.js";
-import type { ChannelRemoveBody as ChannelRemoveBodyT, ChannelsQuery as ChannelsQueryT, LeasesQuery as LeasesQueryT, ProvidersQuery as ProvidersQueryT, UnbindBody as UnbindBodyT } from "./schemas.js";
 import { Type } from "@sinclair/typebox";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 
 /** Parses `key=value` label filters (one string or several). */
 function labelFilter(label: string | string[] | undefined): [string, string][] {
@@ -36,7 +36,9 @@ function labelFilter(label: string | string[] | undefined): [string, string][] {
 }
 
 /** The /v1 operator routes over a BrokerCore. Every action on a provider or lease is logged with its ids. */
-export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Logger): void {
+export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log: Logger): void {
+  // Request types come from the route schemas (params, querystring, body): no casts.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     "/v1/store",
     {
@@ -59,7 +61,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const q = req.query as ProvidersQueryT;
+      const q = req.query;
       const labels = labelFilter(q.label);
       const providers = core
         .listProviders()
@@ -79,7 +81,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const d = core.describeProvider(id);
       const channels = d.provider?.channels ?? [];
       const sum = (f: (c: (typeof channels)[number]) => number): number => channels.reduce((n, c) => n + f(c), 0);
@@ -114,8 +116,8 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const body = req.body as UnbindBodyT;
+      const { id } = req.params;
+      const body = req.body;
       try {
         const report = core.unbindProvider(id, { mode: body.mode, timeoutMs: body.timeoutMs, dryRun: body.dryRun, reason: body.reason });
         log.info(
@@ -155,7 +157,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const wasUnbound = core.bindProvider(id);
       if (!wasUnbound && !core.providers.get(id) && core.providers.history(id).length === 0) {
         throw new DmaError("PROVIDER_NOT_FOUND", `no provider ${JSON.stringify(id)} is known or unbound`, { provider_id: id });
@@ -177,8 +179,8 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id, index } = req.params as { id: string; index: number };
-      const body = (req.body ?? {}) as ChannelRemoveBodyT;
+      const { id, index } = req.params;
+      const body = req.body ?? {};
       const report = core.removeChannel(id, index, { dryRun: body.dryRun, reason: body.reason });
       log.info(
         { event: "admin.channel_remove", provider_id: id, epoch: report.epoch, channel: index, dry_run: report.dryRun, lease_ids: report.leases.map((l) => l.leaseId) },
@@ -199,7 +201,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const q = req.query as ChannelsQueryT;
+      const q = req.query;
       const channels: Channel[] = [];
       for (const p of core.providers.present()) {
         if (q.provider && p.id !== q.provider) continue;
@@ -235,7 +237,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const q = req.query as LeasesQueryT;
+      const q = req.query;
       const leases = core
         .listLeases()
         .filter((l: LeaseSnapshot) => (!q.client || l.clientId === q.client) && (!q.provider || l.providerId === q.provider) && (!q.state || l.state === q.state));
@@ -254,7 +256,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const lease = core.leases.get(id);
       if (!lease) throw new DmaError("LEASE_NOT_FOUND", `no lease ${JSON.stringify(id)}`, { lease_id: id });
       return snapshotLease(lease);
@@ -273,8 +275,8 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const { reason } = req.query as { reason?: string };
+      const { id } = req.params;
+      const { reason } = req.query;
       const before = core.leases.get(id);
       const wasLive = before !== undefined && !before.ended;
       const lease = core.revoke(id, reason ? `revoked by an operator: ${reason}` : "revoked by an operator");
