@@ -5,7 +5,8 @@
 // Ctrl-C (agents first, so they drain and say goodbye, then the broker).
 //
 // Ports: DMABROKER_GRPC_PORT (default 50051) and DMABROKER_ADMIN_PORT (8080);
-// 0 picks free ones. DMABROKER_LOG_LEVEL sets the level (info).
+// 0 picks free ones. DMABROKER_LOG_LEVEL sets the level (info). The broker's
+// store lives in .data/broker (git-ignored; DMABROKER_DATA_DIR moves it).
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import path from "node:path";
@@ -16,6 +17,8 @@ const env = process.env;
 const grpcPort = env.DMABROKER_GRPC_PORT ?? "50051";
 const adminPort = env.DMABROKER_ADMIN_PORT ?? "8080";
 const logLevel = env.DMABROKER_LOG_LEVEL ?? "info";
+// The broker's store: in the working tree (git-ignored), so a restart of npm start finds its providers and leases.
+const dataDir = env.DMABROKER_DATA_DIR || path.join(root, ".data", "broker");
 const AGENTS = [
   { id: "ioat-0", profile: "ioat" },
   { id: "dsa-0", profile: "dsa" },
@@ -98,7 +101,7 @@ process.on("exit", () => {
   for (const { child } of children) if (child.exitCode === null) child.kill("SIGKILL");
 });
 
-start("broker", "broker", ["--grpc-port", grpcPort, "--admin-port", adminPort], (rec) => {
+start("broker", "broker", ["--grpc-port", grpcPort, "--admin-port", adminPort, "--data-dir", dataDir], (rec) => {
   if (rec.msg !== "broker ready") return;
   const grpc = String(rec.grpc);
   for (const a of AGENTS) start(a.id, "provider-agent", ["--broker", grpc, "--provider-id", a.id, "--profile", a.profile]);

@@ -8,6 +8,13 @@ import { ServiceProcess } from "@dmabroker/testkit";
 import type { RunMode } from "@dmabroker/testkit";
 import { sleep } from "./stats.js";
 
+function spawnBroker(env: BenchEnv, brokerArgs: string[], grpcPort: string, adminPort: string): ServiceProcess {
+  return ServiceProcess.start("broker", ["--log-level", "info", ...brokerArgs, "--grpc-port", grpcPort, "--admin-port", adminPort], {
+    mode: env.mode,
+    env: profileEnv(env),
+  });
+}
+
 /** Node refuses --cpu-prof in NODE_OPTIONS; a preload profiles through the inspector instead. */
 function profileEnv(env: BenchEnv): NodeJS.ProcessEnv {
   return env.profileDir ? { NODE_OPTIONS: `--import=${PROFILE_PRELOAD}`, DMABROKER_BENCH_PROFILE_DIR: env.profileDir } : {};
@@ -35,24 +42,40 @@ export class BenchCluster {
 
   private constructor(
     readonly env: BenchEnv,
-    readonly broker: ServiceProcess,
+    /** The broker process (a new one after `restartBroker`). */
+    public broker: ServiceProcess,
     readonly grpcAddress: string,
     readonly adminUrl: string,
   ) {}
 
   static async start(env: BenchEnv, brokerArgs: string[] = []): Promise<BenchCluster> {
-    // Node refuses --cpu-prof in NODE_OPTIONS; a preload profiles through the inspector instead.
-    const broker = ServiceProcess.start("broker", ["--grpc-port", "0", "--admin-port", "0", "--log-level", "info", ...brokerArgs], {
-      mode: env.mode,
-      env: profileEnv(env),
-    });
+    const broker = spawnBroker(env, brokerArgs, "0", "0");
     try {
       const ready = await broker.waitForLine((l) => l.msg === "broker ready", START_TIMEOUT_MS, "'broker ready'");
-      return new BenchCluster(env, broker, String(ready.grpc), String(ready.admin));
+      const cluster = new BenchCluster(env, broker, String(ready.grpc), String(ready.admin));
+      cluster.brokerArgs = brokerArgs;
+      return cluster;
     } catch (err) {
       broker.kill("SIGKILL");
       throw err;
     }
+  }
+
+  private brokerArgs: string[] = [];
+
+  /**
+   * SIGKILLs the broker and spawns it again with the same flags on the same
+   * ports (agents and stubs find it where it was). Resolves right after the
+   * spawn with its time; the caller measures readiness its own way.
+   */
+  async killAndRespawnBroker(): Promise<{ killedAt: number; spawnedAt: number }> {
+    const killedAt = performance.now();
+    this.broker.kill("SIGKILL");
+    await this.broker.exited;
+    const grpcPort = this.grpcAddress.slice(this.grpcAddress.lastIndexOf(":") + 1);
+    const spawnedAt = performance.now();
+    this.broker = spawnBroker(this.env, this.brokerArgs, grpcPort, new URL(this.adminUrl).port);
+    return { killedAt, spawnedAt };
   }
 
   /** Starts an agent process (maybe emulating many providers) and waits for its first registration. */

@@ -10,7 +10,7 @@ import { BROKER_ENV_VARS, loadBrokerConfig } from "@dmabroker/broker";
 import { AGENT_ENV_VARS, loadAgentConfig } from "@dmabroker/provider-agent";
 import { WORKLOAD_ENV_VARS, loadWorkloadConfig } from "@dmabroker/workload";
 import { COMPOSE_PROVIDER_SERVICES, REPO_ROOT } from "@dmabroker/testkit";
-import { copyTarget, interpolate, loadCompose, loadComposeRaw, loadDockerfile, serviceEnv } from "./deploy-model.js";
+import { DOCKERFILE, copyTarget, interpolate, loadCompose, loadComposeRaw, loadDockerfile, serviceEnv } from "./deploy-model.js";
 import type { ComposeProject, ComposeService } from "./deploy-model.js";
 
 const SCHEMA = path.join(REPO_ROOT, "deploy/schema/compose-spec.json");
@@ -166,6 +166,20 @@ describe("docker-compose.yml against the services' config.ts", () => {
     // Docker marks a container killed (`docker kill`) or stopped as manually stopped;
     // unless-stopped then does not restart it, so chaos and operators decide when it comes back.
     for (const [name, s] of dmabrokerServices) expect(s.restart, name).toBe("unless-stopped");
+  });
+});
+
+describe("the broker's store", () => {
+  it("lives on a named volume mounted at the broker's data dir, so a restarted container finds its records", () => {
+    const broker = compose.services.broker;
+    const dataDir = brokerConfig.dataDir;
+    expect(dataDir).toBe("/data");
+    const mount = (broker.volumes ?? []).map((v) => v.split(":")).find(([, target]) => target === dataDir);
+    expect(mount, "a volume at the data dir").toBeDefined();
+    const topLevel = (loadComposeRaw() as { volumes?: Record<string, unknown> }).volumes ?? {};
+    expect(Object.keys(topLevel)).toContain(mount![0]);
+    // The image creates it owned by the unprivileged user (Docker seeds a new named volume from it).
+    expect(readFileSync(DOCKERFILE, "utf8")).toMatch(/mkdir -p \/data && chown node:node \/data/);
   });
 });
 

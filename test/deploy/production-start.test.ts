@@ -48,7 +48,9 @@ afterAll(async () => {
 describe("the image's production start (dist/, the entrypoint, the compose environment)", () => {
   it("starts the broker, which answers its compose healthcheck (/readyz)", async () => {
     const service = compose.services.broker;
-    const env = { ...serviceEnv(service), DMABROKER_GRPC_HOST: "127.0.0.1", DMABROKER_GRPC_PORT: "0", DMABROKER_ADMIN_HOST: "127.0.0.1", DMABROKER_ADMIN_PORT: "0" };
+    // The compose data dir (/data, a named volume there) is moved into the staged image's root here.
+    expect(serviceEnv(service).DMABROKER_DATA_DIR).toBe("/data");
+    const env = { ...serviceEnv(service), DMABROKER_GRPC_HOST: "127.0.0.1", DMABROKER_GRPC_PORT: "0", DMABROKER_ADMIN_HOST: "127.0.0.1", DMABROKER_ADMIN_PORT: "0", DMABROKER_DATA_DIR: `${image.fs}/data` };
     broker = new ImageProcess("broker", image, service.command ?? [], env);
     const ready = await broker.waitForLine((l) => l.msg === "broker ready", START_MS, "'broker ready'");
     grpc = String(ready.grpc);

@@ -13,8 +13,13 @@ import { DmaBrokerError } from "./dma-broker-error.js";
 /** The reason calls get once a lease has ended in `state` (undefined while it is live). */
 export const endReasonOf = (state: string): string | undefined => (END_REASON as Readonly<Record<string, string>>)[state];
 
-/** A watch stream broken by the transport is reopened this many times (after 100, 200, 400, 400, 400 ms). */
-const WATCH_RETRIES = 5;
+/**
+ * A watch stream broken by the transport is reopened (after 100, 200, 400,
+ * 400, ... ms) for this long before the lease is given up as
+ * TRANSPORT_FAILURE: long enough to ride out a broker restart, during which
+ * the lease is reported suspended.
+ */
+const WATCH_REOPEN_WINDOW_MS = 15_000;
 /** How long an ended lease's watch may take to be closed by the broker before the SDK cancels it. */
 const WATCH_CLOSE_GRACE_MS = 2_000;
 /** How long a lease a unary answer found ended waits for its watch to confirm (and deliver the last results). */
@@ -59,6 +64,10 @@ export class BackingLease {
   private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
   private readonly seen = new CookieSet();
   private readonly watchBackoff = new Backoff({ initialMs: 100, multiplier: 2, maxMs: 400, jitter: 0 });
+  /** When the current run of watch reopen attempts started (0: the watch is fine). */
+  private watchBrokenSince = 0;
+  /** The highest cookie a Submit answered with: the ones a broker restart may have lost. */
+  private submittedUpTo = 0;
   private endTimer: NodeJS.Timeout | undefined;
   /** Set when opening failed: the lease ends without telling anyone. */
   private detached = false;
@@ -122,6 +131,7 @@ export class BackingLease {
         if (r.cookies.length !== descriptors.length) {
           throw DmaBrokerError.of("INTERNAL", `the broker answered ${r.cookies.length} cookies for ${descriptors.length} descriptors`);
         }
+        for (const c of r.cookies) if (c > this.submittedUpTo) this.submittedUpTo = c;
         return r.cookies;
       },
     );
@@ -220,6 +230,7 @@ export class BackingLease {
         if (!established) {
           established = true;
           this.watchBackoff.reset();
+          this.watchBrokenSince = 0;
           disarm();
           resolve();
         }
@@ -248,15 +259,22 @@ export class BackingLease {
       this.finish(error.metadata.state as LeaseState, error.reason);
       return;
     }
-    if (error.reason === "LEASE_NOT_FOUND" || this.watchBackoff.attempts >= WATCH_RETRIES) {
+    this.watchBrokenSince ||= Date.now();
+    if (error.reason === "LEASE_NOT_FOUND" || Date.now() - this.watchBrokenSince > WATCH_REOPEN_WINDOW_MS) {
       // The broker forgot the lease (restart) or cannot be reached: every
       // unfinished cookie's outcome is unknown to us; say why.
       this.finish("provider_gone", error.reason === "LEASE_NOT_FOUND" ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
       return;
     }
+    if (this.currentState === "active" && error.code === grpc.status.UNAVAILABLE) {
+      // The broker may be restarting: the lease is suspended until the watch is back.
+      this.currentState = "suspended";
+      this.stateReason = error.reason;
+      this.events.state(this, "suspended", error.reason);
+    }
     setTimeout(() => {
       if (this.isEnded || this.watch === undefined) return;
-      this.startWatch().catch((e: unknown) => this.onWatchBroken(DmaBrokerError.from(e)));
+      this.startWatch({ timeoutMs: 2_000 }).catch((e: unknown) => this.onWatchBroken(DmaBrokerError.from(e)));
     }, this.watchBackoff.next()).unref();
   }
 
@@ -268,6 +286,7 @@ export class BackingLease {
         this.events.completion(this, wire);
       }
     } else if (event.event === "state" && event.state) {
+      if (event.state.restartFloor > 0) this.brokerRestarted(event.state.restartFloor);
       const state = leaseStateFromWire(event.state.state) ?? "active";
       if (isLiveLeaseState(state)) {
         if (state !== this.currentState && !this.isEnded) {
@@ -278,6 +297,30 @@ export class BackingLease {
       } else {
         this.finish(state, event.state.reason || endReasonOf(state) || "");
       }
+    }
+  }
+
+  /**
+   * The broker restarted and recovered this lease; the outcome of every cookie
+   * up to `floor` died with the old process. Each one submitted here and not
+   * yet answered ends once, ABORTED / BROKER_RESTARTED.
+   */
+  private brokerRestarted(floor: number): void {
+    const upTo = Math.min(floor, this.submittedUpTo);
+    for (let cookie = this.seen.denseUpTo + 1; cookie <= upTo; cookie++) {
+      if (this.seen.has(cookie)) continue;
+      this.seen.add(cookie);
+      this.events.completion(this, {
+        cookie,
+        status: "TX_STATUS_ERROR",
+        result: "TX_RESULT_ABORTED",
+        residue: 0,
+        reason: "BROKER_RESTARTED",
+        output: Buffer.alloc(0),
+        checksum: 0,
+        match: false,
+        mismatchOffset: 0,
+      });
     }
   }
 

@@ -97,7 +97,12 @@ export class BrokerClient {
   /** Connects and waits (bounded) until the broker is reachable. */
   static async connect(options: ConnectOptions): Promise<BrokerClient> {
     const v1 = loadDmaBrokerV1();
-    const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), {
+      ...PEER_CHANNEL_OPTIONS,
+      // A restarted broker is found within a second (grpc-js would back off to 120 s), well inside lease TTLs.
+      "grpc.initial_reconnect_backoff_ms": 100,
+      "grpc.max_reconnect_backoff_ms": 1000,
+    });
     const client = new BrokerClient(stub, options.clientId ?? `client-${randomUUID()}`, options.defaultTimeoutMs ?? 10_000, options.address, options.onStateChange);
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
     // Our own deadline decides DEADLINE_EXCEEDED vs CANCELLED (not grpc-js's message text):

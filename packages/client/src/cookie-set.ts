@@ -17,6 +17,11 @@ export class CookieSet {
     while (this.above.delete(this.floor + 1)) this.floor++;
   }
 
+  /** Every cookie up to this one is in the set. */
+  get denseUpTo(): number {
+    return this.floor;
+  }
+
   /** Cookies held individually (a memory check for tests). */
   get sparseSize(): number {
     return this.above.size;

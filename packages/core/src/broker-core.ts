@@ -26,6 +26,9 @@ import type { ProviderLink, ProviderRecord, ProviderSpec, ProviderState } from "
 import { createMemoryStore } from "./store.js";
 import type { BrokerStore } from "./store.js";
 import { snapshotLease, snapshotProvider } from "./snapshots.js";
+import { COOKIE_BLOCK, StoreWriter } from "./store-records.js";
+import type { EpochRow, LeaseRow, ProviderRow, UnboundRow } from "./store-records.js";
+import { CookieLedger } from "./cookie-ledger.js";
 import type { LeaseSnapshot, ProviderSnapshot } from "./snapshots.js";
 
 /** What BrokerCore is built from. */
@@ -46,6 +49,16 @@ export interface LeaseRequest {
   mode: LeaseMode;
   /** 0 or undefined: the default TTL. */
   ttlMs?: number;
+}
+
+/** What a restart recovered from the store (logged by the broker). */
+export interface RecoveryReport {
+  revision: number;
+  providers: number;
+  leases: number;
+  unbound: number;
+  /** Lease records that named no recovered provider or channel (deleted). */
+  dropped: number;
 }
 
 /** Options of `unbindProvider`. */
@@ -120,6 +133,10 @@ export class BrokerCore {
   private readonly callBudget: RateLimiter;
   private nextTerminateToken = 1;
   private closed = false;
+  /** The one write path to the store: every record change goes through it. */
+  private readonly writer: StoreWriter;
+  /** What the constructor recovered from the store. */
+  readonly recovered: RecoveryReport;
   /** Counters for metrics and tests. */
   readonly stats = {
     cookiesAccepted: 0,
@@ -144,13 +161,81 @@ export class BrokerCore {
     this.clock = deps.clock ?? systemClock;
     this.emit = deps.onEvent ?? (() => {});
     this.newLeaseId = deps.newLeaseId ?? defaultLeaseId;
-    this.providers = new ProviderRegistry(deps.store ?? createMemoryStore(), (p) =>
+    this.writer = new StoreWriter(deps.store ?? createMemoryStore());
+    this.providers = new ProviderRegistry(this.writer, (p) =>
       this.emit({ type: "provider.freed", providerId: p.id, epoch: p.epoch }),
     );
     this.callBudget = new RateLimiter(this.options.maxClientCallsPerSec, this.options.maxClientCallBurst);
     this.leases = new LeaseTable(this.options.maxLeaseTombstones, this.options.leaseTombstoneTtlMs, (lease) =>
       this.providers.unref(lease.provider),
     );
+    this.recovered = this.recover();
+  }
+
+  /** The store this core writes through. */
+  get store(): BrokerStore {
+    return this.writer.store;
+  }
+
+  /**
+   * Rebuilds the tables from the store (etcd's lessor Recover). Providers come
+   * back suspect with no agent attached, for restartGraceMs; their leases come
+   * back suspended with a fresh TTL and a new cookie reservation, so no cookie
+   * number is handed out twice and the ones whose fate died with the old
+   * process answer BROKER_RESTARTED.
+   */
+  private recover(): RecoveryReport {
+    const state = this.writer.store.load();
+    const t = state.tables;
+    this.writer.recoverEpochs(t.meta.get("epochs") as EpochRow | undefined);
+    const report: RecoveryReport = { revision: state.revision, providers: 0, leases: 0, unbound: 0, dropped: 0 };
+    if (t.provider.size === 0 && t.lease.size === 0 && t.unbound.size === 0) return report;
+    const now = this.clock.now();
+    const wallNow = this.clock.wallNow();
+    const o = this.options;
+    this.writer.transaction(() => {
+      for (const [id, row] of t.unbound as Map<string, UnboundRow>) {
+        this.providers.markUnbound(id, row.atWallMs, row.reason);
+        report.unbound++;
+      }
+      for (const row of (t.provider as Map<string, ProviderRow>).values()) {
+        const p = this.providers.create(row.spec, undefined, now, row.registeredWallMs, (change, rec) =>
+          this.emit({ type: "provider.state", providerId: rec.id, epoch: rec.epoch, from: change.from, to: change.to, reason: rec.endReason }),
+        row.epoch);
+        for (const index of row.removedChannels) if (p.channels[index]) p.channels[index].removed = true;
+        p.endReason = "recovered after a broker restart; waiting for its agent to re-attach";
+        p.machine.transition("suspect");
+        // The sweep loses a provider heartbeatTimeoutMs after its last sign of life: place that at the grace deadline.
+        p.lastHeartbeatAt = now + o.restartGraceMs - o.heartbeatTimeoutMs;
+        report.providers++;
+      }
+      for (const [id, row] of t.lease as Map<string, LeaseRow>) {
+        const p = this.providers.get(row.providerId);
+        const channel = p?.epoch === row.epoch ? p.channels[row.channel] : undefined;
+        if (!p || !channel || channel.removed || (row.mode === "exclusive" && channel.exclusive)) {
+          this.writer.deleteLease({ id } as LeaseRecord);
+          report.dropped++;
+          continue;
+        }
+        const lease = new LeaseRecord({ id, owner: row.owner, provider: p, channel, mode: row.mode, ttlMs: row.ttlMs, now, wallNow, ledgerLimits: this.ledgerLimits() });
+        lease.ledger = new CookieLedger(this.ledgerLimits(), row.cookiesUpTo);
+        lease.cookiesReservedUpTo = row.cookiesUpTo + COOKIE_BLOCK;
+        lease.machine.transition("suspended");
+        if (row.mode === "exclusive") channel.exclusive = lease;
+        else channel.shared.add(lease);
+        p.leases.add(lease);
+        p.refs++;
+        this.leases.add(lease);
+        this.scheduleExpiry(lease);
+        this.writer.putLease(lease);
+        report.leases++;
+      }
+    });
+    return report;
+  }
+
+  private ledgerLimits(): { maxRetainedResults: number; maxRetainedOutputBytes: number } {
+    return { maxRetainedResults: this.options.maxRetainedResults, maxRetainedOutputBytes: this.options.maxRetainedOutputBytes };
   }
 
   /**
@@ -179,9 +264,10 @@ export class BrokerCore {
     this.sweepTimer = this.clock.setTimer(tick, interval);
   }
 
-  /** Stops timers. Leases and providers are left as they are (the process is going away). */
+  /** Stops timers and writes. Leases and providers are left as they are, in memory and in the store (the process is going away). */
   close(): void {
     this.closed = true;
+    this.writer.freeze();
     if (this.sweepTimer) this.clock.clearTimer(this.sweepTimer);
     this.sweepTimer = undefined;
     for (const lease of this.leases.liveLeases()) this.clearExpiry(lease);
@@ -194,8 +280,12 @@ export class BrokerCore {
    * incarnation of the same id is fenced first (newest wins): its leases end
    * PROVIDER_GONE and its stream is closed.
    */
-  attachProvider(spec: ProviderSpec, link: ProviderLink): ProviderRecord {
+  attachProvider(spec: ProviderSpec, link: ProviderLink, resumeEpoch = 0): ProviderRecord {
     checkSpec(spec, this.options.maxBatchBytes);
+    return this.writer.transaction(() => this.attach(spec, link, resumeEpoch));
+  }
+
+  private attach(spec: ProviderSpec, link: ProviderLink, resumeEpoch: number): ProviderRecord {
     const unbound = this.providers.unboundInfo(spec.providerId);
     if (unbound) {
       throw new DmaError("PROVIDER_UNBOUND", `provider ${spec.providerId} was unbound by an operator (${unbound.reason}); bind it to let it register`, {
@@ -204,6 +294,14 @@ export class BrokerCore {
       });
     }
     const old = this.providers.get(spec.providerId);
+    if (old?.present && resumeEpoch !== 0 && old.epoch === resumeEpoch && old.link === undefined && sameShape(old.spec, spec)) {
+      // A recovered incarnation's agent is back (broker restart): it keeps its epoch and its leases.
+      old.link = link;
+      this.alive(old);
+      this.stats.providersRegistered++;
+      this.emit({ type: "provider.registered", providerId: old.id, epoch: old.epoch, profile: spec.profile, channels: spec.channels.length });
+      return old;
+    }
     if (!old?.present && this.providers.presentCount >= this.options.maxProviders) {
       throw new DmaError("QUOTA_EXCEEDED", `the broker has ${this.options.maxProviders} providers registered already`, { limit: String(this.options.maxProviders) });
     }
@@ -225,6 +323,7 @@ export class BrokerCore {
         ...(p.removalCause !== undefined && { cause: p.removalCause }),
       }),
     );
+    this.writer.putProvider(record);
     this.stats.providersRegistered++;
     this.emit({
       type: "provider.registered",
@@ -285,6 +384,11 @@ export class BrokerCore {
    */
   providerLost(p: ProviderRecord, cause: RemovalCause, why: string): void {
     if (!p.present) return;
+    this.writer.transaction(() => this.loseProvider(p, cause, why));
+  }
+
+  private loseProvider(p: ProviderRecord, cause: RemovalCause, why: string): void {
+    this.writer.deleteProvider(p);
     p.endReason = why;
     p.removalCause = cause;
     p.endedAt = this.clock.now();
@@ -423,6 +527,8 @@ export class BrokerCore {
     provider.refs++;
     this.leases.add(lease);
     this.scheduleExpiry(lease);
+    lease.cookiesReservedUpTo = COOKIE_BLOCK;
+    this.writer.putLease(lease);
     this.stats.leasesGranted++;
     this.emit({
       type: "lease.granted",
@@ -495,6 +601,10 @@ export class BrokerCore {
       });
     }
     const cookies = lease.ledger!.accept(descriptors);
+    if (lease.ledger!.lastCookie > lease.cookiesReservedUpTo) {
+      lease.cookiesReservedUpTo = lease.ledger!.lastCookie + COOKIE_BLOCK;
+      this.writer.putLease(lease);
+    }
     channel.outstanding += descriptors.length;
     this.stats.cookiesAccepted += descriptors.length;
     if (issue) this.issue(lease);
@@ -567,7 +677,12 @@ export class BrokerCore {
         limit: String(this.options.maxWatchersPerLease),
       });
     }
-    observer.onState({ state: lease.state, reason: lease.state === "suspended" ? "PROVIDER_SUSPECT" : "", atWallMs: this.clock.wallNow() });
+    observer.onState({
+      state: lease.state,
+      reason: lease.state === "suspended" ? "PROVIDER_SUSPECT" : "",
+      atWallMs: this.clock.wallNow(),
+      restartFloor: lease.ledger!.restartFloor,
+    });
     const replay = lease.ledger!.retainedAfter(afterCookie);
     if (replay.length > 0) observer.onCompletions(replay, this.outputsSent(lease));
     lease.observers.add(observer);
@@ -620,8 +735,16 @@ export class BrokerCore {
       });
     }
     if (opts.dryRun) return report();
-    this.providers.markUnbound(id, this.clock.wallNow(), reason);
-    this.emit({ type: "provider.unbound", providerId: id, epoch: p.epoch, mode, leases: leases.length, unfinished: unfinishedCookies });
+    return this.writer.transaction(() => {
+      const atWallMs = this.clock.wallNow();
+      this.providers.markUnbound(id, atWallMs, reason);
+      this.writer.putUnbound(id, { atWallMs, reason });
+      return this.unbindNow(p, id, mode, reason, timeoutMs, leases.length, unfinishedCookies, report);
+    });
+  }
+
+  private unbindNow(p: ProviderRecord, id: string, mode: UnbindMode, reason: string, timeoutMs: number, leaseCount: number, unfinishedCookies: number, report: () => UnbindReport): UnbindReport {
+    this.emit({ type: "provider.unbound", providerId: id, epoch: p.epoch, mode, leases: leaseCount, unfinished: unfinishedCookies });
     if (mode === "drain" && p.work.size > 0) {
       if (p.state !== "draining") {
         p.endReason = `${reason}; deadline ${timeoutMs} ms`;
@@ -644,7 +767,10 @@ export class BrokerCore {
   /** Lets an unbound id register again (sysfs bind). False when it was not unbound. */
   bindProvider(id: string): boolean {
     const was = this.providers.bind(id);
-    if (was) this.emit({ type: "provider.bound", providerId: id });
+    if (was) {
+      this.writer.deleteUnbound(id);
+      this.emit({ type: "provider.bound", providerId: id });
+    }
     return was;
   }
 
@@ -665,7 +791,10 @@ export class BrokerCore {
     if (!opts.dryRun) {
       channel.removed = true;
       const why = `channel ${index} of provider ${id} removed${opts.reason ? `: ${opts.reason}` : ""}`;
-      for (const lease of affected) this.endLease(lease, "provider_gone", why);
+      this.writer.transaction(() => {
+        this.writer.putProvider(p);
+        for (const lease of affected) this.endLease(lease, "provider_gone", why);
+      });
       this.emit({ type: "channel.removed", providerId: id, epoch: p.epoch, channel: index, leases: leases.length });
     }
     return { providerId: id, epoch: p.epoch, channel: index, dryRun: !!opts.dryRun, leases };
@@ -752,6 +881,7 @@ export class BrokerCore {
 
   private endLease(lease: LeaseRecord, to: EndedState, why: string): void {
     const reason = END_REASON[to];
+    this.writer.deleteLease(lease);
     const aborted = this.abortLeaseWork(lease, reason).aborted;
     const channel = lease.channel;
     if (channel.exclusive === lease) channel.exclusive = undefined;
@@ -893,6 +1023,11 @@ export class BrokerCore {
     }
     return lease;
   }
+}
+
+/** Whether a re-attaching agent describes the same device as the recovered record (its channels may be leased). */
+function sameShape(a: ProviderSpec, b: ProviderSpec): boolean {
+  return a.channels.length === b.channels.length && a.channels.every((c, i) => c.queueDepth === b.channels[i]?.queueDepth) && a.capabilityMask === b.capabilityMask;
 }
 
 /** Label count and sizes (UTF-8 bytes), for provider labels and lease selectors alike. */

@@ -60,6 +60,12 @@ export interface BrokerOptions {
   maxWatchBacklogMessages?: number;
   /** Largest WorkBatch message sent to a provider, in payload bytes (bigger issues are split). */
   maxWorkBatchBytes?: number;
+  /**
+   * After a broker restart, how long a recovered provider waits (suspect, its
+   * leases suspended) for its agent to re-attach with its epoch before it is
+   * lost as if its heartbeats had stopped.
+   */
+  restartGraceMs?: number;
 }
 
 export type ResolvedBrokerOptions = Required<BrokerOptions>;
@@ -96,6 +102,7 @@ export const DEFAULT_BROKER_OPTIONS: ResolvedBrokerOptions = {
   maxWatchBacklogBytes: 64 * 1024 * 1024,
   maxWatchBacklogMessages: 16_384,
   maxWorkBatchBytes: 16 * 1024 * 1024,
+  restartGraceMs: 5_000,
 };
 
 /** Options in, resolved options out: defaults filled, every value checked. */

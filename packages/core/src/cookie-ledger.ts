@@ -49,7 +49,17 @@ export class CookieLedger {
   private trimCursor = 0;
   private unfinishedCount = 0;
 
-  constructor(private readonly limits: LedgerLimits) {}
+  /**
+   * `restartFloor`: cookies up to it were handed out by an earlier broker
+   * process whose records of them are gone (a restart); they answer
+   * ABORTED / BROKER_RESTARTED, and new cookies start above it.
+   */
+  constructor(
+    private readonly limits: LedgerLimits,
+    readonly restartFloor = 0,
+  ) {
+    this.nextCookie = restartFloor + 1;
+  }
 
   /** Submitted or issued, not yet terminal. */
   get unfinished(): number {
@@ -159,7 +169,12 @@ export class CookieLedger {
    */
   status(cookie: number): { status: TxStatus; record?: CompletionRecord; residue: number } | undefined {
     const entry = this.entries.get(cookie);
-    if (!entry) return undefined;
+    if (!entry) {
+      if (cookie >= 1 && cookie <= this.restartFloor) {
+        return { status: "ERROR", residue: 0, record: { cookie, status: "ERROR", result: "ABORTED", residue: 0, reason: "BROKER_RESTARTED" } };
+      }
+      return undefined;
+    }
     if (entry.result) return { status: entry.result.status, record: entry.result, residue: entry.result.residue };
     return { status: entry.workId === 0 ? "PENDING" : "IN_PROGRESS", residue: entry.length };
   }

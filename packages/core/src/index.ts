@@ -21,8 +21,10 @@ export type { ChannelRequest } from "./channel-allocator.js";
 export { ProviderRegistry } from "./provider-registry.js";
 export { LeaseTable } from "./lease-table.js";
 export { RateLimiter } from "./rate-limiter.js";
-export { createMemoryStore } from "./store.js";
-export type { BrokerStore } from "./store.js";
+export { createMemoryStore, emptyState, applyOps, STORE_TABLES, DURABILITIES } from "./store.js";
+export type { BrokerStore, StoreOp, StoreTable, StoredState, StoreInfo, Durability } from "./store.js";
+export { StoreWriter, EPOCH_BLOCK, COOKIE_BLOCK } from "./store-records.js";
+export type { EpochRow, ProviderRow, LeaseRow, UnboundRow } from "./store-records.js";
 export { compileBrokerOptions, DEFAULT_BROKER_OPTIONS } from "./broker-options.js";
 export type { BrokerOptions, ResolvedBrokerOptions } from "./broker-options.js";
 export type { BrokerEvent, UnbindMode } from "./broker-event.js";
@@ -39,6 +41,7 @@ export type {
   ChannelRemovalReport,
   AffectedLease,
   ProviderDetail,
+  RecoveryReport,
 } from "./broker-core.js";
 export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";

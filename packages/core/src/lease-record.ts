@@ -36,6 +36,12 @@ export interface LeaseStateChange {
   state: LeaseState;
   reason: string;
   atWallMs: number;
+  /**
+   * Cookies up to this one were handed out by an earlier broker process and
+   * their outcome died with it (a restart); 0 when none. Sent with a watch's
+   * first state so the client can end the ones it still waits for.
+   */
+  restartFloor?: number;
 }
 
 /** Receives a lease's completions and state changes (a WatchLease stream). */
@@ -83,6 +89,8 @@ export class LeaseRecord {
   /** Why it ended, for people (error messages and logs); `endReason` is the machine-readable part. */
   endDetail = "";
   expiryTimer: unknown;
+  /** Cookies up to this one are reserved in the store (a restart never hands them out again). */
+  cookiesReservedUpTo = 0;
   /** Terminate orders sent and not yet acknowledged: token → resolve. */
   readonly pendingTerminates = new Map<number, () => void>();
 

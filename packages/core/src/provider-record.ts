@@ -109,7 +109,7 @@ export class ProviderRecord {
     readonly epoch: number,
     readonly registeredAt: number,
     readonly registeredWallMs: number,
-    link: ProviderLink,
+    link: ProviderLink | undefined,
     onTransition?: (change: { kind: string; from: ProviderState; to: ProviderState }) => void,
   ) {
     this.link = link;

@@ -1,4 +1,3 @@
-import type { BrokerStore } from "./store.js";
 import { ProviderRecord } from "./provider-record.js";
 import type { ProviderLink, ProviderSpec, ProviderState } from "./provider-record.js";
 
@@ -30,7 +29,7 @@ export class ProviderRegistry {
   private readonly histories = new Map<string, IncarnationHistory[]>();
 
   constructor(
-    private readonly store: BrokerStore,
+    private readonly epochs: { nextEpoch(): number },
     private readonly onFreed: (p: ProviderRecord) => void,
   ) {}
 
@@ -60,12 +59,13 @@ export class ProviderRegistry {
   /** Creates a new incarnation with a fresh epoch (the caller fences any present one first). */
   create(
     spec: ProviderSpec,
-    link: ProviderLink,
+    link: ProviderLink | undefined,
     now: number,
     wallNow: number,
     onTransition: (change: { kind: string; from: ProviderState; to: ProviderState }, p: ProviderRecord) => void,
+    /** A recovered incarnation keeps its epoch (broker restart); otherwise a fresh one. */
+    epoch = this.epochs.nextEpoch(),
   ): ProviderRecord {
-    const epoch = this.store.nextEpoch();
     const record: ProviderRecord = new ProviderRecord(spec, epoch, now, wallNow, link, (change) => onTransition(change, record));
     this.byId.set(spec.providerId, record);
     this.remember(record, wallNow);

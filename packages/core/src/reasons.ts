@@ -76,6 +76,9 @@ export const REASONS = {
   PROVIDER_PROTOCOL_ERROR: { grpc: GrpcCode.ABORTED, http: 502, summary: "The provider answered against the protocol (a result that does not fit its descriptor, an undecodable or oversized message); on a cookie it is an ABORTED result." },
   OUTPUT_NOT_RETAINED: { grpc: GrpcCode.DATA_LOSS, http: 410, summary: "Per cookie (ABORTED): the transfer finished, but the broker no longer holds its output (already sent on a watch stream, or dropped by the retained-output budget)." },
   ROUTE_NOT_FOUND: { grpc: GrpcCode.UNIMPLEMENTED, http: 404, summary: "No such admin route or method (see /docs), or no such gRPC method." },
+  BROKER_RESTARTED: { grpc: GrpcCode.ABORTED, http: 409, summary: "Per cookie: the broker restarted after accepting it and its outcome died with the old process; the lease itself survived." },
+  STORE_CORRUPT: { grpc: GrpcCode.DATA_LOSS, http: 503, summary: "The broker's data dir fails its checksums before the end of its history; the broker refuses to start rather than run on half a state." },
+  STORE_WRITE_FAILED: { grpc: GrpcCode.UNAVAILABLE, http: 503, summary: "Writing or fsyncing the broker's store failed; the broker stops with this reason in its last log line." },
   INTERNAL: { grpc: GrpcCode.INTERNAL, http: 500, summary: "A bug: an unexpected condition we could not name. Please report it." },
 } as const satisfies Record<string, ReasonSpec>;
 

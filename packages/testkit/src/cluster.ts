@@ -1,7 +1,7 @@
 import { FaultProxy } from "./fault-proxy.js";
 import type { NetnsLink } from "./netns.js";
 import { ServiceProcess } from "./service-process.js";
-import type { RunMode } from "./service-process.js";
+import type { LogLine, RunMode } from "./service-process.js";
 
 export interface AgentSpec {
   providerId: string;
@@ -33,6 +33,15 @@ export interface AgentHandle {
   epoch: number;
 }
 
+function startBroker(options: ClusterOptions, grpcPort: string, adminPort: string): ServiceProcess {
+  return ServiceProcess.start(
+    "broker",
+    // Readiness is read from info-level log lines, so the level stays info.
+    ["--log-level", "info", ...(options.brokerArgs ?? []), "--grpc-port", grpcPort, "--admin-port", adminPort],
+    { mode: options.mode, env: options.brokerEnv },
+  );
+}
+
 /**
  * A broker and provider agents, each a real process on 127.0.0.1 with
  * ports chosen by the OS. `stop()` kills every process by pid.
@@ -42,7 +51,8 @@ export class Cluster {
   private readonly proxies = new Map<string, FaultProxy>();
 
   private constructor(
-    readonly broker: ServiceProcess,
+    /** The broker process (a new one after `restartBroker`). */
+    public broker: ServiceProcess,
     /** host:port of the broker's gRPC server. */
     readonly grpcAddress: string,
     /** http://host:port of the admin API. */
@@ -52,12 +62,7 @@ export class Cluster {
 
   static async start(options: ClusterOptions = {}): Promise<Cluster> {
     const timeout = options.startTimeoutMs ?? 20_000;
-    const broker = ServiceProcess.start(
-      "broker",
-      // Readiness is read from info-level log lines, so the level stays info.
-      ["--grpc-port", "0", "--admin-port", "0", "--log-level", "info", ...(options.brokerArgs ?? [])],
-      { mode: options.mode, env: options.brokerEnv },
-    );
+    const broker = startBroker(options, "0", "0");
     try {
       const ready = await broker.waitForLine((l) => l.msg === "broker ready", timeout, "'broker ready'");
       const cluster = new Cluster(broker, String(ready.grpc), String(ready.admin), options);
@@ -128,6 +133,25 @@ export class Cluster {
     );
     handle.epoch = Number(line.epoch);
     return handle.epoch;
+  }
+
+  /**
+   * SIGKILLs (or SIGTERMs) the broker and starts it again with the same flags (so the same
+   * --data-dir) on the same ports, so agents and clients find it where it was.
+   * Resolves once it is ready, with how long that took from its spawn.
+   */
+  async restartBroker(signal: "SIGKILL" | "SIGTERM" = "SIGKILL"): Promise<{ readyMs: number; ready: LogLine }> {
+    if (signal === "SIGKILL") {
+      this.broker.kill("SIGCONT");
+      this.broker.kill("SIGKILL");
+      await this.broker.exited;
+    } else await this.broker.stop("SIGTERM", 10_000);
+    const grpcPort = this.grpcAddress.slice(this.grpcAddress.lastIndexOf(":") + 1);
+    const adminPort = new URL(this.adminUrl).port;
+    const spawned = performance.now();
+    this.broker = startBroker(this.options, grpcPort, adminPort);
+    const ready = await this.broker.waitForLine((l) => l.msg === "broker ready", this.options.startTimeoutMs ?? 20_000, "'broker ready' after a restart");
+    return { readyMs: performance.now() - spawned, ready };
   }
 
   /** GET on the admin API, parsed as JSON. */

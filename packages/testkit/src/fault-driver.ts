@@ -13,7 +13,8 @@ export type FaultKind =
   | "unbind_drain" // operator: POST /v1/providers/{id}/unbind {mode:"drain"}
   | "channel_remove" // operator: one channel removed; only its leases end
   | "duplicate" // a second agent registers the same provider id (newest wins)
-  | "client_kill"; // a load client dies; its leases expire by TTL
+  | "client_kill" // a load client dies; its leases expire by TTL
+  | "broker_restart"; // SIGKILL the broker under load, start it on the same data dir: nothing is lost
 
 export const FAULT_KINDS: readonly FaultKind[] = [
   "kill",
@@ -26,6 +27,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   "channel_remove",
   "duplicate",
   "client_kill",
+  "broker_restart",
 ];
 
 /**

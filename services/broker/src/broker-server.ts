@@ -1,7 +1,9 @@
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { BrokerCore, DmaError, createMemoryStore, systemClock } from "@dmabroker/core";
-import type { BrokerEvent } from "@dmabroker/core";
+import type { BrokerEvent, BrokerStore } from "@dmabroker/core";
+import { FileStore } from "./store/index.js";
+import type { FlushStats } from "./store/index.js";
 import { loadDmaBrokerV1, loadPackageDefinition } from "@dmabroker/proto";
 import type { FastifyInstance } from "fastify";
 import { HealthImplementation } from "grpc-health-check";
@@ -46,7 +48,7 @@ const STATUS_NAMES: Record<number, string> = Object.fromEntries(Object.entries(g
  * Times every unary handler of a service (arrival to callback) into the RPC
  * duration histogram; streaming handlers pass through unchanged.
  */
-function timedHandlers<H extends object>(definition: grpc.ServiceDefinition, handlers: H, metrics: BrokerMetrics): H {
+function timedHandlers<H extends object>(definition: grpc.ServiceDefinition, handlers: H, metrics: BrokerMetrics, store: BrokerStore): H {
   const out: Record<string, unknown> = { ...(handlers as Record<string, unknown>) };
   for (const [name, method] of Object.entries(definition)) {
     const handler = (handlers as Record<string, unknown>)[name];
@@ -54,10 +56,12 @@ function timedHandlers<H extends object>(definition: grpc.ServiceDefinition, han
     const unary = handler as grpc.handleUnaryCall<unknown, unknown>;
     const timed: grpc.handleUnaryCall<unknown, unknown> = (call, callback) => {
       const t0 = process.hrtime.bigint();
-      const done: grpc.sendUnaryData<unknown> = (err, value, trailer, flags) => {
-        metrics.observeRpc(name, STATUS_NAMES[err?.code ?? 0] ?? String(err?.code), Number(process.hrtime.bigint() - t0) / 1e9);
-        callback(err, value, trailer, flags);
-      };
+      // Written ahead of visibility: the answer waits until what the call changed is durable.
+      const done: grpc.sendUnaryData<unknown> = (err, value, trailer, flags) =>
+        store.afterDurable(() => {
+          metrics.observeRpc(name, STATUS_NAMES[err?.code ?? 0] ?? String(err?.code), Number(process.hrtime.bigint() - t0) / 1e9);
+          callback(err, value, trailer, flags);
+        });
       unary(call, done);
     };
     out[name] = timed;
@@ -122,19 +126,25 @@ export class BrokerServer {
   /** Starts both servers; ports 0 pick free ports (read them back from the result). */
   static async start(config: BrokerConfig, logger: Logger): Promise<BrokerServer> {
     const log = logger.child({ component: "broker" });
-    // Epochs start at the wall clock (ms) so they stay monotonic across broker
-    // restarts too, until the on-disk Store keeps them (docs/design.md §9).
-    const store = createMemoryStore(Date.now());
+    // The store opens (and recovers) before the core and its metrics exist; its flush statistics go to them once they do.
+    const flushes: { to?: BrokerMetrics } = {};
+    const store = await openStore(config, log, (flush) => flushes.to?.observeStoreFlush(flush));
     // One fan-out for core's events: logs, metrics and the admin SSE stream
     // subscribe. Core calls it from inside removals; a failing subscriber is
     // detached by the hub, never thrown into the core.
     const hub = new EventHub(1024, (err) => log.error({ err }, "event subscriber failed; detached"));
     const clock = systemClock;
-    const core = new BrokerCore({ clock, options: config.broker, store, onEvent: (e) => hub.publish(e) });
+    // Events reveal state too: published once their records are durable.
+    const core = new BrokerCore({ clock, options: config.broker, store, onEvent: (e) => store.afterDurable(() => hub.publish(e)) });
+    const r = core.recovered;
+    if (r.revision > 0) {
+      log.info({ event: "store.recovered", revision: r.revision, providers: r.providers, leases: r.leases, unbound: r.unbound, dropped: r.dropped, grace_ms: config.broker.restartGraceMs }, "recovered the store");
+    }
     const violations = new ProtocolViolations();
     transportViolations = violations;
     nameTransportRefusals(() => transportViolations);
     const metrics = createBrokerMetrics(core, clock, { violations });
+    flushes.to = metrics;
     hub.subscribe(({ event }) => logEvent(log, event));
     hub.subscribe(({ event }) => metrics.observe(event));
     const v1 = loadDmaBrokerV1();
@@ -153,7 +163,7 @@ export class BrokerServer {
     const sessions = new Set<ProviderSession>();
     const clients = createClientService(core, logger, violations);
     // Every request is checked on its raw bytes (size, counts, string lengths) before it is decoded.
-    server.addService(guardService(v1.DmaBroker.service, clientMethodLimits(config.broker), violations), timedHandlers(v1.DmaBroker.service, clients.handlers, metrics));
+    server.addService(guardService(v1.DmaBroker.service, clientMethodLimits(config.broker), violations), timedHandlers(v1.DmaBroker.service, clients.handlers, metrics, store));
     // Standard grpc.health.v1 (NOT_SERVING until ready and again from shutdown) and server reflection (grpcurl, grpcui).
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING" as const])));
     health.addToServer(server);
@@ -238,10 +248,32 @@ export class BrokerServer {
           resolve();
         });
       });
+      await this.core.store.close();
       this.log.info("broker stopped");
     })();
     return this.closing;
   }
+}
+
+/**
+ * The store under --data-dir, or records in memory without one. A failed
+ * write stops the broker: nothing after it could be acknowledged.
+ */
+async function openStore(config: BrokerConfig, log: Logger, onFlush: (s: FlushStats) => void): Promise<BrokerStore> {
+  // Without a data dir, epochs start at the wall clock (ms) so they stay monotonic across restarts anyway.
+  if (!config.dataDir) return createMemoryStore(Date.now());
+  const store = await FileStore.open({
+    dir: config.dataDir,
+    durability: config.durability,
+    onFatal: (error) => {
+      log.fatal({ event: "store.failed", reason: error.reason, err: error.message }, "store write failed; stopping the broker");
+      process.exit(74);
+    },
+    onFlush,
+  });
+  const info = store.info();
+  log.info({ event: "store.opened", path: info.path, durability: info.durability, revision: info.revision, size_bytes: info.sizeBytes }, "store opened");
+  return store;
 }
 
 /** camelCase field → snake_case log key, computed once per key (the bench profile showed the per-event regex). */

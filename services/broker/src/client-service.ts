@@ -65,6 +65,8 @@ export interface ClientService {
 /** The client-facing DmaBroker service over a BrokerCore. */
 export function createClientService(core: BrokerCore, logger: Logger, violations: ProtocolViolations): ClientService {
   const log = logger.child({ component: "client-api" });
+  // A watch reveals state: each message waits until the records behind it are durable (in order).
+  const whenDurable = (fn: () => void): void => core.store.afterDurable(fn);
   const watches = new Set<(error: DmaError) => void>();
   const modeOf = (mode: string | number): LeaseMode => {
     const m = leaseModeFromWire(mode);
@@ -136,10 +138,10 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
           return true;
         };
         const end = (): void => {
-          if (finish()) call.end();
+          if (finish()) whenDurable(() => call.end());
         };
         const abort = (error: DmaError): void => {
-          if (finish()) call.emit("error", toServiceError(error));
+          if (finish()) whenDurable(() => call.emit("error", toServiceError(error)));
         };
         // Judged on what was already waiting before the latest writes: one big result is fine for a client that reads.
         let lastWriteBytes = 0;
@@ -167,11 +169,14 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
           backlogMessages++;
           lastWriteBytes += bytes;
           lastWriteMessages++;
-          call.write(event, () => {
-            backlogBytes -= bytes;
-            backlogMessages--;
-            flushed?.();
-          });
+          // Written once the records behind it are durable (in order with everything else the broker reveals).
+          whenDurable(() =>
+            call.write(event, () => {
+              backlogBytes -= bytes;
+              backlogMessages--;
+              flushed?.();
+            }),
+          );
         };
         const observer: LeaseObserver = {
           onCompletions(records: CompletionRecord[], sent) {
@@ -188,7 +193,7 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
           },
           onState(change: LeaseStateChange) {
             if (done) return;
-            write({ state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs } }, COMPLETION_OVERHEAD_BYTES);
+            write({ state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs, restartFloor: change.restartFloor ?? 0 } }, COMPLETION_OVERHEAD_BYTES);
             if (!isLiveLeaseState(change.state)) end();
             else cutOffIfBehind();
           },
@@ -202,7 +207,7 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
         });
       } catch (err) {
         // grpc-js turns an emitted error into the stream's status (code, details, metadata).
-        call.emit("error", toServiceError(DmaError.from(err)));
+        whenDurable(() => call.emit("error", toServiceError(DmaError.from(err))));
       }
     },
   };

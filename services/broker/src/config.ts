@@ -1,5 +1,5 @@
-import { DEFAULT_BROKER_OPTIONS, Settings, compileBrokerOptions, settingNames } from "@dmabroker/core";
-import type { BrokerOptions, ResolvedBrokerOptions } from "@dmabroker/core";
+import { DEFAULT_BROKER_OPTIONS, DURABILITIES, Settings, compileBrokerOptions, settingNames } from "@dmabroker/core";
+import type { BrokerOptions, Durability, ResolvedBrokerOptions } from "@dmabroker/core";
 
 /** How log lines are written. */
 export type LogFormat = "json" | "pretty" | "auto";
@@ -23,6 +23,10 @@ export interface BrokerConfig {
   adminToken: string;
   /** Grace period for in-flight calls at shutdown before they are cut. */
   shutdownGraceMs: number;
+  /** Where the store keeps its log and snapshots; "" keeps records in memory (a restart loses them). */
+  dataDir: string;
+  /** always: fdatasync before every answer (default); interval: once a second; off: never (tests). */
+  durability: Durability;
   broker: ResolvedBrokerOptions;
 }
 
@@ -35,6 +39,8 @@ const BASE = {
   logFormat: "auto",
   adminToken: "",
   shutdownGraceMs: 2000,
+  dataDir: "",
+  durability: "always",
 };
 const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -66,6 +72,8 @@ export function loadBrokerConfig(argv: string[] = process.argv.slice(2), env: No
     logFormat: s.oneOf("logFormat", "auto", LOG_FORMATS),
     adminToken: s.raw("adminToken") ?? BASE.adminToken,
     shutdownGraceMs: s.number("shutdownGraceMs", BASE.shutdownGraceMs, { min: 0 }),
+    dataDir: s.raw("dataDir") ?? BASE.dataDir,
+    durability: s.oneOf("durability", "always", DURABILITIES),
     broker: compileBrokerOptions(brokerOptions),
   };
 }

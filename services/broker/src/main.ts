@@ -29,8 +29,10 @@ let broker: BrokerServer;
 try {
   broker = await BrokerServer.start(config, logger);
 } catch (err) {
-  logger.fatal({ err: (err as Error).message }, "broker could not start");
-  process.stderr.write(`dmabroker-broker: ${(err as Error).message}\n`);
+  // A named refusal (e.g. STORE_CORRUPT: the data dir fails its checksums) keeps its reason in the last line.
+  const reason = err instanceof DmaError ? err.reason : undefined;
+  logger.fatal({ reason, err: (err as Error).message }, "broker could not start");
+  process.stderr.write(`dmabroker-broker: ${reason ? `${reason}: ` : ""}${(err as Error).message}\n`);
   process.exit(1);
 }
 // SIGUSR2: log heap and record counts (a leak check for operators and the churn test).

@@ -30,6 +30,8 @@ const MAX_ITEMS_PER_WORK_BATCH = 4096;
 export class ProviderSession implements ProviderLink {
   private record: ProviderRecord | undefined;
   private ended = false;
+  /** Set once call.end() ran (after every message queued before it). */
+  private streamEnded = false;
   private log: Logger;
   private readonly registerTimer: NodeJS.Timeout;
   /** The status the stream ends with when the core closes it (set by sendRejected / refuse). */
@@ -118,7 +120,7 @@ export class ProviderSession implements ProviderLink {
           throw new DmaError("INVALID_REGISTRATION", "the first message on Attach must be register");
         }
         const spec = providerSpecFromWire(msg.register);
-        this.record = this.core.attachProvider(spec, this);
+        this.record = this.core.attachProvider(spec, this, Number(msg.register.resumeEpoch ?? 0));
         clearTimeout(this.registerTimer);
         this.log = this.log.child({ provider_id: spec.providerId, epoch: this.record.epoch });
         const o = this.core.options;
@@ -197,15 +199,18 @@ export class ProviderSession implements ProviderLink {
     const size = payload + MESSAGE_OVERHEAD_BYTES;
     this.backlogBytes += size;
     this.backlogMessages++;
-    try {
-      this.call.write(msg, () => {
-        this.backlogBytes -= size;
-        this.backlogMessages--;
-      });
-    } catch (err) {
-      this.onStreamGone(`write failed: ${(err as Error).message}`);
-      return;
-    }
+    // Every message waits until the records behind it are durable (in order with everything else the broker reveals).
+    this.core.store.afterDurable(() => {
+      if (this.streamEnded) return;
+      try {
+        this.call.write(msg, () => {
+          this.backlogBytes -= size;
+          this.backlogMessages--;
+        });
+      } catch (err) {
+        this.onStreamGone(`write failed: ${(err as Error).message}`);
+      }
+    });
     const o = this.core.options;
     // Judged on what was already waiting before this message: a single message bigger than the limit is fine for a reader that reads.
     if (this.backlogBytes - size > o.maxProviderBacklogBytes || this.backlogMessages - 1 > o.maxProviderBacklogMessages) {
@@ -228,12 +233,15 @@ export class ProviderSession implements ProviderLink {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.registerTimer);
-    try {
-      if (error) this.call.emit("error", toServiceError(error));
-      else this.call.end();
-    } catch {
-      // the stream is already gone
-    }
+    this.core.store.afterDurable(() => {
+      this.streamEnded = true;
+      try {
+        if (error) this.call.emit("error", toServiceError(error));
+        else this.call.end();
+      } catch {
+        // the stream is already gone
+      }
+    });
     this.onClosed(this);
   }
 }

@@ -44,6 +44,14 @@ describe("admin API routes (inject)", () => {
     expect(res.json()).toEqual({ status: "not ready" });
   });
 
+  it("GET /v1/store describes the store (in memory here: nothing survives a restart)", async () => {
+    const res = await get("/v1/store");
+    expect(res.statusCode).toBe(200);
+    const info = res.json<{ kind: string; path: string; revision: number }>();
+    expect(info).toMatchObject({ kind: "memory", path: "", durability: "off" });
+    expect(info.revision).toBeGreaterThan(0); // the fixture registered providers and leased
+  });
+
   it("GET /v1/providers returns core's snapshots whole and filters by state and label", async () => {
     const all = (await get("/v1/providers")).json<{ providers: unknown[] }>();
     expect(all.providers).toEqual(f.core.listProviders());
@@ -292,9 +300,10 @@ describe("admin API routes (inject)", () => {
         "GET /v1/session",
         "POST /v1/session",
         "DELETE /v1/session",
+        "GET /v1/store",
       ].sort(),
     );
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["Provider", "Lease", "Problem", "UnbindReport", "ProviderDetail"]));
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["Provider", "Lease", "Problem", "UnbindReport", "ProviderDetail", "StoreInfo"]));
     expect((await get("/docs/")).statusCode).toBe(200);
   });
 });

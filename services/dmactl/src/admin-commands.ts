@@ -32,6 +32,31 @@ const query = (params: Record<string, string | string[] | undefined>): string =>
   return s ? `?${s}` : "";
 };
 
+interface StoreView {
+  kind: string;
+  path: string;
+  durability: string;
+  revision: number;
+  sizeBytes: number;
+  logBytes: number;
+  snapshotRevision: number;
+  snapshotAtMs: number;
+}
+
+/** `dmactl store`: where the broker keeps its records, how durably, how big, the last snapshot. */
+export async function showStore(admin: AdminClient, io: Out, json: boolean): Promise<ExitCode> {
+  const s = await admin.request<StoreView>("GET", "/v1/store");
+  if (json) io.out(JSON.stringify(s));
+  else
+    io.out(
+      renderTable(
+        ["KIND", "PATH", "DURABILITY", "REVISION", "SIZE", "LOG", "SNAPSHOT", "SNAPSHOT AT"],
+        [[s.kind, s.path || "-", s.durability, s.revision, s.sizeBytes, s.logBytes, s.snapshotRevision || "-", s.snapshotAtMs ? new Date(s.snapshotAtMs).toISOString() : "-"]],
+      ),
+    );
+  return EXIT.OK;
+}
+
 /** `dmactl providers [--state S] [--label k=v]...` */
 export async function listProviders(admin: AdminClient, io: Out, json: boolean, filter: { state?: string; label?: string[] }): Promise<ExitCode> {
   const providers = await admin.providers(filter);

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { OPERATION_NAMES } from "@dmabroker/core";
 import type { OperationName } from "@dmabroker/core";
 import { AdminClient } from "./admin-client.js";
-import { bind, listChannels, listLeases, listProviders, revoke, unbind, watch } from "./admin-commands.js";
+import { bind, listChannels, listLeases, listProviders, revoke, showStore, unbind, watch } from "./admin-commands.js";
 import type { Out } from "./admin-commands.js";
 import { CliError, usage } from "./cli-error.js";
 import { copy, describeCopy } from "./copy.js";
@@ -21,6 +21,7 @@ commands
   providers [--state S] [--label k=v]...        providers and their state (table; --json for scripts)
   leases [--client C] [--provider P] [--state S] leases, live and ended
   channels [--provider P] [--free]               every channel of present providers
+  store                                          the broker's store: path, size, durability, last snapshot
   unbind ID [--drain|--force] [--dry-run] [--timeout-ms N] [--reason TEXT]
                                                  unbind a provider (polite by default: refused while leased)
   bind ID                                        let an unbound provider register again
@@ -77,6 +78,7 @@ const COMMANDS: Record<string, { args: string[]; options: string[] }> = {
   providers: { args: [], options: ["state", "label"] },
   leases: { args: [], options: ["client", "provider", "state"] },
   channels: { args: [], options: ["provider", "free"] },
+  store: { args: [], options: [] },
   unbind: { args: ["ID"], options: ["drain", "force", "dry-run", "timeout-ms", "reason"] },
   bind: { args: ["ID"], options: [] },
   revoke: { args: ["LEASE"], options: ["reason"] },
@@ -160,6 +162,8 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: Out, signal:
       return listLeases(admin, io, json, { client: v.client, provider: v.provider, state: v.state });
     case "channels":
       return listChannels(admin, io, json, { provider: v.provider, free: v.free });
+    case "store":
+      return showStore(admin, io, json);
     case "unbind": {
       if (v.drain && v.force) throw usage("--drain and --force exclude each other");
       const mode = v.force ? "force" : v.drain ? "drain" : "polite";

@@ -15,14 +15,19 @@ import { toWorkResultChunks } from "./work-report.js";
 /** Output bytes per WorkDone message: well under every peer's message limit. */
 const REPORT_CHUNK_BYTES = 16 * 1024 * 1024;
 
+/** After losing a registered stream: how long reconnect attempts stay at most QUICK_RECONNECT_MAX_DELAY_MS apart. */
+const QUICK_RECONNECT_MS = 30_000;
+const QUICK_RECONNECT_MAX_DELAY_MS = 250;
 
 /**
  * An emulated DMA controller process: registers with the broker over one
  * Attach stream, executes work on real bytes with packages/engine, reports
- * completions, and reconnects with backoff when the stream breaks (each
- * reconnection is a new incarnation with a new epoch; nothing of the old one
- * is kept, since the broker has already aborted it). Its life is an
- * explicit AgentState (agent-state.ts), changed only by `transition`.
+ * completions, and reconnects with backoff when the stream breaks. A
+ * reconnection asks to resume the last epoch: a broker that restarted and
+ * recovered that incarnation keeps it (and its leases); otherwise it is a new
+ * incarnation with a new epoch. Work in flight is never kept: the broker has
+ * aborted it either way. Its life is an explicit AgentState
+ * (agent-state.ts), changed only by `transition`.
  */
 export class ProviderAgent {
   private readonly client: ProviderHubClient;
@@ -30,6 +35,10 @@ export class ProviderAgent {
   private readonly reconnectBackoff: Backoff;
   private registerTimer: NodeJS.Timeout | undefined;
   private registeredOnce: (() => void) | undefined;
+  /** The epoch of the last registration, sent as resume_epoch when reconnecting. */
+  private lastEpoch = 0;
+  /** Until when reconnects stay quick (a broker restart should find its agents back within its grace window). */
+  private quickReconnectUntil = 0;
   /** Resolves with the epoch of the first successful registration. */
   readonly firstRegistration: Promise<number>;
   /**
@@ -187,6 +196,7 @@ export class ProviderAgent {
         public: p.public,
         profile: p.name,
         channels: Array.from({ length: p.channels }, () => ({ queueDepth: p.queueDepth })),
+        resumeEpoch: this.lastEpoch,
       },
     });
     this.registerTimer = setTimeout(() => {
@@ -248,6 +258,8 @@ export class ProviderAgent {
   private onRegistered(inc: Incarnation, epoch: number, intervalMs: number, timeoutMs: number): void {
     if (this.state.kind !== "connecting") return; // a second Registered on one stream: nothing to do
     clearTimeout(this.registerTimer);
+    if (this.lastEpoch !== 0) this.log.info({ epoch, previous_epoch: this.lastEpoch, resumed: epoch === this.lastEpoch }, epoch === this.lastEpoch ? "resumed the epoch after a broker restart" : "registered as a new incarnation");
+    this.lastEpoch = epoch;
     inc.epoch = epoch;
     this.transition({ kind: "registered", inc });
     inc.heartbeatTimeoutMs = timeoutMs;
@@ -331,7 +343,11 @@ export class ProviderAgent {
     if (this.state.kind === "draining" && this.state.then === "stop") return this.teardown(inc, why);
     this.log.warn({ epoch: inc.epoch, why }, "lost the broker stream");
     this.teardown(inc, why);
-    const delay = this.reconnectBackoff.next();
+    // Losing a registered stream may be a broker restart: retry quickly (≤ 250 ms apart) for a while,
+    // so the recovered incarnation is resumed well inside the broker's grace window.
+    if (inc.epoch !== 0) this.quickReconnectUntil = Date.now() + QUICK_RECONNECT_MS;
+    const backoff = this.reconnectBackoff.next();
+    const delay = Date.now() < this.quickReconnectUntil ? Math.min(backoff, QUICK_RECONNECT_MAX_DELAY_MS) : backoff;
     this.log.info({ delay_ms: Math.round(delay), attempt: this.reconnectBackoff.attempts }, "reconnecting");
     this.transition({ kind: "backoff", delayMs: delay, timer: setTimeout(() => this.connect(), delay) });
   }

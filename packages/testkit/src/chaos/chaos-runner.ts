@@ -24,6 +24,8 @@ export interface ChaosTarget {
   duplicate?: (providerId: string) => Promise<void>;
   /** Processes whose logs are worth keeping with --logs (broker, agents), by name. */
   processes?: () => ServiceProcess[];
+  /** SIGKILLs the broker and starts it again on the same data dir; resolves once it is ready. Undefined where not possible. */
+  restartBroker?: () => Promise<{ readyMs: number }>;
   /** Resets the provider's connection (TCP RST); undefined where not possible. */
   reset?: (providerId: string) => Promise<void>;
   /** Kinds this target cannot inject, with the reason (printed in the summary). */
@@ -321,6 +323,28 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         record(fault, `${id}#${epoch}`);
         await checkGone(fault);
         await waitForNewEpoch(id, epoch);
+        return;
+      }
+      case "broker_restart": {
+        if (!target.restartBroker) return;
+        // Nothing may be lost: every present provider comes back with its epoch, no live lease ends because of it.
+        const before = (await admin.providers()).filter((p) => isPresentProviderState(p.state) && target.providerIds.includes(p.providerId));
+        const fault: FaultRecord = { kind, variant: "", providerId: "", epoch: 0, at: Date.now(), expectGone: false };
+        checker.recordFault(fault);
+        const { readyMs } = await target.restartBroker();
+        keepTargetLogs();
+        const deadline = Date.now() + 15_000;
+        let missing = before;
+        while (missing.length > 0 && Date.now() < deadline) {
+          const now = await admin.providers().catch(() => []);
+          missing = missing.filter((b) => !now.some((p) => p.providerId === b.providerId && p.epoch === b.epoch && p.state === "online"));
+          if (missing.length > 0) await sleep(50);
+        }
+        const resumedMs = Date.now() - fault.at;
+        fault.detectedMs = resumedMs;
+        for (const m of missing) checker.violate("I6", `broker_restart: ${m.providerId}#${m.epoch} did not come back online with its epoch within 15 s`);
+        faultCounts[kind] = (faultCounts[kind] ?? 0) + 1;
+        options.onFault?.(`${((fault.at - started) / 1000).toFixed(1)}s ${kind} broker ready after ${Math.round(readyMs)} ms; ${before.length - missing.length}/${before.length} providers back with their epochs after ${resumedMs} ms`);
         return;
       }
       case "client_kill": {

@@ -51,6 +51,7 @@ export function composeChaosTarget(options: ComposeTargetOptions = {}): ChaosTar
     unsupported: {
       reset: "compose has no way to reset one TCP connection",
       duplicate: "compose runs one container per service (scale a service to try it by hand)",
+      broker_restart: "not wired for compose yet (by hand: docker compose kill -s KILL broker && docker compose start broker)",
     },
     stop: () => driver.close(),
   };

@@ -70,6 +70,9 @@ export function liveLeasesOf<T extends AdminLeaseView>(fault: FaultRecord, lease
   );
 }
 
+/** How a lease ends when a restart lost it. */
+const LOST_BY_RESTART = new Set(["TRANSPORT_FAILURE", "LEASE_NOT_FOUND", "PROVIDER_GONE"]);
+
 /** Reasons a lease on a vanished provider may legitimately end with. */
 const GONE_OK = new Set(["PROVIDER_GONE", "LEASE_RELEASED"]);
 
@@ -206,6 +209,22 @@ export class InvariantChecker {
     this.violations.push({ invariant, detail });
   }
 
+  /**
+   * A broker restart loses no lease: one live at the restart may end by its
+   * owner's hand or by expiry after it, never as lost (transport failure, not
+   * found, provider gone) within the window the restart took.
+   */
+  private checkRestart(fault: FaultRecord): void {
+    const windowEnd = fault.at + (fault.detectedMs ?? 0) + 5_000;
+    for (const lease of this.leases.values()) {
+      if (lease.grantedAt > fault.at || lease.endedAt === undefined || lease.endedAt < fault.at || lease.endedAt > windowEnd) continue;
+      if (this.killedClients.has(lease.client)) continue;
+      if (LOST_BY_RESTART.has(lease.endReason ?? "")) {
+        this.violate("I6", `broker_restart: lease ${lease.leaseId} (${lease.client}) on ${lease.providerId}#${lease.epoch} ended ${lease.endReason} ${lease.endedAt - fault.at} ms after the restart`);
+      }
+    }
+  }
+
   /** Closes the books: unanswered cookies, leases that never ended, detection times. */
   finish(): ChaosVerdict {
     let submitted = 0;
@@ -227,6 +246,7 @@ export class InvariantChecker {
       if ((fault.leasesHeld ?? 0) > 0) hitting[fault.kind] = (hitting[fault.kind] ?? 0) + 1;
       const samples = detection.get(fault.kind) ?? [];
       detection.set(fault.kind, samples);
+      if (fault.kind === "broker_restart") this.checkRestart(fault);
       if (fault.detectedMs !== undefined) {
         samples.push(fault.detectedMs);
         continue;

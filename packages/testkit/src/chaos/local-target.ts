@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Cluster } from "../cluster.js";
 import type { AgentSpec } from "../cluster.js";
 import { ProcessFaultDriver } from "../process-fault-driver.js";
@@ -18,10 +21,15 @@ export async function startLocalChaosTarget(options: { providers: number; mode?:
     // Every agent reaches the broker through a fault proxy: partition = blackhole, reset = RST.
     return { providerId: `chaos-${profile}-${i}`, profile, args: AGENT_ARGS, viaProxy: true };
   });
+  // The broker keeps its store here, so broker_restart restarts it on the same records.
+  const dataDir = mkdtempSync(path.join(tmpdir(), "dmabroker-chaos-"));
   const cluster = await Cluster.start({
     agents,
     mode: options.mode,
-    brokerArgs: ["--heartbeat-timeout-ms", String(HEARTBEAT_TIMEOUT_MS), "--lease-tombstone-ttl-ms", String(LEASE_TOMBSTONE_TTL_MS)],
+    brokerArgs: ["--heartbeat-timeout-ms", String(HEARTBEAT_TIMEOUT_MS), "--lease-tombstone-ttl-ms", String(LEASE_TOMBSTONE_TTL_MS), "--data-dir", dataDir],
+  }).catch((err: unknown) => {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
   });
   const driver = new ProcessFaultDriver(cluster);
   return {
@@ -33,6 +41,7 @@ export async function startLocalChaosTarget(options: { providers: number; mode?:
     leaseTombstoneTtlMs: LEASE_TOMBSTONE_TTL_MS,
     unsupported: {},
     processes: () => [cluster.broker, ...[...cluster.agents.values()].map((a) => a.process)],
+    restartBroker: async () => ({ readyMs: (await cluster.restartBroker()).readyMs }),
     reset: async (id) => {
       // RST every connection of the agent, then let it reconnect.
       const proxy = cluster.proxy(id);
@@ -53,6 +62,7 @@ export async function startLocalChaosTarget(options: { providers: number; mode?:
     stop: async () => {
       await driver.close();
       await cluster.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

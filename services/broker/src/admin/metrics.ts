@@ -22,6 +22,8 @@ export interface BrokerMetrics {
   observe(event: BrokerEvent): void;
   /** Records one gRPC call's duration and status code name. */
   observeRpc(method: string, code: string, seconds: number): void;
+  /** Records one group commit of the store (batches 0: an interval fdatasync alone). */
+  observeStoreFlush(flush: { batches: number; bytes: number; syncSeconds: number }): void;
 }
 
 /**
@@ -44,6 +46,8 @@ export interface BrokerMetrics {
  *   stale_epoch, invalid_result (core) and oversize, over_limit, malformed, handshake_timeout,
  *   slow_reader (the gRPC layer); `dmabroker_providers_fenced_protocol_total`;
  *   `dmabroker_loop_stall_seconds_total`: the broker's own stalls, not charged to providers' silence;
+ * - `dmabroker_store_fsync_seconds`, `dmabroker_store_commit_batches` (batches per group commit),
+ *   `dmabroker_store_log_bytes`, `dmabroker_store_size_bytes`, `dmabroker_store_revision`;
  * - the process's default metrics (heap, event loop lag, GC) as `dmabroker_process_*`/`dmabroker_nodejs_*`.
  */
 export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { processMetrics?: boolean; violations?: ProtocolViolations } = {}): BrokerMetrics {
@@ -163,8 +167,38 @@ export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { p
   const events = new Counter({ name: "dmabroker_events_total", help: "BrokerEvents by type.", labelNames: ["type"], registers: [registry] });
   const leaseEnds = new Counter({ name: "dmabroker_lease_ends_total", help: "Ended leases by reason.", labelNames: ["reason"], registers: [registry] });
 
+  const fsync = new Histogram({
+    name: "dmabroker_store_fsync_seconds",
+    help: "fdatasync of the store's log, per group commit (mode always) or per interval.",
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  const commitBatches = new Histogram({
+    name: "dmabroker_store_commit_batches",
+    help: "Batches (transactions) written by one group commit of the store.",
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096],
+    registers: [registry],
+  });
+  const storeGauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+  storeGauge("dmabroker_store_log_bytes", "Bytes in the store's current log (since the last snapshot).", () => core.store.info().logBytes);
+  storeGauge("dmabroker_store_size_bytes", "Bytes the store holds on disk (log plus snapshot).", () => core.store.info().sizeBytes);
+  storeGauge("dmabroker_store_revision", "The store's last durable revision.", () => core.store.info().revision);
+
   return {
     registry,
+    observeStoreFlush(flush) {
+      if (flush.batches > 0) commitBatches.observe(flush.batches);
+      if (flush.syncSeconds > 0) fsync.observe(flush.syncSeconds);
+    },
     observe(event) {
       events.inc({ type: event.type });
       if (event.type === "lease.ended") leaseEnds.inc({ reason: event.reason });

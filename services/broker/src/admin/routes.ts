@@ -18,6 +18,7 @@ import {
   ProvidersQuery,
   RevokeQuery,
   RevokeReport,
+  StoreInfo,
   UnbindBody,
   UnbindReport,
   LIST_PAGE_DEFAULT,
@@ -46,6 +47,17 @@ function pageOf<T>(all: T[], q: { limit?: number; pageToken?: string }): { items
 export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log: Logger): void {
   // Request types come from the route schemas (params, querystring, body): no casts.
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  app.get(
+    "/v1/store",
+    {
+      schema: {
+        summary: "The broker's store: where it keeps its records, how durably, how big, the last snapshot",
+        tags: ["store"],
+        response: { 200: Type.Ref(StoreInfo), ...problems(401, 403) },
+      },
+    },
+    async () => core.store.info(),
+  );
   app.get(
     "/v1/providers",
     {

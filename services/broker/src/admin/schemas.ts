@@ -221,7 +221,22 @@ export type Problem = Static<typeof Problem>;
 export const Status = Type.Object({ status: Type.String(), providers: Type.Optional(Type.Integer()) }, { $id: "Status" });
 
 /** Every schema with an $id: registered once with app.addSchema so routes and OpenAPI refer to them by name. */
+export const StoreInfo = Type.Object(
+  {
+    kind: Type.Union([Type.Literal("memory"), Type.Literal("file")], { description: "file: the log and snapshot under --data-dir; memory: nothing survives a restart." }),
+    path: Type.String({ description: "The data dir (empty in memory)." }),
+    durability: Type.Union([Type.Literal("always"), Type.Literal("interval"), Type.Literal("off")]),
+    revision: Type.Integer({ description: "The last durable revision (one per committed batch)." }),
+    sizeBytes: Type.Integer({ description: "Log plus snapshot on disk." }),
+    logBytes: Type.Integer({ description: "The log since the last snapshot." }),
+    snapshotRevision: Type.Integer({ description: "Revision of the last snapshot (0: none yet)." }),
+    snapshotAtMs: Type.Integer({ description: "Wall time of the last snapshot, ms since the epoch (0: none yet)." }),
+  },
+  { $id: "StoreInfo" },
+);
+
 export const SHARED_SCHEMAS: readonly TSchema[] = [
+  StoreInfo,
   Constraints,
   ChannelSnapshot,
   Provider,

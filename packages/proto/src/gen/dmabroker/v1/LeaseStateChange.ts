@@ -7,10 +7,12 @@ export interface LeaseStateChange {
   'state'?: (_dmabroker_v1_LeaseState);
   'reason'?: (string);
   'atMs'?: (number | string | Long);
+  'restartFloor'?: (number | string | Long);
 }
 
 export interface LeaseStateChange__Output {
   'state': (_dmabroker_v1_LeaseState__Output);
   'reason': (string);
   'atMs': (number);
+  'restartFloor': (number);
 }

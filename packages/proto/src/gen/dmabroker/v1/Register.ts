@@ -3,6 +3,7 @@
 import type { Constraints as _dmabroker_v1_Constraints, Constraints__Output as _dmabroker_v1_Constraints__Output } from '../../dmabroker/v1/Constraints.js';
 import type { Ordering as _dmabroker_v1_Ordering, Ordering__Output as _dmabroker_v1_Ordering__Output } from '../../dmabroker/v1/Ordering.js';
 import type { ChannelSpec as _dmabroker_v1_ChannelSpec, ChannelSpec__Output as _dmabroker_v1_ChannelSpec__Output } from '../../dmabroker/v1/ChannelSpec.js';
+import type { Long } from '@grpc/proto-loader';
 
 export interface Register {
   'providerId'?: (string);
@@ -13,6 +14,7 @@ export interface Register {
   'public'?: (boolean);
   'profile'?: (string);
   'channels'?: (_dmabroker_v1_ChannelSpec)[];
+  'resumeEpoch'?: (number | string | Long);
 }
 
 export interface Register__Output {
@@ -24,4 +26,5 @@ export interface Register__Output {
   'public': (boolean);
   'profile': (string);
   'channels': (_dmabroker_v1_ChannelSpec__Output)[];
+  'resumeEpoch': (number);
 }

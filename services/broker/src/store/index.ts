@@ -1,0 +1,3 @@
+export { FileStore, recoverDir } from "./file-store.js";
+export type { FileStoreOptions, FlushStats } from "./file-store.js";
+export { encodeBatch, readFrame, logName, snapshotName, FRAME_HEADER_BYTES } from "./wal-format.js";
