@@ -200,7 +200,16 @@ export class BrokerCore {
       }
       for (const row of (t.provider as Map<string, ProviderRow>).values()) {
         const p = this.providers.create(row.spec, undefined, now, row.registeredWallMs, (change, rec) =>
-          this.emit({ type: "provider.state", providerId: rec.id, epoch: rec.epoch, from: change.from, to: change.to, reason: rec.endReason }),
+          this.emit({
+            type: "provider.state",
+            providerId: rec.id,
+            epoch: rec.epoch,
+            from: change.from,
+            to: change.to,
+            reason: rec.endReason,
+            sinceHeartbeatMs: Math.max(0, Math.round(this.clock.now() - rec.lastHeartbeatAt)),
+            ...(rec.removalCause !== undefined && { cause: rec.removalCause }),
+          }),
         row.epoch);
         for (const index of row.removedChannels) if (p.channels[index]) p.channels[index].removed = true;
         p.endReason = "recovered after a broker restart; waiting for its agent to re-attach";
