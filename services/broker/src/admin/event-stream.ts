@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import type { EventHub, SequencedEvent } from "./event-hub.js";
 import type { StatsSnapshot } from "./stats-snapshot.js";
@@ -20,7 +21,8 @@ export function formatSse(e: SequencedEvent): string {
  * when the client goes away, falls too far behind, or the server closes.
  * `?stats=1000` adds an unnumbered `stats` message (StatsSnapshot) that often.
  */
-export function registerEventStream(app: FastifyInstance, hub: EventHub, stats: () => StatsSnapshot): void {
+export function registerEventStream(fastify: FastifyInstance, hub: EventHub, stats: () => StatsSnapshot): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const open = new Set<() => void>();
   app.addHook("preClose", async () => {
     for (const end of [...open]) end();
@@ -39,7 +41,7 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub, stats: 
       },
     },
     (req, reply) => {
-      const { types, stats: statsMs } = req.query as { types?: string; stats?: number };
+      const { types, stats: statsMs } = req.query;
       const prefixes = (types ?? "")
         .split(",")
         .map((t) => t.trim())
