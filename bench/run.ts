@@ -13,6 +13,7 @@ import type { ScenarioContext } from "./lib/context.js";
 import { formatTable } from "./lib/report.js";
 import type { BenchEntry, BenchReport } from "./lib/report.js";
 import { detectScenario } from "./scenarios/detect.js";
+import { hostileScenario } from "./scenarios/hostile.js";
 import { leaseScenario } from "./scenarios/lease.js";
 import { scaleScenario } from "./scenarios/scale.js";
 import { LARGE_SHAPE, SMALL_SHAPES, transferScenario } from "./scenarios/transfer.js";
@@ -23,6 +24,7 @@ const SCENARIOS: Record<string, (ctx: ScenarioContext) => Promise<BenchEntry[]>>
   large: (ctx) => transferScenario(ctx, [LARGE_SHAPE]),
   detect: detectScenario,
   scale: scaleScenario,
+  hostile: hostileScenario,
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--only ${Object.keys(SCENARIOS).join(",")}] [--mode dist|source] [--profile DIR]`;

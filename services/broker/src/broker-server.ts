@@ -12,6 +12,7 @@ import { startAdminServer } from "./admin-server.js";
 import { createClientService } from "./client-service.js";
 import type { ClientService } from "./client-service.js";
 import type { BrokerConfig } from "./config.js";
+import { LoopDelayMonitor } from "./loop-delay-monitor.js";
 import { ProviderSession } from "./provider-session.js";
 
 /** What `memoryReport` returns (logged on SIGUSR2 as event "memory"). */
@@ -82,6 +83,7 @@ export class BrokerServer {
     /** The event fan-out (logs, metrics and /v1/events subscribe to it). */
     readonly events: EventHub,
     readonly metrics: BrokerMetrics,
+    readonly loopDelay: LoopDelayMonitor,
   ) {}
 
   /** Starts both servers; ports 0 pick free ports (read them back from the result). */
@@ -97,6 +99,8 @@ export class BrokerServer {
     const clock = systemClock;
     const core = new BrokerCore({ clock, options: config.broker, store, onEvent: (e) => hub.publish(e) });
     const metrics = createBrokerMetrics(core, clock);
+    const loopDelay = new LoopDelayMonitor();
+    loopDelay.register(metrics.registry);
     hub.subscribe(({ event }) => logEvent(log, event));
     hub.subscribe(({ event }) => metrics.observe(event));
     const v1 = loadDmaBrokerV1();
@@ -134,11 +138,12 @@ export class BrokerServer {
     let adminAddress: string;
     try {
       ({ app: admin, address: adminAddress } = await startAdminServer(
-        { core, logger, hub, metrics, isReady: () => ready, adminToken: config.adminToken },
+        { core, logger, hub, metrics, loopDelay, isReady: () => ready, adminToken: config.adminToken },
         config.adminHost,
         config.adminPort,
       ));
     } catch (err) {
+      loopDelay.close();
       server.forceShutdown();
       throw err;
     }
@@ -146,7 +151,7 @@ export class BrokerServer {
     ready = true;
     for (const s of HEALTH_SERVICES) health.setStatus(s, "SERVING");
     const grpcAddress = `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${port}`;
-    const broker = new BrokerServer(core, server, admin, sessions, clients, health, log, config, grpcAddress, adminAddress, hub, metrics);
+    const broker = new BrokerServer(core, server, admin, sessions, clients, health, log, config, grpcAddress, adminAddress, hub, metrics, loopDelay);
     log.info({ grpc: grpcAddress, admin: adminAddress, admin_auth: config.adminToken ? "bearer" : "none" }, "broker ready");
     return broker;
   }
@@ -197,6 +202,7 @@ export class BrokerServer {
           resolve();
         });
       });
+      this.loopDelay.close();
       this.log.info("broker stopped");
     })();
     return this.closing;

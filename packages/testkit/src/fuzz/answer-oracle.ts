@@ -8,7 +8,7 @@ const OPS: readonly OperationName[] = ["memcpy", "fill", "xor", "xorValidate", "
 /** The schema-shaped descriptor of a case as the engine's DmaDescriptor. */
 function asDescriptor(d: object): DmaDescriptor | undefined {
   const op = OPS.find((o) => (d as Record<string, unknown>)[o] !== undefined);
-  return op ? ({ op, ...d } as DmaDescriptor) : undefined;
+  return op ? { op, ...d } : undefined;
 }
 
 /**

@@ -32,11 +32,12 @@ export class Bystander {
     });
   }
 
-  static async start(address: string, providerId: string, options: { loops?: number; maxBytes?: number } = {}): Promise<Bystander> {
+  /** `bytes`: every payload this size (steadier latencies, for the benchmark) instead of 1..maxBytes at random. */
+  static async start(address: string, providerId: string, options: { loops?: number; maxBytes?: number; bytes?: number } = {}): Promise<Bystander> {
     const client = await BrokerClient.connect({ address, clientId: "fz-bystander-client" });
     const lease = await client.requestChannel({ capabilities: ["memcpy", "crc32c"], providerId, mode: "exclusive" });
     const b = new Bystander(client, lease);
-    for (let i = 0; i < (options.loops ?? 2); i++) b.loops.push(b.loop(options.maxBytes ?? 64 * 1024));
+    for (let i = 0; i < (options.loops ?? 2); i++) b.loops.push(b.loop(options.maxBytes ?? 64 * 1024, options.bytes));
     return b;
   }
 
@@ -57,9 +58,9 @@ export class Bystander {
     if (this.report.failures.length < 100) this.report.failures.push(why);
   }
 
-  private async loop(maxBytes: number): Promise<void> {
+  private async loop(maxBytes: number, bytes: number | undefined): Promise<void> {
     while (this.running) {
-      const data = randomBytes(1 + Math.floor(Math.random() * maxBytes));
+      const data = randomBytes(bytes ?? 1 + Math.floor(Math.random() * maxBytes));
       const t0 = performance.now();
       try {
         const cookies = await this.lease.submit([ops.memcpy(data), ops.crc32c(data)], { timeoutMs: 10_000 });

@@ -34,7 +34,7 @@ export class FuzzTarget {
   ) {
     cluster.broker.onLine((l) => {
       if (l.event === "provider.state" && l.provider_id === bystanderProviderId && (l.to === "suspect" || l.to === "lost")) {
-        this.bystanderEvents.push(`bystander provider ${String(l.to)}: ${String(l.reason ?? "")}`);
+        this.bystanderEvents.push(`bystander provider ${String(l.to)}: ${typeof l.reason === "string" ? l.reason : ""}`);
       }
     });
     const agent = cluster.agent(bystanderProviderId).process;

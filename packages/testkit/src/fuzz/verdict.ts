@@ -51,7 +51,7 @@ export function reasonOf(error: Partial<grpc.ServiceError>): string | undefined 
  * deadline; `ownCancel`: the case cancelled the call itself.
  */
 export function judgeGrpcError(error: Partial<grpc.ServiceError>, context: { ownCancel?: boolean } = {}): Verdict {
-  const code = error.code ?? -1;
+  const code: number = error.code ?? -1;
   const message = clip(error.details ?? error.message ?? "");
   const reason = reasonOf(error);
   if (reason === undefined) {

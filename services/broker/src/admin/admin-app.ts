@@ -10,6 +10,8 @@ import { registerEventStream } from "./event-stream.js";
 import type { BrokerMetrics } from "./metrics.js";
 import { installProblemHandlers } from "./problem.js";
 import { registerV1Routes } from "./routes.js";
+import { registerRuntimeRoutes } from "./runtime-routes.js";
+import type { LoopDelayMonitor } from "../loop-delay-monitor.js";
 import { SHARED_SCHEMAS, Status, problems } from "./schemas.js";
 
 /** Request lines at debug level: admin actions are logged by their handlers with ids; the rest is noise at info. */
@@ -30,6 +32,8 @@ export interface AdminDeps {
   isReady: () => boolean;
   /** Bearer token; empty: no authentication. */
   adminToken?: string;
+  /** The broker's event-loop delay (GET /v1/runtime/event-loop); absent: no runtime routes. */
+  loopDelay?: LoopDelayMonitor;
   /** Largest request body (default 64 KiB: admin bodies are small). */
   bodyLimit?: number;
 }
@@ -63,7 +67,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       ...(deps.adminToken ? { security: [{ bearer: [] }] } : {}),
-      tags: [{ name: "providers" }, { name: "channels" }, { name: "leases" }, { name: "events" }, { name: "probes" }],
+      tags: [{ name: "providers" }, { name: "channels" }, { name: "leases" }, { name: "events" }, { name: "probes" }, { name: "runtime" }],
     },
     // Shared schemas appear under components/schemas by their $id.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
@@ -93,5 +97,6 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
   );
   registerV1Routes(app, deps.core, deps.logger.child({ component: "admin" }));
   registerEventStream(app, deps.hub);
+  if (deps.loopDelay) registerRuntimeRoutes(app, deps.loopDelay);
   return app;
 }

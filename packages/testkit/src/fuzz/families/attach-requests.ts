@@ -46,7 +46,8 @@ export const workResult = fc.record({
 
 /** Which epoch a message names: the registered one, an older, a newer, or any. */
 export const epochRef = fc.oneof(fc.constantFrom("right" as const, "right" as const, "older" as const, "newer" as const), u64);
-export type EpochRef = "right" | "older" | "newer" | string;
+/** "right", "older", "newer", or a literal epoch. */
+export type EpochRef = string;
 export const epochOf = (ref: EpochRef, epoch: number): string =>
   ref === "right" ? String(epoch) : ref === "older" ? String(Math.max(0, epoch - 1)) : ref === "newer" ? String(epoch + 1) : ref;
 
