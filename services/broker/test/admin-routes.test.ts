@@ -233,7 +233,18 @@ describe("admin API routes (inject)", () => {
     const res = await get("/v1/nothing-here");
     expect(res.statusCode).toBe(404);
     expect(String(res.headers["content-type"])).toContain(PROBLEM);
-    expect(res.json()).toMatchObject({ status: 404, title: "Not Found" });
+    expect(res.json()).toMatchObject({ status: 404, reason: "INVALID_ARGUMENT" });
+    expectProblem(await f.app.inject({ method: "PATCH", url: "/v1/channels" }), 404, "INVALID_ARGUMENT");
+  });
+
+  it("refusals before any route runs are problem+json with a reason too", async () => {
+    // Malformed percent-encoding (fastify's router: 400) and a path parameter over its length limit (414).
+    expectProblem(await get("/v1/providers/%ff%fe"), 400, "INVALID_ARGUMENT");
+    expectProblem(await get(`/v1/leases/${"L".repeat(5000)}`), 414, "INVALID_ARGUMENT");
+    // The event stream has no HEAD (it would never answer).
+    const head = await f.app.inject({ method: "HEAD", url: "/v1/events" });
+    expect(head.statusCode).toBe(404);
+    expect(String(head.headers["content-type"])).toContain(PROBLEM);
   });
 
   it("serves the OpenAPI document at /docs/json with every route and the shared schemas", async () => {

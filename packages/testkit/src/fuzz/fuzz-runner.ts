@@ -121,8 +121,8 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     if (k && options.tolerateKnown) return;
     violations++;
     violationsByKind.set(v.kind, (violationsByKind.get(v.kind) ?? 0) + 1);
-    // Distinct by kind and detail without numbers (ids, sizes), so one bug is listed once.
-    const key = `${v.kind}:${v.family ?? ""}:${v.detail.replace(/\d+/g, "#")}`;
+    // Distinct by kind and the start of the detail without numbers (ids, sizes), so one bug is listed once.
+    const key = `${v.kind}:${v.family ?? ""}:${v.detail.replace(/\d+/g, "#").slice(0, 100)}`;
     if (!seenDetail.has(key) && details.length < MAX_DETAILS) {
       seenDetail.add(key);
       details.push(v);

@@ -22,20 +22,6 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     detail: /^gRPC code 13 without a reason: Error deserializing request/,
   },
   {
-    id: "F2-admin-unknown-route",
-    what: "an unknown admin route or method gets 404 problem+json without a reason",
-    families: ["admin.route", "admin.corrupt", "admin.transport"],
-    kinds: ["admin_unnamed"],
-    detail: /^HTTP 404 \(application\/problem\+json.*"type":"about:blank"/,
-  },
-  {
-    id: "F3-admin-http-refusals",
-    what: "fastify's and Node's own refusals (bad URL, overlong parameter, headers too large) are not problem+json",
-    families: ["admin.route", "admin.corrupt", "admin.transport"],
-    kinds: ["admin_unnamed"],
-    detail: /^HTTP (400|414|431) \(application\/json\)/,
-  },
-  {
     id: "F4-provider-results-unchecked",
     what: "a provider's results are not checked against their descriptors",
     families: ["attach.lying-provider"],
@@ -48,13 +34,6 @@ export const KNOWN_FINDINGS: readonly KnownFinding[] = [
     families: ["rpc.sequence"],
     kinds: ["wrong_answer"],
     detail: /NOERROR with output of 0 B/,
-  },
-  {
-    id: "F7-head-events-hangs",
-    what: "HEAD /v1/events never answers (the SSE route fastify derives for HEAD streams forever)",
-    families: ["admin.corrupt"],
-    kinds: ["stall"],
-    detail: /^admin HEAD \/v1\/events/,
   },
 ];
 

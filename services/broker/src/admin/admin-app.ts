@@ -8,7 +8,7 @@ import { installBearerAuth } from "./auth.js";
 import type { EventHub } from "./event-hub.js";
 import { registerEventStream } from "./event-stream.js";
 import type { BrokerMetrics } from "./metrics.js";
-import { installProblemHandlers } from "./problem.js";
+import { clientErrorProblem, frameworkErrorProblem, installProblemHandlers } from "./problem.js";
 import { registerV1Routes } from "./routes.js";
 import { registerRuntimeRoutes } from "./runtime-routes.js";
 import type { LoopDelayMonitor } from "../loop-delay-monitor.js";
@@ -55,6 +55,9 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
     forceCloseConnections: true,
     // Unknown fields are an error (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
+    // Refusals before a route runs are problem+json with a reason too.
+    frameworkErrors: frameworkErrorProblem,
+    clientErrorHandler: clientErrorProblem,
   });
   await app.register(swagger, {
     openapi: {

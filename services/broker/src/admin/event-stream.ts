@@ -26,6 +26,8 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
   app.get(
     "/v1/events",
     {
+      // A HEAD of a stream that never ends would never answer: no HEAD route here (404 INVALID_ARGUMENT).
+      exposeHeadRoute: false,
       schema: {
         summary: "Server-sent events: every provider, channel and lease change",
         description:

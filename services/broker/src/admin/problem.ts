@@ -1,5 +1,6 @@
 import { DmaError, REASONS } from "@dmabroker/core";
 import type { AffectedLease } from "@dmabroker/core";
+import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Problem } from "./schemas.js";
 
@@ -70,13 +71,42 @@ export function installProblemHandlers(app: FastifyInstance): void {
     req.log.error({ err }, "internal error");
     return sendProblem(reply, problemOf(internal, req.url));
   });
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, {
-      type: "about:blank",
-      title: "Not Found",
-      status: 404,
-      detail: `no route ${req.method} ${req.url.split("?")[0]}; see /docs for the API`,
-      instance: req.url,
-    }),
-  );
+  // An unknown route or method is a bad request with the status that says so (404), like the 413/415 refusals above.
+  app.setNotFoundHandler((req, reply) => {
+    const problem = problemOf(new DmaError("INVALID_ARGUMENT", `no route ${req.method} ${req.url.split("?")[0]}; see /docs for the API`), req.url);
+    return sendProblem(reply, { ...problem, status: 404 });
+  });
 }
+
+/**
+ * Fastify's router refusals (a malformed percent-encoding: 400, a path
+ * parameter over the router's length limit: 414), which bypass the error
+ * handler: INVALID_ARGUMENT problems with their status.
+ */
+export function frameworkErrorProblem(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = problemOf(new DmaError("INVALID_ARGUMENT", err.message.length > 300 ? `${err.message.slice(0, 300)}…` : err.message), req.url.slice(0, 300));
+  return sendProblem(reply, { ...problem, status: err.statusCode ?? 400 });
+}
+
+/**
+ * Requests Node's HTTP parser refuses before fastify sees them (headers over
+ * the size limit: 431, a malformed request: 400, a request too slow: 408),
+ * answered on the socket as problem+json (INVALID_ARGUMENT, or
+ * DEADLINE_EXCEEDED for the timeout) before it closes.
+ */
+export function clientErrorProblem(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === "ECONNRESET" || socket.destroyed) return;
+  const [status, reason, detail] =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "DEADLINE_EXCEEDED" as const, "the request did not arrive in time"]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "INVALID_ARGUMENT" as const, "the request line and headers exceed the server's size limit"]
+        : [400, "INVALID_ARGUMENT" as const, `malformed HTTP request (${err.code ?? "parse error"})`];
+  const body = JSON.stringify({ ...problemOf(new DmaError(reason, detail)), status });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large" };
