@@ -83,9 +83,9 @@ export function installProblemHandlers(app: FastifyInstance): void {
  * parameter over the router's length limit: 414), which bypass the error
  * handler: INVALID_ARGUMENT problems with their status.
  */
-export function frameworkErrorProblem(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function frameworkErrorProblem(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
   const problem = problemOf(new DmaError("INVALID_ARGUMENT", err.message.length > 300 ? `${err.message.slice(0, 300)}…` : err.message), req.url.slice(0, 300));
-  return sendProblem(reply, { ...problem, status: err.statusCode ?? 400 });
+  void sendProblem(reply, { ...problem, status: err.statusCode ?? 400 });
 }
 
 /**
