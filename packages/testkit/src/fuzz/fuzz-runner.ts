@@ -99,7 +99,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     grpcAddress: target.cluster.grpcAddress,
     adminUrl: target.cluster.adminUrl,
     bystanderProviderId: target.bystanderProviderId,
-    limits: { ...defaultLimits(), ...options.limits },
+    limits: { ...defaultLimits(), ...target.limits, ...options.limits },
     pooled: () => pool[next++ % pool.length],
   };
   const bystander = await Bystander.start(target.cluster.grpcAddress, target.bystanderProviderId);

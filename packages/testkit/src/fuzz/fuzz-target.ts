@@ -1,4 +1,6 @@
+import { DEFAULT_BROKER_OPTIONS } from "@dmabroker/core";
 import { Cluster } from "../cluster.js";
+import type { FuzzLimits } from "./limits.js";
 import type { RunMode } from "../service-process.js";
 
 /** The broker's SIGUSR2 memory report (heap after a forced GC, record counts). */
@@ -16,6 +18,9 @@ export interface BrokerMemory {
 
 /** Broker settings of a fuzz run: tombstones age out in a second, so records can return to baseline at the end. */
 export const FUZZ_TOMBSTONE_TTL_MS = 1000;
+/** Where the broker has a handshake limit, the fuzz broker's is short, so cases can wait for the cut-off. */
+const FUZZ_REGISTER_TIMEOUT_MS = 1000;
+const hasRegisterTimeout = "registerTimeoutMs" in DEFAULT_BROKER_OPTIONS;
 
 /**
  * The system under attack: a real broker process (with --expose-gc, so its
@@ -27,6 +32,9 @@ export class FuzzTarget {
   /** Why the bystander provider was judged unwell (suspect, lost, re-registered), as they happened. */
   readonly bystanderEvents: string[] = [];
   readonly crashes: string[] = [];
+
+  /** The limits this broker runs with where they differ from the defaults. */
+  readonly limits: Partial<FuzzLimits> = hasRegisterTimeout ? { registerTimeoutMs: FUZZ_REGISTER_TIMEOUT_MS } : {};
 
   private constructor(
     readonly cluster: Cluster,
@@ -51,7 +59,12 @@ export class FuzzTarget {
     const cluster = await Cluster.start({
       mode: options.mode ?? "dist",
       agents: [{ providerId: bystander, profile: "dsa" }],
-      brokerArgs: ["--lease-tombstone-ttl-ms", String(FUZZ_TOMBSTONE_TTL_MS), ...(options.brokerArgs ?? [])],
+      brokerArgs: [
+        "--lease-tombstone-ttl-ms",
+        String(FUZZ_TOMBSTONE_TTL_MS),
+        ...(hasRegisterTimeout ? ["--register-timeout-ms", String(FUZZ_REGISTER_TIMEOUT_MS)] : []),
+        ...(options.brokerArgs ?? []),
+      ],
       brokerEnv: { NODE_OPTIONS: "--expose-gc" },
     });
     return new FuzzTarget(cluster, bystander);

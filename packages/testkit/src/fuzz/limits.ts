@@ -13,6 +13,8 @@ export interface FuzzLimits {
   maxClientIdLength: number;
   maxWatchersPerLease: number;
   maxRetainedOutputBytes: number;
+  /** How long an Attach stream may stay silent before Register (undefined: the broker has no such limit). */
+  registerTimeoutMs?: number;
 }
 
 export function defaultLimits(): FuzzLimits {

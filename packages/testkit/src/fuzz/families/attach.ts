@@ -72,15 +72,23 @@ export const attachSequenceFamily: CaseFamily<{ steps: AgentStep[]; ending: Endi
   },
 };
 
-/** Attach streams that never register: silent, or speaking garbage first. */
-export const attachSilentFamily: CaseFamily<{ holdMs: number; first: Mutation | null }> = {
+/**
+ * Attach streams that never register: silent, or speaking garbage first.
+ * Some wait for the broker's handshake limit (where it has one): a silent
+ * stream must be cut off, with a named reason, soon after it.
+ */
+export const attachSilentFamily: CaseFamily<{ holdMs: number; first: Mutation | null; waitForCutOff: boolean }> = {
   name: "attach.handshake",
   weight: 4,
-  arbitrary: fc.record({ holdMs: fc.nat({ max: 300 }), first: fc.option(mutation, { nil: null }) }),
-  async run({ holdMs, first }, c) {
+  arbitrary: fc.record({ holdMs: fc.nat({ max: 300 }), first: fc.option(mutation, { nil: null }), waitForCutOff: fc.nat({ max: 3 }).map((n) => n === 0) }),
+  async run({ holdMs, first, waitForCutOff }, c) {
     const s = new AgentStream(c, c.conn());
     if (first) s.send(mutate(encode("AgentMessage", saneRegister(c.providerId())), first));
-    await Promise.race([s.ended, sleep(holdMs)]);
+    const limit = c.limits.registerTimeoutMs;
+    if (waitForCutOff && !first && limit !== undefined) {
+      await Promise.race([s.ended, sleep(limit + 2000)]);
+      if (!s.endedFlag) c.violation("stall", `a silent Attach stream was not cut off within ${limit} ms + 2 s (the handshake limit)`);
+    } else await Promise.race([s.ended, sleep(holdMs)]);
     s.cancel();
   },
 };
