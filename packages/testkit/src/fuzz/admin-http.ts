@@ -35,7 +35,7 @@ export function adminRequest(c: CaseContext, req: AdminRequest, timeoutMs = 10_0
         size += b.length;
       });
       const judge = (): void => {
-        c.note(judgeAdmin(res.statusCode ?? 0, String(res.headers["content-type"] ?? ""), Buffer.concat(chunks).toString("utf8")));
+        c.note(judgeAdmin(res.statusCode ?? 0, String(res.headers["content-type"] ?? ""), Buffer.concat(chunks).toString("utf8"), req.method));
         done();
       };
       res.on("end", judge);

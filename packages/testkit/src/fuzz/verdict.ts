@@ -80,8 +80,10 @@ export function judgeReasonText(where: string, reason: string, allowEmpty: boole
 }
 
 /** Judges one admin HTTP answer: below 400 is fine; at or above, problem+json with a catalogued reason other than INTERNAL. */
-export function judgeAdmin(status: number, contentType: string, body: string): Verdict {
+export function judgeAdmin(status: number, contentType: string, body: string, method = "GET"): Verdict {
   if (status < 400) return { label: `admin ${status}` };
+  // A HEAD answer has no body: the problem content type is all it can show.
+  if (method === "HEAD" && contentType.startsWith("application/problem+json")) return { label: `admin ${status} HEAD problem` };
   let reason: unknown;
   if (contentType.startsWith("application/problem+json")) {
     try {
