@@ -4,6 +4,7 @@ import { AgentStream } from "../agent-stream.js";
 import { encode } from "../codec.js";
 import { distinctEntries, lenField, repeated, varintField } from "../wire-format.js";
 import { saneRegister } from "./attach-requests.js";
+import { REGISTER_ANSWER_MS } from "./attach.js";
 
 export type AttachShape = "register-labels" | "register-label-bytes" | "register-channels" | "workdone-results" | "heartbeat-flood";
 export const ATTACH_SHAPES: readonly AttachShape[] = ["register-labels", "register-label-bytes", "register-channels", "workdone-results", "heartbeat-flood"];
@@ -46,7 +47,7 @@ export const attachLimitsFamily: CaseFamily<{ shape: AttachShape; level: number 
       case "workdone-results":
       case "heartbeat-flood": {
         s.sendMessage(saneRegister(providerId));
-        const registered = await s.next("registered", 2000);
+        const registered = await s.next("registered", REGISTER_ANSWER_MS);
         if (!registered) break;
         const epoch = Number((registered.registered as { epoch: number }).epoch);
         if (shape === "workdone-results") {

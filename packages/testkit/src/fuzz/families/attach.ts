@@ -9,6 +9,8 @@ import { agentStep, epochOf, register, saneRegister } from "./attach-requests.js
 import type { AgentStep, RegisterInput } from "./attach-requests.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** A registration unanswered this long is a stall (generous: the machine may be loaded, the cases run concurrently). */
+export const REGISTER_ANSWER_MS = 5000;
 
 /** A Register as the schema wants it, never with the bystander's id (newest wins: that would be a legitimate takeover). */
 function registerMessage(c: CaseContext, r: RegisterInput): object {
@@ -39,8 +41,8 @@ export const attachRegisterFamily: CaseFamily<{ register: RegisterInput; ending:
   async run(input, c) {
     const s = new AgentStream(c, c.conn());
     s.sendMessage(registerMessage(c, input.register));
-    const first = (await s.next("registered", 2000)) ?? (await s.next("rejected", 0));
-    if (!first && !s.endedFlag) c.violation("stall", "no answer to Register within 2 s");
+    const first = (await s.next("registered", REGISTER_ANSWER_MS)) ?? (await s.next("rejected", 0));
+    if (!first && !s.endedFlag) c.violation("stall", `no answer to Register within ${REGISTER_ANSWER_MS} ms`);
     await leave(s, input.ending);
   },
 };
@@ -53,9 +55,9 @@ export const attachSequenceFamily: CaseFamily<{ steps: AgentStep[]; ending: Endi
   async run({ steps, ending: how }, c) {
     const s = new AgentStream(c, c.conn());
     s.sendMessage(saneRegister(c.providerId()));
-    const registered = await s.next("registered", 2000);
+    const registered = await s.next("registered", REGISTER_ANSWER_MS);
     if (!registered) {
-      if (!s.endedFlag) c.violation("stall", "no answer to a sane Register within 2 s");
+      if (!s.endedFlag) c.violation("stall", `no answer to a sane Register within ${REGISTER_ANSWER_MS} ms`);
       return s.cancel();
     }
     const epoch = Number((registered.registered as { epoch: number }).epoch);
@@ -101,7 +103,7 @@ export const attachCorruptFamily: CaseFamily<{ step: AgentStep; mutation: Mutati
   async run({ step, mutation: m }, c) {
     const s = new AgentStream(c, c.conn());
     s.sendMessage(saneRegister(c.providerId()));
-    if (!(await s.next("registered", 2000))) return s.cancel();
+    if (!(await s.next("registered", REGISTER_ANSWER_MS))) return s.cancel();
     const valid = "raw" in step ? Buffer.from(step.raw) : encode("AgentMessage", "register" in step ? registerMessage(c, step.register) : normalise(step));
     s.send(mutate(valid, m));
     await sleep(5);

@@ -7,6 +7,7 @@ import { checkAnswer } from "../answer-oracle.js";
 import { smallBytes } from "../arbitraries.js";
 import { LeaseWatch } from "../lease-watch.js";
 import { saneRegister } from "./attach-requests.js";
+import { REGISTER_ANSWER_MS } from "./attach.js";
 import { clientIdOf } from "./client-rpc.js";
 
 /** How a buggy or malicious provider answers its work. */
@@ -83,7 +84,7 @@ export const hostileProviderFamily: CaseFamily<Input> = {
     const agent = new AgentStream(c, lie === "never-read" ? c.fresh() : c.conn(), { read: lie !== "never-read" });
     agent.sendMessage(saneRegister(providerId));
     // A paused stream still gets its first message once resumed; this one never resumes, so registration is trusted.
-    const registered = lie === "never-read" ? undefined : await agent.next("registered", 2000);
+    const registered = lie === "never-read" ? undefined : await agent.next("registered", REGISTER_ANSWER_MS);
     if (lie !== "never-read" && !registered) return agent.cancel();
     const epoch = Number((registered?.registered as { epoch?: number } | undefined)?.epoch ?? 0);
     if (lie === "never-read") await new Promise((r) => setTimeout(r, 50));
