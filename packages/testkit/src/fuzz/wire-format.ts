@@ -53,6 +53,19 @@ export function repeated(element: Uint8Array, count: number): Buffer {
  * buffer, so a million of them cost milliseconds to build.
  */
 export function distinctEntries(field: number, count: number, value = "v"): Buffer {
+  // Big ones are built once per run: building a million entries holds this process's loop for seconds,
+  // which would show up as stalls of the cases running beside it.
+  const key = `${field}:${count}:${value}`;
+  const cached = bigEntries.get(key);
+  if (cached) return cached;
+  const built = buildEntries(field, count, value);
+  if (count >= 10_000) bigEntries.set(key, built);
+  return built;
+}
+
+const bigEntries = new Map<string, Buffer>();
+
+function buildEntries(field: number, count: number, value: string): Buffer {
   const parts: Buffer[] = [];
   let chunk: Buffer[] = [];
   for (let i = 0; i < count; i++) {
