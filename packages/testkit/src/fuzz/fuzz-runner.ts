@@ -60,6 +60,8 @@ export interface FuzzSummary {
   durationMs: number;
   casesPerSec: number;
   byFamily: Record<string, number>;
+  /** Mean case duration per family (ms). */
+  meanMsByFamily: Record<string, number>;
   /** Every observation by label (method and reason, admin status and reason, ...). */
   outcomes: Record<string, number>;
   violations: number;
@@ -108,6 +110,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
 
   const outcomes = new Map<string, number>();
   const byFamily = new Map<string, number>();
+  const msByFamily = new Map<string, number>();
   const violationsByKind = new Map<ViolationKind, number>();
   const details: FuzzViolation[] = [];
   const seenDetail = new Set<string>();
@@ -163,6 +166,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     }
     const ms = performance.now() - t0;
     byFamily.set(g.family.name, (byFamily.get(g.family.name) ?? 0) + 1);
+    msByFamily.set(g.family.name, (msByFamily.get(g.family.name) ?? 0) + ms);
     for (const v of c.verdicts) {
       outcomes.set(v.label, (outcomes.get(v.label) ?? 0) + 1);
       if (v.violation) addViolation({ ...v.violation, cases: [g.index], family: g.family.name, input: describeInput(g.input) });
@@ -223,6 +227,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     durationMs,
     casesPerSec: Math.round((done / durationMs) * 1000),
     byFamily: Object.fromEntries(sortDesc(byFamily)),
+    meanMsByFamily: Object.fromEntries([...byFamily].map(([f, n]) => [f, Math.round((msByFamily.get(f) ?? 0) / n)])),
     outcomes: Object.fromEntries(sortDesc(outcomes)),
     violations,
     violationsByKind: Object.fromEntries(sortDesc(violationsByKind)),

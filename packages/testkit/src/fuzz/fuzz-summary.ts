@@ -5,7 +5,7 @@ export function formatFuzzSummary(s: FuzzSummary, options: { outcomes?: number }
   const lines: string[] = [];
   const MiB = 1024 * 1024;
   lines.push(`fuzz: seed ${s.seed}, cases ${s.first}..${s.first + s.casesRun - 1} (${s.casesRun} of ${s.cases}) in ${(s.durationMs / 1000).toFixed(1)} s, ${s.casesPerSec} cases/s`);
-  lines.push(`families: ${Object.entries(s.byFamily).map(([f, n]) => `${f} ${n}`).join(", ")}`);
+  lines.push(`families (cases, mean ms): ${Object.entries(s.byFamily).map(([f, n]) => `${f} ${n} (${s.meanMsByFamily[f]} ms)`).join(", ")}`);
   lines.push("outcomes (label: count):");
   const top = Object.entries(s.outcomes).slice(0, options.outcomes ?? 60);
   const width = Math.max(...top.map(([k]) => k.length), 10);
