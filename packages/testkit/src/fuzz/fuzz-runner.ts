@@ -72,7 +72,15 @@ export interface FuzzSummary {
   /** The first violations in full (distinct by kind and detail). */
   violationDetails: FuzzViolation[];
   slowest: { index: number; family: string; ms: number; input: string }[];
-  bystander: { transfers: number; bytes: number; failures: number; latencyMs: { p50: number; p99: number; max: number; n: number } | undefined };
+  bystander: {
+    transfers: number;
+    bytes: number;
+    failures: number;
+    /** Times its provider was marked suspect (late heartbeats), and submits retried on PROVIDER_SUSPECT meanwhile. */
+    suspect: number;
+    suspectRetries: number;
+    latencyMs: { p50: number; p99: number; max: number; n: number } | undefined;
+  };
   memory: { baseline: BrokerMemory; after: BrokerMemory; heapRatio: number } | undefined;
   replay: string;
 }
@@ -235,7 +243,14 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     known: Object.fromEntries(sortDesc(known)),
     knownTolerated: options.tolerateKnown ?? false,
     slowest,
-    bystander: { transfers: report.transfers, bytes: report.bytes, failures: report.failures.length, latencyMs: percentiles(report.latenciesMs) },
+    bystander: {
+      transfers: report.transfers,
+      bytes: report.bytes,
+      failures: report.failures.length,
+      suspect: target.bystanderSuspect,
+      suspectRetries: report.suspectRetries,
+      latencyMs: percentiles(report.latenciesMs),
+    },
     memory: after ? { baseline, after, heapRatio: Math.round((after.heapUsedBytes / baseline.heapUsedBytes) * 1000) / 1000 } : undefined,
     replay: `npm run fuzz -- --seed ${options.seed} --first <case> --cases 1${nonDefault}`,
   };

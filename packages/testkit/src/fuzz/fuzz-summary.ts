@@ -15,7 +15,7 @@ export function formatFuzzSummary(s: FuzzSummary, options: { outcomes?: number }
   for (const c of s.slowest) lines.push(`  #${c.index} ${c.family} ${c.ms} ms ${c.input}`);
   const b = s.bystander;
   lines.push(
-    `bystander: ${b.transfers} verified transfers, ${(b.bytes / MiB).toFixed(1)} MiB, ${b.failures} failures` +
+    `bystander: ${b.transfers} verified transfers, ${(b.bytes / MiB).toFixed(1)} MiB, ${b.failures} failures, provider suspect ${b.suspect}× (${b.suspectRetries} submits retried)` +
       (b.latencyMs ? `, latency p50 ${b.latencyMs.p50} ms p99 ${b.latencyMs.p99} ms max ${b.latencyMs.max} ms` : ""),
   );
   if (s.memory) {

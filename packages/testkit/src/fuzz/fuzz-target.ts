@@ -29,8 +29,10 @@ const hasRegisterTimeout = "registerTimeoutMs" in DEFAULT_BROKER_OPTIONS;
  * state in the broker's log.
  */
 export class FuzzTarget {
-  /** Why the bystander provider was judged unwell (suspect, lost, re-registered), as they happened. */
+  /** Why the bystander provider was declared lost, or its agent registered again, as they happened. */
   readonly bystanderEvents: string[] = [];
+  /** How often the broker marked it suspect (late heartbeats; not a loss, but counted). */
+  bystanderSuspect = 0;
   readonly crashes: string[] = [];
 
   /** The limits this broker runs with where they differ from the defaults. */
@@ -41,9 +43,9 @@ export class FuzzTarget {
     readonly bystanderProviderId: string,
   ) {
     cluster.broker.onLine((l) => {
-      if (l.event === "provider.state" && l.provider_id === bystanderProviderId && (l.to === "suspect" || l.to === "lost")) {
-        this.bystanderEvents.push(`bystander provider ${String(l.to)}: ${typeof l.reason === "string" ? l.reason : ""}`);
-      }
+      if (l.event !== "provider.state" || l.provider_id !== bystanderProviderId) return;
+      if (l.to === "suspect") this.bystanderSuspect++;
+      if (l.to === "lost" || l.to === "removed") this.bystanderEvents.push(`bystander provider ${String(l.to)}: ${typeof l.reason === "string" ? l.reason : ""}`);
     });
     const agent = cluster.agent(bystanderProviderId).process;
     agent.onLine((l) => {

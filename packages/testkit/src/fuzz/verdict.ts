@@ -21,7 +21,7 @@ export type ViolationKind =
   | "unnamed_result"
   /** The broker or an agent process exited. */
   | "crash"
-  /** The bystander provider was declared suspect or lost, or its agent re-registered. */
+  /** The bystander provider was declared lost, or its agent re-registered. */
   | "bystander_lost"
   /** A bystander transfer failed or came back with wrong bytes. */
   | "bystander_failed"
