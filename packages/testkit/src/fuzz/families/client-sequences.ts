@@ -114,7 +114,7 @@ export const clientSequenceFamily: CaseFamily<Input> = {
     }
     // Let issued work finish (bounded), then hold every answer seen against its descriptor.
     const seen = (): boolean => [...issued].every((k) => watches.some((w) => w.completions.has(k)));
-    for (const deadline = Date.now() + 1000; !seen() && Date.now() < deadline; ) await Promise.race([watch.ended, new Promise((r) => setTimeout(r, 5))]);
+    for (const deadline = Date.now() + 600; !seen() && Date.now() < deadline; ) await Promise.race([watch.ended, new Promise((r) => setTimeout(r, 5))]);
     for (const w of watches) for (const [cookie, done] of w.completions) {
       const d = descriptors.get(cookie);
       if (d) checkAnswer(c, d, done);
