@@ -62,9 +62,17 @@ const cleanUp = async () => {
   await target?.stop().catch(() => undefined);
   await killAllServices();
 };
+// The first SIGINT/SIGTERM stops drawing cases: the run is judged and summarised as far as it got.
+// A second one stops every process at once.
+const stop = new AbortController();
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.once(signal, () => {
-    err(`fuzz: ${signal}; stopping every process`);
+  process.on(signal, () => {
+    if (!stop.signal.aborted) {
+      err(`fuzz: ${signal}; finishing the cases in flight, then the summary (again to stop at once)`);
+      stop.abort();
+      return;
+    }
+    err(`fuzz: ${signal} again; stopping every process`);
     void cleanUp().then(() => process.exit(130));
   });
 }
@@ -75,6 +83,7 @@ try {
   err(`fuzz: broker pid ${target.cluster.broker.pid} at ${target.cluster.grpcAddress}, admin ${target.cluster.adminUrl}; bystander provider ${target.bystanderProviderId}`);
   summary = await runFuzz(target, {
     ...opts,
+    signal: stop.signal,
     onProgress: (p) =>
       err(`fuzz: ${p.done}/${p.cases} cases, ${(p.elapsedMs / 1000).toFixed(0)} s, ${Math.round(p.done / (p.elapsedMs / 1000))} cases/s, ${p.violations} violations, bystander ${p.bystanderTransfers} transfers`),
   });
@@ -89,4 +98,4 @@ if (opts.out) {
   writeFileSync(opts.out, `${JSON.stringify(summary, null, 2)}\n`);
   err(`fuzz: wrote ${opts.out}`);
 }
-process.exit(summary.violations === 0 ? 0 : 1);
+process.exit(summary.violations === 0 && summary.casesRun === summary.cases ? 0 : 1);

@@ -30,6 +30,8 @@ export interface FuzzOptions {
   /** Count violations of the known, reported findings (known-findings.ts) apart, without failing the run. */
   tolerateKnown?: boolean;
   onProgress?: (p: FuzzProgress) => void;
+  /** Aborting stops drawing new cases; the ones in flight finish and the run is judged and summarised as far as it got. */
+  signal?: AbortSignal;
 }
 
 export interface FuzzProgress {
@@ -193,7 +195,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     options.onProgress?.({ done, cases: options.cases, elapsedMs: Date.now() - started, violations, bystanderTransfers: bystander.report.transfers });
   }, 2000);
   const worker = async (): Promise<void> => {
-    while (cursor < options.cases && target.alive) {
+    while (cursor < options.cases && target.alive && !options.signal?.aborted) {
       const g = stream.at(first + cursor++);
       await runOne(g);
       done++;
