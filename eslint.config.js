@@ -9,10 +9,21 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: ["./tsconfig.tests.json", "./bench/tsconfig.json", "./packages/*/tsconfig.json", "./services/*/tsconfig.json"],
+        project: ["./tsconfig.tests.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },
+  },
+  {
+    // Each source file is typed under its own package's tsconfig (strict index access), not the tests' program.
+    files: ["packages/*/src/**/*.ts", "services/*/src/**/*.ts"],
+    languageOptions: { parserOptions: { project: ["./packages/*/tsconfig.json", "./services/*/tsconfig.json"] } },
+  },
+  {
+    files: ["bench/**/*.ts"],
+    languageOptions: { parserOptions: { project: ["./bench/tsconfig.json"] } },
+  },
+  {
     rules: {
       "@typescript-eslint/no-floating-promises": "error",
       "@typescript-eslint/no-misused-promises": "error",
@@ -20,6 +31,9 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       // fastify handlers are async by contract even when they do not await.
       "@typescript-eslint/require-await": "off",
+      // A switch over a union (a state, a reason, an op) handles every member or says `default:`;
+      // a member added later is then a lint error at each switch that forgot it.
+      "@typescript-eslint/switch-exhaustiveness-check": ["error", { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false }],
     },
   },
   {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The benchmark runner (`npm run bench`, `npm run bench -- --quick`): runs the
-// scenarios of DESIGN.md §8 on real processes with their baselines in the same
+// scenarios of docs/design.md §8 on real processes with their baselines in the same
 // run, prints progress on stderr, a table on stdout, and writes JSON (--out).
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -81,7 +81,7 @@ try {
   progress(`${mode} run: ${names.join(", ")} (services from ${args.mode}${profileDir ? `, profiles in ${profileDir}` : ""})`);
   for (const name of names) {
     progress(`scenario ${name}`);
-    entries.push(...(await SCENARIOS[name](ctx)));
+    entries.push(...(await SCENARIOS[name]!(ctx))); // names were checked against SCENARIOS above
   }
 } catch (err) {
   failed = true;

@@ -96,7 +96,7 @@ export class EtcdBaseline {
 
   /** One lease grant (TTL 60 s) then its revoke, on connection `worker % n`. */
   pair(worker: number): Promise<void> {
-    const stub = this.stubs[worker % this.stubs.length];
+    const stub = this.stubs[worker % this.stubs.length]!; // stubs is never empty
     return new Promise<void>((resolve, reject) => {
       stub.LeaseGrant({ TTL: 60 }, { deadline: Date.now() + 5000 }, (err, res) => {
         if (err) return reject(err);

@@ -119,7 +119,7 @@ export class BenchCluster {
 /** CPU seconds (user + system) a process has used so far (Linux /proc; NaN when unreadable). */
 export function cpuSeconds(pid: number): number {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    const fields = (readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1] ?? "").split(" ");
     // After "pid (comm) ": state is field 3, utime 14, stime 15 (1-based) → indexes 11, 12 here.
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
   } catch {
@@ -133,7 +133,14 @@ const CLOCK_TICKS_PER_SEC = 100;
  * Measures what share of one core each process used while `fn` ran: the
  * broker, the agents (summed) and this bench process (the client side).
  */
-export async function withCpuShares<T>(cluster: BenchCluster, fn: () => Promise<T>): Promise<{ result: T; cpu: Record<string, number> }> {
+/** CPU cores each side used during a measurement (seconds of CPU per second of wall time). */
+export interface CpuShares {
+  brokerCpu: number;
+  agentCpu: number;
+  clientCpu: number;
+}
+
+export async function withCpuShares<T>(cluster: BenchCluster, fn: () => Promise<T>): Promise<{ result: T; cpu: CpuShares }> {
   const agents = (): number => cluster.agents.filter((a) => a.running).reduce((n, a) => n + cpuSeconds(a.pid), 0);
   const b0 = cpuSeconds(cluster.broker.pid);
   const a0 = agents();

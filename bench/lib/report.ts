@@ -1,14 +1,14 @@
 import { round } from "./stats.js";
 
 /**
- * A target from DESIGN.md §8: a bound on the value itself (`basis: "value"`)
+ * A target from docs/design.md §8: a bound on the value itself (`basis: "value"`)
  * or on value / baseline (`basis: "ratio"`).
  */
 export interface Target {
   kind: "min" | "max";
   basis: "value" | "ratio";
   bound: number;
-  /** As DESIGN.md says it, e.g. "≥ 60% of the relay". */
+  /** As docs/design.md §8 states it, e.g. "≥ 60% of the relay". */
   text: string;
 }
 
@@ -74,6 +74,6 @@ export function formatTable(entries: readonly BenchEntry[]): string {
       e.met === null ? "—" : e.met ? "yes" : "NO",
     ]),
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join("  ").trimEnd()).join("\n");
+  const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ").trimEnd()).join("\n");
 }

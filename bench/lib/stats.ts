@@ -18,7 +18,7 @@ export function summarize(samples: readonly number[]): LatencySummary {
     count: sorted.length,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
-    max: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
+    max: sorted.at(-1) ?? Number.NaN,
     mean: sorted.length ? sum / sorted.length : Number.NaN,
   };
 }

@@ -61,15 +61,17 @@ export async function detectScenario(ctx: ScenarioContext): Promise<BenchEntry[]
       const providerId = `kill-${t}`;
       const victim = await cluster.startAgent(providerId);
       const leases = await leaseVictim(clients, providerId);
-      kill.push(await oneTrial(victim, leases, "SIGKILL"));
-      progress(`detect_kill: trial ${t + 1}/${sizes.detectTrials}: ${kill[t].toFixed(1)} ms`);
+      const ms = await oneTrial(victim, leases, "SIGKILL");
+      kill.push(ms);
+      progress(`detect_kill: trial ${t + 1}/${sizes.detectTrials}: ${ms.toFixed(1)} ms`);
     }
     const victim = await cluster.startAgent("freeze");
     for (let t = 0; t < sizes.detectTrials; t++) {
       const leases = await leaseVictim(clients, "freeze");
-      const epoch = leases[0].epoch;
-      freeze.push(await oneTrial(victim, leases, "SIGSTOP"));
-      progress(`detect_freeze: trial ${t + 1}/${sizes.detectTrials}: ${freeze[t].toFixed(1)} ms`);
+      const epoch = leases[0]!.epoch; // LEASES_PER_CLIENT leases per client
+      const ms = await oneTrial(victim, leases, "SIGSTOP");
+      freeze.push(ms);
+      progress(`detect_freeze: trial ${t + 1}/${sizes.detectTrials}: ${ms.toFixed(1)} ms`);
       // Thawed, the agent finds its stream ended and registers again as a new incarnation.
       victim.kill("SIGCONT");
       await victim.waitForLine((l) => l.msg === "registered" && Number(l.epoch) > epoch, 20_000, "re-registration after SIGCONT");

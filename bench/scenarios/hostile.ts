@@ -137,6 +137,7 @@ export async function hostileScenario(ctx: ScenarioContext): Promise<BenchEntry[
       const elapsed = performance.now() - started;
       if ((elapsed >= sizes.latencyMs && i >= messages.length) || elapsed > MAX_ATTACK_MS) break;
       const m = messages[i % messages.length];
+      if (!m) break;
       const t0 = performance.now();
       await m.send(conn);
       slowest.set(m.name, Math.max(slowest.get(m.name) ?? 0, performance.now() - t0));

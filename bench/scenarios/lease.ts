@@ -3,6 +3,7 @@ import { capabilityMask } from "@dmabroker/core";
 import type { DmaBrokerClient, ReleaseResponse__Output, RequestChannelResponse__Output } from "@dmabroker/proto";
 import { EtcdBaseline, findEtcd } from "../baselines/etcd-baseline.js";
 import { BenchCluster, clientMetadata, unary, withCpuShares } from "../lib/bench-cluster.js";
+import type { CpuShares } from "../lib/bench-cluster.js";
 import type { ScenarioContext } from "../lib/context.js";
 import { closedLoop, openLoop } from "../lib/load.js";
 import { entry } from "../lib/report.js";
@@ -38,7 +39,7 @@ export function rawPairs(cluster: BenchCluster, prefix: string): (w: number) => 
   const stubs = [cluster.rawStub(), cluster.rawStub()];
   const mds = Array.from({ length: CLIENT_IDS }, (_, i) => clientMetadata(`${prefix}-${i}`));
   return async (w) => {
-    await rawLeasePair(stubs[w % stubs.length], mds[w % mds.length]);
+    await rawLeasePair(stubs[w % stubs.length]!, mds[w % mds.length]!); // both non-empty
   };
 }
 
@@ -57,7 +58,7 @@ export async function leaseScenario(ctx: ScenarioContext): Promise<BenchEntry[]>
   let lat: ReturnType<typeof summarize>;
   let sdkRate: number;
   let sdkPairs = 0;
-  let capCpu: Record<string, number> = {};
+  let capCpu: Partial<CpuShares> = {};
   try {
     await cluster.startAgent("lease", ["--providers", "4"]);
     await cluster.waitForProviders(4);
@@ -77,7 +78,7 @@ export async function leaseScenario(ctx: ScenarioContext): Promise<BenchEntry[]>
     );
     try {
       const sdkPair = async (w: number): Promise<void> => {
-        const lease = await clients[w % clients.length].requestChannel({ capabilities: ["memcpy"], mode: "shared", keepAlive: false });
+        const lease = await clients[w % clients.length]!.requestChannel({ capabilities: ["memcpy"], mode: "shared", keepAlive: false });
         await lease.release();
       };
       const warm = await closedLoop(SDK_CONCURRENCY, sizes.warmupMs, sdkPair, 100);

@@ -3,6 +3,7 @@ import { BrokerClient, ops } from "@dmabroker/client";
 import type { Lease } from "@dmabroker/client";
 import { RelayBaseline } from "../baselines/relay-baseline.js";
 import { BenchCluster, withCpuShares } from "../lib/bench-cluster.js";
+import type { CpuShares } from "../lib/bench-cluster.js";
 import type { ScenarioContext } from "../lib/context.js";
 import { closedLoop } from "../lib/load.js";
 import { entry } from "../lib/report.js";
@@ -10,6 +11,7 @@ import type { BenchEntry, Target } from "../lib/report.js";
 
 const MiB = 1024 * 1024;
 const RELAY = "bare grpc-js relay";
+const CPU_SHARES = ["brokerCpu", "agentCpu", "clientCpu"] as const satisfies readonly (keyof CpuShares)[];
 
 /** One shape of transfer load: item size, batch size and batches in flight (same for broker and relay). */
 interface Shape {
@@ -63,7 +65,7 @@ async function measureBroker(lease: Lease, shape: Shape, ms: number): Promise<{ 
     const done = await lease.waitForAll(cookies, { timeoutMs: 30_000 });
     for (const c of done) if (c.result !== "NOERROR") throw new Error(`cookie ${c.cookie}: ${c.result} ${c.reason}`);
     const last = done.length - 1;
-    if (!done[last].output?.equals(items[last])) throw new Error("memcpy output differs from its source");
+    if (!done[last]?.output?.equals(items[last]!)) throw new Error("memcpy output differs from its source");
     return shape.batch;
   });
   return { units: r.units, elapsedMs: r.elapsedMs };
@@ -103,12 +105,12 @@ export async function transferScenario(ctx: ScenarioContext, shapes: readonly Sh
       const slices = Math.max(1, Math.round(sizes.measureMs / SLICE_MS));
       const b = { units: 0, elapsedMs: 0 };
       const r = { units: 0, elapsedMs: 0 };
-      const cpu: Record<string, number> = { brokerCpu: 0, agentCpu: 0, clientCpu: 0 };
+      const cpu: CpuShares = { brokerCpu: 0, agentCpu: 0, clientCpu: 0 };
       for (let k = 0; k < slices; k++) {
         const m = await withCpuShares(cluster, () => measureBroker(lease, shape, sizes.measureMs / slices));
         b.units += m.result.units;
         b.elapsedMs += m.result.elapsedMs;
-        for (const key of Object.keys(cpu)) cpu[key] += (m.cpu[key] * m.result.elapsedMs) / sizes.measureMs;
+        for (const key of CPU_SHARES) cpu[key] += (m.cpu[key] * m.result.elapsedMs) / sizes.measureMs;
         const x = await measureRelay(relay, shape, sizes.measureMs / slices);
         r.units += x.units;
         r.elapsedMs += x.elapsedMs;

@@ -176,12 +176,19 @@ describe("network partition through the fault proxy", () => {
     expect(newEpoch).toBeGreaterThan(oldEpoch);
 
     // Whatever the old incarnation finished during the partition is fenced: no
-    // client sees it. (The broker ended the old stream when it declared the
-    // provider lost, so grpc-js drops late messages on it before the session's
-    // STALE_EPOCH refusal; a refusal would be logged, and is reported here.)
+    // client sees it. The broker ends the old stream when it declares the
+    // provider lost, so late messages on it are dropped by the transport; any
+    // that reach the session are refused with STALE_EPOCH and counted.
+    const closed = cluster.broker.lines.find((l) => l.msg === "closing provider stream" && l.provider_id === "victim" && Number(l.epoch) === oldEpoch);
+    expect(closed, `the broker closing epoch ${oldEpoch}'s stream when it declared it lost`).toBeDefined();
     const refusals = cluster.broker.lines.filter((l) => l.msg === "refused results of a fenced incarnation" && Number(l.result_epoch) === oldEpoch);
-    console.log(`late results of epoch ${oldEpoch} refused by the broker session: ${refusals.reduce((n, l) => n + Number(l.refused), 0)}`);
+    const refusedLogged = refusals.reduce((n, l) => n + Number(l.refused), 0);
     for (const r of refusals) expect(r).toMatchObject({ reason: "STALE_EPOCH" });
+    const metrics = await (await fetch(`${cluster.adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+    const refusedCounted = Number(/^dmabroker_cookies_total\{result="stale_refused"\} (\d+)$/m.exec(metrics)?.[1]);
+    console.log(`late results of epoch ${oldEpoch} refused by the broker session: ${refusedLogged} logged, ${refusedCounted} counted`);
+    // Only this test's victim was fenced in this cluster so far, so every refusal counted is one logged here.
+    expect(refusedCounted).toBe(refusedLogged);
 
     // On the raw wire: each cookie exactly once, no success after the loss, aborted stays aborted.
     await wire.ended;

@@ -1,9 +1,10 @@
 import * as grpc from "@grpc/grpc-js";
-import { END_REASON, isLiveLeaseState } from "@dmabroker/core";
+import { Backoff, END_REASON, isLiveLeaseState } from "@dmabroker/core";
 import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
-import { leaseStateFromWire } from "@dmabroker/proto";
+import { leaseModeFromWire, leaseStateFromWire } from "@dmabroker/proto";
 import type { Completion__Output, DmaBrokerClient, LeaseEvent__Output, Lease__Output } from "@dmabroker/proto";
-import { deadlineExceeded, unaryCall } from "./call-options.js";
+import { unaryCall } from "./call-options.js";
+import { deadline } from "./deadline.js";
 import type { CallOptions } from "./call-options.js";
 import type { ProviderPlacement } from "./completion.js";
 import { CookieSet } from "./cookie-set.js";
@@ -12,7 +13,7 @@ import { DmaBrokerError } from "./dma-broker-error.js";
 /** The reason calls get once a lease has ended in `state` (undefined while it is live). */
 export const endReasonOf = (state: string): string | undefined => (END_REASON as Readonly<Record<string, string>>)[state];
 
-/** A watch stream broken by the transport is reopened this many times (backoff 100 ms × attempt). */
+/** A watch stream broken by the transport is reopened this many times (after 100, 200, 400, 400, 400 ms). */
 const WATCH_RETRIES = 5;
 /** How long an ended lease's watch may take to be closed by the broker before the SDK cancels it. */
 const WATCH_CLOSE_GRACE_MS = 2_000;
@@ -57,7 +58,7 @@ export class BackingLease {
   private stateReason = "";
   private watch: grpc.ClientReadableStream<LeaseEvent__Output> | undefined;
   private readonly seen = new CookieSet();
-  private watchRetries = 0;
+  private readonly watchBackoff = new Backoff({ initialMs: 100, multiplier: 2, maxMs: 400, jitter: 0 });
   private endTimer: NodeJS.Timeout | undefined;
   /** Set when opening failed: the lease ends without telling anyone. */
   private detached = false;
@@ -75,7 +76,7 @@ export class BackingLease {
     this.providerId = wire.providerId;
     this.epoch = wire.epoch;
     this.channel = wire.channel;
-    this.mode = wire.mode === "LEASE_MODE_EXCLUSIVE" ? "exclusive" : "shared";
+    this.mode = leaseModeFromWire(wire.mode) ?? "shared";
     this.ttlMs = wire.ttlMs;
     this.capabilityMask = wire.capabilityMask;
     this.constraints = wire.constraints ?? { maxTransferBytes: 0, alignment: 1, maxXorSources: 0 };
@@ -114,9 +115,15 @@ export class BackingLease {
     return !isLiveLeaseState(this.currentState);
   }
 
+  /** One cookie per descriptor, in order (checked: callers index the answer by descriptor). */
   submit(descriptors: DmaDescriptor[], issue: boolean, options?: CallOptions): Promise<number[]> {
     return this.unary<{ cookies: number[] }>(options, (md, co, cb) => this.ctx.stub.Submit({ leaseId: this.id, descriptors, issue }, md, co, cb)).then(
-      (r) => r.cookies,
+      (r) => {
+        if (r.cookies.length !== descriptors.length) {
+          throw DmaBrokerError.of("INTERNAL", `the broker answered ${r.cookies.length} cookies for ${descriptors.length} descriptors`);
+        }
+        return r.cookies;
+      },
     );
   }
 
@@ -200,27 +207,27 @@ export class BackingLease {
    */
   private startWatch(options?: CallOptions): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
       let established = false;
-      const timer = setTimeout(() => {
+      const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
+      const opening = deadline("opening the lease watch", options?.timeoutMs ?? this.ctx.defaultTimeoutMs);
+      opening.signal.addEventListener("abort", () => {
         if (established) return;
         this.watchClosed.add(stream);
         stream.cancel();
-        reject(deadlineExceeded("opening the lease watch", timeoutMs));
-      }, timeoutMs);
-      const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
+        reject(opening.signal.reason as DmaBrokerError);
+      });
       this.watch = stream;
       stream.on("data", (event: LeaseEvent__Output) => {
         if (!established) {
           established = true;
-          this.watchRetries = 0;
-          clearTimeout(timer);
+          this.watchBackoff.reset();
+          opening.cleanup();
           resolve();
         }
         this.onEvent(event);
       });
       stream.on("error", (err: grpc.ServiceError) => {
-        clearTimeout(timer);
+        opening.cleanup();
         if (this.watch !== stream) return; // disposed or replaced
         const error = DmaBrokerError.from(err);
         this.watchClosed.add(stream);
@@ -230,7 +237,7 @@ export class BackingLease {
         }
         this.onWatchBroken(error);
       });
-      stream.on("end", () => clearTimeout(timer));
+      stream.on("end", () => opening.cleanup());
       stream.on("status", () => this.watchClosed.add(stream));
     });
   }
@@ -242,17 +249,16 @@ export class BackingLease {
       this.finish(error.metadata.state as LeaseState, error.reason);
       return;
     }
-    if (error.reason === "LEASE_NOT_FOUND" || this.watchRetries >= WATCH_RETRIES) {
+    if (error.reason === "LEASE_NOT_FOUND" || this.watchBackoff.attempts >= WATCH_RETRIES) {
       // The broker forgot the lease (restart) or cannot be reached: every
       // unfinished cookie's outcome is unknown to us; say why.
       this.finish("provider_gone", error.reason === "LEASE_NOT_FOUND" ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
       return;
     }
-    const attempt = ++this.watchRetries;
     setTimeout(() => {
       if (this.isEnded || this.watch === undefined) return;
       this.startWatch().catch((e: unknown) => this.onWatchBroken(DmaBrokerError.from(e)));
-    }, 100 * attempt).unref();
+    }, this.watchBackoff.next()).unref();
   }
 
   private onEvent(event: LeaseEvent__Output): void {

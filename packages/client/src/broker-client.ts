@@ -2,17 +2,16 @@ import * as grpc from "@grpc/grpc-js";
 import { randomUUID } from "node:crypto";
 import { capabilityMask } from "@dmabroker/core";
 import type { LeaseMode, OperationName } from "@dmabroker/core";
-import { CLIENT_ID_KEY, loadDmaBrokerV1 } from "@dmabroker/proto";
+import { CLIENT_ID_KEY, PEER_CHANNEL_OPTIONS, leaseModeToWire, loadDmaBrokerV1 } from "@dmabroker/proto";
 import type { DmaBrokerClient, Lease__Output, ProviderInfo__Output, RequestChannelResponse__Output } from "@dmabroker/proto";
-import { cancelled, deadlineExceeded, unaryCall } from "./call-options.js";
+import { unaryCall } from "./call-options.js";
+import { deadline } from "./deadline.js";
 import type { CallOptions } from "./call-options.js";
 import { DmaBrokerError } from "./dma-broker-error.js";
 import { compileFailoverOptions } from "./failover-options.js";
 import type { FailoverOptions } from "./failover-options.js";
 import { Lease } from "./lease.js";
 
-/** Largest message the client exchanges (a full batch plus headroom). */
-const MESSAGE_LIMIT = 96 * 1024 * 1024;
 
 export interface ConnectOptions extends CallOptions {
   /** host:port of the broker. */
@@ -59,35 +58,31 @@ export class BrokerClient {
   /** Connects and waits (bounded) until the broker is reachable. */
   static async connect(options: ConnectOptions): Promise<BrokerClient> {
     const v1 = loadDmaBrokerV1();
-    const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), {
-      "grpc.max_receive_message_length": MESSAGE_LIMIT,
-      "grpc.max_send_message_length": MESSAGE_LIMIT,
-      "grpc.keepalive_time_ms": 10_000,
-      "grpc.keepalive_timeout_ms": 5_000,
-      // HTTP/2 receive window: large transfers need far more than the 64 KiB default.
-      "grpc-node.flow_control_window": 16 * 1024 * 1024,
-    });
+    const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
-    const signal = options.signal;
-    await new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) return reject(cancelled(signal));
-      const onAbort = (): void => {
-        stub.close();
-        reject(cancelled(signal!));
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      stub.waitForReady(new Date(Date.now() + timeoutMs), (err) => {
-        signal?.removeEventListener("abort", onAbort);
-        if (err) {
+    // Our own deadline decides DEADLINE_EXCEEDED vs CANCELLED (not grpc-js's message text):
+    // when it fires the channel is closed, which ends waitForReady.
+    const d = deadline(`connecting to ${options.address}`, timeoutMs, options.signal);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onEnd = (): void => {
           stub.close();
-          reject(
-            err.message.includes("Deadline")
-              ? deadlineExceeded(`connecting to ${options.address}`, timeoutMs)
-              : new DmaBrokerError(grpc.status.UNAVAILABLE, "TRANSPORT_FAILURE", err.message),
-          );
-        } else resolve();
+          reject(d.signal.reason as DmaBrokerError);
+        };
+        if (d.signal.aborted) return onEnd();
+        d.signal.addEventListener("abort", onEnd, { once: true });
+        stub.waitForReady(Infinity, (err) => {
+          if (d.signal.aborted) return; // onEnd rejected already
+          d.signal.removeEventListener("abort", onEnd);
+          if (err) {
+            stub.close();
+            reject(DmaBrokerError.of("TRANSPORT_FAILURE", err.message));
+          } else resolve();
+        });
       });
-    });
+    } finally {
+      d.cleanup();
+    }
     return new BrokerClient(stub, options.clientId ?? `client-${randomUUID()}`, options.defaultTimeoutMs ?? 10_000);
   }
 
@@ -102,13 +97,13 @@ export class BrokerClient {
     try {
       compileFailoverOptions(options);
     } catch (err) {
-      throw new DmaBrokerError(grpc.status.INVALID_ARGUMENT, "INVALID_ARGUMENT", (err as Error).message);
+      throw DmaBrokerError.of("INVALID_ARGUMENT", (err as Error).message);
     }
     const mask = typeof options.capabilities === "number" ? options.capabilities : capabilityMask(options.capabilities);
     const request = {
       capabilityMask: mask,
       selector: { labels: options.labels ?? {}, providerId: options.providerId ?? "" },
-      mode: (options.mode ?? "shared") === "exclusive" ? ("LEASE_MODE_EXCLUSIVE" as const) : ("LEASE_MODE_SHARED" as const),
+      mode: leaseModeToWire(options.mode ?? "shared"),
       ttlMs: options.ttlMs ?? 0,
     };
     const grant = async (callOptions: CallOptions): Promise<Lease__Output> => {
@@ -159,7 +154,7 @@ export class BrokerClient {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new DmaBrokerError(grpc.status.CANCELLED, "CANCELLED", "the client is closed");
+    if (this.closed) throw DmaBrokerError.of("CANCELLED", "the client is closed");
   }
 }
 

@@ -35,9 +35,9 @@ export function unaryCall<Res>(
 }
 
 export function cancelled(signal: AbortSignal): DmaBrokerError {
-  return new DmaBrokerError(grpc.status.CANCELLED, "CANCELLED", "the call was cancelled", {}, { cause: signal.reason });
+  return DmaBrokerError.of("CANCELLED", "the call was cancelled", {}, { cause: signal.reason });
 }
 
 export function deadlineExceeded(what: string, ms: number): DmaBrokerError {
-  return new DmaBrokerError(grpc.status.DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED", `${what} did not finish within ${ms} ms`);
+  return DmaBrokerError.of("DEADLINE_EXCEEDED", `${what} did not finish within ${ms} ms`);
 }

@@ -1,4 +1,5 @@
-import type { TxResult, TxStatus } from "@dmabroker/core";
+import { isReason } from "@dmabroker/core";
+import type { Reason, TxResult, TxStatus } from "@dmabroker/core";
 import { outputFromWire, txResultFromWire } from "@dmabroker/proto";
 import type { Completion__Output } from "@dmabroker/proto";
 
@@ -10,7 +11,7 @@ export interface Completion {
   /** Bytes not transferred (full length when aborted). */
   residue: number;
   /** Empty on success; otherwise a reason such as PROVIDER_GONE or TERMINATED. */
-  reason: string;
+  reason: Reason | "";
   /** MEMCPY / FILL / XOR destination bytes. */
   output?: Buffer;
   /** CRC32C checksum. */
@@ -67,7 +68,8 @@ export function completionFromWire(c: Completion__Output, ranOn: ProviderPlaceme
     status: c.status === "TX_STATUS_COMPLETE" ? "COMPLETE" : "ERROR",
     result: txResultFromWire(c.result) ?? "ABORTED",
     residue: c.residue,
-    reason: c.reason,
+    // A reason this SDK does not know (a newer broker) reads as INTERNAL.
+    reason: c.reason === "" || isReason(c.reason) ? c.reason : "INTERNAL",
     ...outputFromWire(c),
     providerId: ranOn.providerId,
     epoch: ranOn.epoch,

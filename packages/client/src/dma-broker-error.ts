@@ -1,4 +1,6 @@
 import type * as grpc from "@grpc/grpc-js";
+import { REASONS } from "@dmabroker/core";
+import type { Reason } from "@dmabroker/core";
 import { decodeServiceError } from "@dmabroker/proto";
 
 /**
@@ -13,12 +15,17 @@ export class DmaBrokerError extends Error {
 
   constructor(
     readonly code: grpc.status,
-    readonly reason: string,
+    readonly reason: Reason,
     message: string,
     readonly metadata: Readonly<Record<string, string>> = {},
     options?: { cause?: unknown },
   ) {
     super(`${reason}: ${message}`, options);
+  }
+
+  /** An error for `reason`, with the gRPC code the reason catalogue gives it. */
+  static of(reason: Reason, message: string, metadata: Readonly<Record<string, string>> = {}, options?: { cause?: unknown }): DmaBrokerError {
+    return new DmaBrokerError(REASONS[reason].grpc, reason, message, metadata, options);
   }
 
   /** Normalises a grpc-js error (or anything thrown) into a DmaBrokerError. */
@@ -28,6 +35,6 @@ export class DmaBrokerError extends Error {
       const d = decodeServiceError(err as Partial<grpc.ServiceError>);
       return new DmaBrokerError(d.code, d.reason, d.message, d.metadata, { cause: err });
     }
-    return new DmaBrokerError(13, "INTERNAL", err instanceof Error ? err.message : String(err), {}, { cause: err });
+    return DmaBrokerError.of("INTERNAL", err instanceof Error ? err.message : String(err), {}, { cause: err });
   }
 }

@@ -33,9 +33,9 @@ export interface FailoverOptions {
   maxRelocations?: number;
   /**
    * `relocate`: how long one relocation may try to get a new lease and place
-   * the aborted descriptors (default 5000 ms). NO_PROVIDER /
-   * NO_CHANNEL_AVAILABLE / PROVIDER_SUSPECT / QUEUE_FULL are retried with
-   * backoff (50 ms doubling, at most 500 ms) within it.
+   * the aborted descriptors (default 5000 ms). The reasons in
+   * RELOCATE_RETRYABLE are retried with backoff (50 ms doubling, at most
+   * 500 ms) within it; any other ends the relocation at once.
    */
   relocateTimeoutMs?: number;
   /**
@@ -47,6 +47,22 @@ export interface FailoverOptions {
   maxRetainedDescriptors?: number;
   maxRetainedBytes?: number;
 }
+
+/**
+ * Answers a relocation retries (within `relocateTimeoutMs`, with backoff)
+ * instead of giving up: nothing matches now, back-pressure, or a transient
+ * failure of the call itself. QUEUE_FULL while resubmitting also halves the batch.
+ */
+export const RELOCATE_RETRYABLE: ReadonlySet<string> = new Set([
+  "NO_PROVIDER",
+  "NO_CHANNEL_AVAILABLE",
+  "PROVIDER_SUSPECT",
+  "QUEUE_FULL",
+  "QUOTA_EXCEEDED",
+  "TRANSPORT_FAILURE",
+  "DEADLINE_EXCEEDED",
+  "SHUTTING_DOWN",
+]);
 
 /** Defaults of FailoverOptions. */
 export const FAILOVER_DEFAULTS = {
@@ -82,7 +98,9 @@ function bad(message: string): never {
 
 /**
  * What `Lease.onFailover` listeners hear:
- * - `relocated`: a new broker lease backs the lease; `resubmitted` aborted descriptors went to it.
+ * - `relocated`: a new broker lease backs the lease (`to`; `from` is where it
+ *   ran); the aborted descriptors are resubmitted to it in order;
+ *   `relocations` counts the relocations of this lease so far.
  * - `cpu`: the lease now runs on the CPU (`cpu-fallback`).
  * - `exhausted`: no failover was possible (`reason`: the last error's reason,
  *   e.g. NO_PROVIDER, or PROVIDER_GONE when `maxRelocations` is used up;

@@ -1,18 +1,17 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from "node:timers/promises";
-import * as grpc from "@grpc/grpc-js";
-import { REASONS, isLiveLeaseState, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
-import type { Constraints, DmaDescriptor, LeaseMode, LeaseState } from "@dmabroker/core";
+import { Backoff, isLiveLeaseState, isReason, payloadBytes, transferLength, validateDescriptor } from "@dmabroker/core";
+import type { BackoffOptions, Constraints, DmaDescriptor, LeaseMode, LeaseState, Reason } from "@dmabroker/core";
 import type { Completion__Output, Lease__Output } from "@dmabroker/proto";
 import { BackingLease } from "./backing-lease.js";
 import type { BackingEvents, LeaseContext } from "./backing-lease.js";
-import { cancelled, deadlineExceeded } from "./call-options.js";
+import { deadline } from "./deadline.js";
 import type { CallOptions } from "./call-options.js";
 import { completionFromWire, statusFromWire } from "./completion.js";
 import type { Completion, CookieStatus, ProviderPlacement, RanOn } from "./completion.js";
 import { CookieSet } from "./cookie-set.js";
 import { cpuCompletion } from "./cpu-completion.js";
 import { DmaBrokerError } from "./dma-broker-error.js";
-import { compileFailoverOptions } from "./failover-options.js";
+import { RELOCATE_RETRYABLE, compileFailoverOptions } from "./failover-options.js";
 import type { FailoverEvent, FailoverOptions, FailoverPolicy, ResolvedFailoverOptions } from "./failover-options.js";
 
 export type { LeaseContext } from "./backing-lease.js";
@@ -30,19 +29,8 @@ const MAX_BUFFERED_OUTPUT_BYTES = 256 * 1024 * 1024;
  * whose answer was lost leaves any behind, so the oldest beyond this are dropped.
  */
 const MAX_EARLY_RESULTS = 65_536;
-/** Errors worth retrying while relocating (nothing matches now, back-pressure, transient). */
-const RETRYABLE = new Set([
-  "NO_PROVIDER",
-  "NO_CHANNEL_AVAILABLE",
-  "PROVIDER_SUSPECT",
-  "QUEUE_FULL",
-  "QUOTA_EXCEEDED",
-  "TRANSPORT_FAILURE",
-  "DEADLINE_EXCEEDED",
-  "SHUTTING_DOWN",
-]);
 /** Relocation backoff: 50 ms doubling up to 500 ms. */
-const backoffMs = (attempt: number): number => Math.min(500, 50 * 2 ** attempt);
+const RELOCATE_BACKOFF: BackoffOptions = { initialMs: 50, multiplier: 2, maxMs: 500, jitter: 0 };
 /** CPU fallback yields to the event loop after about this many bytes (small descriptors finish without yielding). */
 const CPU_YIELD_BYTES = 256 * 1024;
 
@@ -262,8 +250,7 @@ export class Lease {
     let bytes = 0;
     for (const d of descriptors) bytes += payloadBytes(d);
     if (this.retainedCount + descriptors.length > this.opts.maxRetainedDescriptors || this.retainedBytes + bytes > this.opts.maxRetainedBytes) {
-      throw new DmaBrokerError(
-        grpc.status.RESOURCE_EXHAUSTED,
+      throw DmaBrokerError.of(
         "QUOTA_EXCEEDED",
         `failover keeps every unfinished descriptor: ${this.retainedCount} descriptors / ${this.retainedBytes} bytes held, at most ${this.opts.maxRetainedDescriptors} / ${this.opts.maxRetainedBytes}; wait for results`,
         { limit_descriptors: String(this.opts.maxRetainedDescriptors), limit_bytes: String(this.opts.maxRetainedBytes) },
@@ -321,7 +308,7 @@ export class Lease {
       if (done) return { status: done.status, residue: done.residue, completion: done };
       if (this.isEnded) throw this.endedError();
       const why = Number.isInteger(cookie) && cookie > 0 && cookie < this.nextCookie ? "its result was already delivered" : "it was never issued on this lease";
-      throw new DmaBrokerError(grpc.status.NOT_FOUND, "COOKIE_NOT_FOUND", `cookie ${cookie}: ${why}`, { cookie: String(cookie) });
+      throw DmaBrokerError.of("COOKIE_NOT_FOUND", `cookie ${cookie}: ${why}`, { cookie: String(cookie) });
     }
     const b = t.backing;
     if (b && t.backingCookie !== undefined) {
@@ -346,18 +333,16 @@ export class Lease {
     if (ready) return Promise.resolve(ready);
     if (this.seen.has(cookie)) {
       return Promise.reject(
-        new DmaBrokerError(grpc.status.NOT_FOUND, "COOKIE_NOT_FOUND", `the result of cookie ${cookie} was already consumed (or dropped from the buffer); txStatus may still have it`),
+        DmaBrokerError.of("COOKIE_NOT_FOUND", `the result of cookie ${cookie} was already consumed (or dropped from the buffer); txStatus may still have it`),
       );
     }
     if (this.isEnded) return Promise.reject(this.endedError());
-    const timeoutMs = options?.timeoutMs ?? this.ctx.defaultTimeoutMs;
-    const signal = options?.signal;
-    if (signal?.aborted) return Promise.reject(cancelled(signal));
+    const end = deadline(`waiting for cookie ${cookie}`, options?.timeoutMs ?? this.ctx.defaultTimeoutMs, options?.signal);
+    if (end.signal.aborted) return Promise.reject(end.signal.reason as DmaBrokerError);
     return new Promise<Completion>((resolve, reject) => {
       const list = this.waiters.get(cookie) ?? [];
       const cleanup = (): void => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
+        end.cleanup();
         const l = this.waiters.get(cookie);
         if (!l) return;
         const i = l.indexOf(waiter);
@@ -374,9 +359,7 @@ export class Lease {
           reject(e);
         },
       };
-      const timer = setTimeout(() => waiter.reject(deadlineExceeded(`waiting for cookie ${cookie}`, timeoutMs)), timeoutMs);
-      const onAbort = (): void => waiter.reject(cancelled(signal!));
-      signal?.addEventListener("abort", onAbort, { once: true });
+      end.signal.addEventListener("abort", () => waiter.reject(end.signal.reason as DmaBrokerError), { once: true });
       list.push(waiter);
       this.waiters.set(cookie, list);
     });
@@ -545,7 +528,7 @@ export class Lease {
         const cookies = descriptors.map((descriptor, i) => {
           const cookie = this.nextCookie++;
           this.tracked.set(cookie, { descriptor, bytes: payloadBytes(descriptor), batch, issued: issue });
-          this.bind(b, backingCookies[i], cookie, issue);
+          this.bind(b, backingCookies[i]!, cookie, issue); // one per descriptor (BackingLease.submit checks)
           return cookie;
         });
         return cookies;
@@ -689,7 +672,8 @@ export class Lease {
     const deadline = performance.now() + this.opts.relocateTimeoutMs;
     let last = { reason: "PROVIDER_GONE", detail: "no time left to relocate" };
     let answered = false;
-    for (let attempt = 0; this.placement === "relocating"; attempt++) {
+    const backoff = new Backoff(RELOCATE_BACKOFF);
+    while (this.placement === "relocating") {
       const remaining = Math.floor(deadline - performance.now());
       if (remaining <= 0) break;
       try {
@@ -712,8 +696,8 @@ export class Lease {
         const cutShort = e.reason === "DEADLINE_EXCEEDED" && answered;
         if (!cutShort) last = { reason: e.reason, detail: e.message };
         answered ||= e.reason !== "DEADLINE_EXCEEDED";
-        if (!RETRYABLE.has(e.reason)) break;
-        await sleep(Math.max(0, Math.min(backoffMs(attempt), deadline - performance.now())));
+        if (!RELOCATE_RETRYABLE.has(e.reason)) break;
+        await sleep(Math.max(0, Math.min(backoff.next(), deadline - performance.now())));
       }
     }
     if (this.placement === "relocating") this.exhaust(from, last.reason, last.detail);
@@ -754,17 +738,20 @@ export class Lease {
     this.pumpQueued = false;
     const deadline = performance.now() + this.opts.relocateTimeoutMs;
     let limit = Infinity;
-    let attempt = 0;
+    const backoff = new Backoff(RELOCATE_BACKOFF);
     while (this.orphans.size > 0) {
       const b = this.current;
       if (this.placement !== "backing" || !b) return; // pumped again once placed
       const sorted = [...this.orphans].sort((x, y) => x - y);
-      const head = this.tracked.get(sorted[0])!;
-      const group = [sorted[0]];
-      for (let i = 1; i < sorted.length && group.length < limit; i++) {
-        const t = this.tracked.get(sorted[i])!;
-        if (t.batch !== head.batch || t.issued !== head.issued || sorted[i] !== group[group.length - 1] + 1) break;
-        group.push(sorted[i]);
+      const first = sorted[0]!; // orphans is not empty
+      const head = this.tracked.get(first)!;
+      const group = [first];
+      for (let prev = first, i = 1; i < sorted.length && group.length < limit; i++) {
+        const c = sorted[i]!; // i < length
+        const t = this.tracked.get(c)!;
+        if (t.batch !== head.batch || t.issued !== head.issued || c !== prev + 1) break;
+        group.push(c);
+        prev = c;
       }
       try {
         const backingCookies = await b.submit(
@@ -774,16 +761,16 @@ export class Lease {
         );
         group.forEach((c, i) => {
           if (!this.orphans.delete(c)) return; // settled meanwhile (terminate, release): its result there is dropped
-          this.bind(b, backingCookies[i], c, head.issued);
+          this.bind(b, backingCookies[i]!, c, head.issued); // one per descriptor (BackingLease.submit checks)
         });
         limit = Infinity;
-        attempt = 0;
+        backoff.reset();
       } catch (err) {
         if (this.lostProvider(b, err)) return;
         const reason = DmaBrokerError.from(err).reason;
-        if (RETRYABLE.has(reason) && performance.now() < deadline) {
+        if (RELOCATE_RETRYABLE.has(reason) && performance.now() < deadline) {
           if (reason === "QUEUE_FULL" && group.length > 1) limit = Math.ceil(group.length / 2);
-          else await sleep(Math.min(backoffMs(attempt++), Math.max(0, deadline - performance.now())));
+          else await sleep(Math.min(backoff.next(), Math.max(0, deadline - performance.now())));
           continue;
         }
         // The new provider cannot take them (constraints, time): they end as they were.
@@ -793,11 +780,11 @@ export class Lease {
   }
 
   private submitOnCpu(descriptors: DmaDescriptor[], issue: boolean): number[] {
-    if (descriptors.length === 0) throw new DmaBrokerError(grpc.status.INVALID_ARGUMENT, "EMPTY_BATCH", "a submit needs at least one descriptor");
+    if (descriptors.length === 0) throw DmaBrokerError.of("EMPTY_BATCH", "a submit needs at least one descriptor");
     descriptors.forEach((d, i) => {
       const error = validateDescriptor(d, this.last.capabilityMask, this.last.constraints);
       if (error) {
-        throw new DmaBrokerError(REASONS[error.reason].grpc, error.reason, `descriptor ${i}: ${error.message}`, {
+        throw DmaBrokerError.of(error.reason, `descriptor ${i}: ${error.message}`, {
           ...error.metadata,
           index: String(i),
         });
@@ -836,7 +823,7 @@ export class Lease {
       let sinceYield = 0;
       try {
         while (this.placement === "cpu" && this.cpuQueue.length > 0) {
-          const cookie = this.cpuQueue[0];
+          const cookie = this.cpuQueue[0]!; // length > 0
           const t = this.tracked.get(cookie);
           if (t && !t.issued) break;
           this.cpuQueue.shift();
@@ -864,7 +851,7 @@ export class Lease {
   }
 
   /** Ends work the SDK itself holds (orphans, CPU queue) with ABORTED / `reason`; returns how many. */
-  private abortLocal(reason: string): number {
+  private abortLocal(reason: Reason): number {
     const cookies = [...this.orphans, ...this.cpuQueue];
     if (this.cpuJob !== undefined) cookies.push(this.cpuJob);
     this.orphans.clear();
@@ -882,7 +869,7 @@ export class Lease {
   }
 
   /** An ABORTED result made by the SDK (marked as run on the CPU: no provider produced it). */
-  private localAbort(cookie: number, t: Tracked, reason: string): Completion {
+  private localAbort(cookie: number, t: Tracked, reason: Reason): Completion {
     return {
       cookie,
       status: "ERROR",
@@ -980,7 +967,7 @@ export class Lease {
   }
 
   private backingEndedError(b: BackingLease, state: LeaseState, reason: string): DmaBrokerError {
-    const code = (isReason(reason) ? REASONS[reason].grpc : grpc.status.FAILED_PRECONDITION) as grpc.status;
-    return new DmaBrokerError(code, reason, `lease ${b.id} ended (${state})`, { lease_id: b.id, state });
+    // A lease's end reason comes from the wire (the watch): one this build does not know reads as PROVIDER_GONE.
+    return DmaBrokerError.of(isReason(reason) ? reason : "PROVIDER_GONE", `lease ${b.id} ended (${state})`, { lease_id: b.id, state, ...(isReason(reason) ? {} : { end_reason: reason }) });
   }
 }

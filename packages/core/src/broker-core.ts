@@ -13,11 +13,14 @@ import { DmaError } from "./dma-error.js";
 import type { BrokerEvent, UnbindMode } from "./broker-event.js";
 import type { IncarnationHistory } from "./provider-registry.js";
 import { LeaseRecord, END_REASON } from "./lease-record.js";
+import type { Reason } from "./reasons.js";
 import type { LeaseMode, LeaseObserver, LeaseState } from "./lease-record.js";
 import { LeaseTable } from "./lease-table.js";
 import { ALL_CAPABILITIES } from "./operation.js";
 import { ProviderRegistry } from "./provider-registry.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { REMOVAL_CAUSES } from "./removal-cause.js";
+import type { RemovalCause } from "./removal-cause.js";
 import type { ProviderLink, ProviderRecord, ProviderSpec, ProviderState } from "./provider-record.js";
 import { createMemoryStore } from "./store.js";
 import type { BrokerStore } from "./store.js";
@@ -101,7 +104,7 @@ const defaultLeaseId = (): string => `lease-${randomBytes(9).toString("base64url
 /**
  * The broker's whole domain, no I/O: providers come and go through
  * `attachProvider` / `providerLost`, clients call the lease and transfer
- * methods, and results flow back to LeaseObservers. Rules (DESIGN.md §1):
+ * methods, and results flow back to LeaseObservers. Rules (docs/design.md §1):
  * removing a provider never waits for clients; every accepted cookie gets
  * exactly one terminal result; nothing from an old epoch is accepted.
  */
@@ -181,11 +184,19 @@ export class BrokerCore {
     if (old?.present) {
       // Newest wins. The replaced agent is told so, and stops instead of fighting back for the id.
       old.link?.sendRejected?.("PROVIDER_ID_CONFLICT", `provider ${spec.providerId} epoch ${old.epoch} was replaced by a newer registration of the same id`);
-      this.providerLost(old, "lost", "replaced by a new registration of the same provider id");
+      this.providerLost(old, "replaced", "replaced by a new registration of the same provider id");
       this.emit({ type: "provider.fenced", providerId: old.id, epoch: old.epoch });
     }
     const record = this.providers.create(spec, link, this.clock.now(), this.clock.wallNow(), (change, p) =>
-      this.emit({ type: "provider.state", providerId: p.id, epoch: p.epoch, from: change.from, to: change.to, reason: p.endReason }),
+      this.emit({
+        type: "provider.state",
+        providerId: p.id,
+        epoch: p.epoch,
+        from: change.from,
+        to: change.to,
+        reason: p.endReason,
+        ...(p.removalCause !== undefined && { cause: p.removalCause }),
+      }),
     );
     this.stats.providersRegistered++;
     this.emit({
@@ -230,16 +241,17 @@ export class BrokerCore {
   }
 
   /**
-   * The provider is gone (stream broke, heartbeats timed out, goodbye, fenced,
-   * unbound). Never waits for anyone: every unfinished cookie of its leases
-   * ends ABORTED / PROVIDER_GONE now, the leases end PROVIDER_GONE, and the
-   * record stays as a tombstone while leases point at it.
+   * The provider is gone; `cause` says how and decides lost vs removed, `why`
+   * is the text for people. Never waits for anyone: every unfinished cookie
+   * of its leases ends ABORTED / PROVIDER_GONE now, the leases end
+   * PROVIDER_GONE, and the record stays as a tombstone while leases point at it.
    */
-  providerLost(p: ProviderRecord, to: "lost" | "removed", why: string): void {
+  providerLost(p: ProviderRecord, cause: RemovalCause, why: string): void {
     if (!p.present) return;
     p.endReason = why;
+    p.removalCause = cause;
     p.endedAt = this.clock.now();
-    p.machine.transition(to);
+    p.machine.transition(REMOVAL_CAUSES[cause]);
     this.stats.providersLost++;
     const link = p.link;
     p.link = undefined;
@@ -295,7 +307,7 @@ export class BrokerCore {
       lastList!.push(record);
     }
     if (byLease) for (const [lease, records] of byLease) this.deliver(lease, records);
-    if (p.drainTimer !== undefined && p.work.size === 0) this.providerLost(p, "removed", "drained: all in-flight work finished");
+    if (p.drainTimer !== undefined && p.work.size === 0) this.providerLost(p, "drained", "drained: all in-flight work finished");
     return { accepted, refused: 0 };
   }
 
@@ -408,11 +420,12 @@ export class BrokerCore {
     const constraints = lease.provider.spec.constraints;
     let bytes = 0;
     for (let i = 0; i < descriptors.length; i++) {
-      const error = validateDescriptor(descriptors[i], caps, constraints);
+      const d = descriptors[i]!; // i < length
+      const error = validateDescriptor(d, caps, constraints);
       if (error) {
         throw new DmaError(error.reason, `descriptor ${i}: ${error.message}`, { ...error.metadata, index: String(i) });
       }
-      bytes += payloadBytes(descriptors[i]);
+      bytes += payloadBytes(d);
     }
     if (bytes > o.maxBatchBytes) {
       throw new DmaError("BATCH_TOO_LARGE", `${bytes} payload bytes; at most ${o.maxBatchBytes} per batch`, {
@@ -511,11 +524,6 @@ export class BrokerCore {
     };
   }
 
-  /** Looks a lease up for its owner, tombstones included (for watch/status reporting). */
-  getLease(owner: string, leaseId: string): LeaseRecord {
-    return this.ownedLease(owner, leaseId);
-  }
-
   listProviders(): ProviderSnapshot[] {
     return this.providers.all().map(snapshotProvider);
   }
@@ -571,13 +579,13 @@ export class BrokerCore {
       if (p.drainTimer === undefined) {
         p.drainTimer = this.clock.setTimer(() => {
           p.drainTimer = undefined;
-          this.providerLost(p, "removed", `${reason}: drain deadline of ${timeoutMs} ms passed`);
+          this.providerLost(p, "drain_deadline", `${reason}: drain deadline of ${timeoutMs} ms passed`);
         }, timeoutMs);
       }
       return report();
     }
     p.link?.sendUnbind({ reason, force: mode === "force", deadlineMs: 0 });
-    this.providerLost(p, "removed", reason);
+    this.providerLost(p, "unbound", reason);
     return report();
   }
 
@@ -633,7 +641,7 @@ export class BrokerCore {
     for (const p of [...this.providers.present()]) {
       const silence = now - p.lastHeartbeatAt;
       if (silence > o.heartbeatTimeoutMs) {
-        this.providerLost(p, "lost", `no heartbeat for ${Math.round(silence)} ms`);
+        this.providerLost(p, "heartbeat_timeout", `no heartbeat for ${Math.round(silence)} ms`);
       } else if (silence > o.suspectAfterMs && p.state === "online") {
         p.endReason = `no heartbeat for ${Math.round(silence)} ms`;
         p.machine.transition("suspect");
@@ -660,7 +668,7 @@ export class BrokerCore {
     const p = lease.provider;
     const items = new Array<{ workId: number; descriptor: unknown }>(entries.length);
     for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i];
+      const entry = entries[i]!; // i < length
       const workId = p.allocateWorkId();
       entry.workId = workId;
       p.work.set(workId, { lease, cookie: entry.cookie });
@@ -672,7 +680,7 @@ export class BrokerCore {
   }
 
   /** Aborts a lease's unfinished cookies with `reason` and tells the provider to drop its issued ones. */
-  private abortLeaseWork(lease: LeaseRecord, reason: string, beforeSend?: (token: number) => void): { aborted: number; token: number } {
+  private abortLeaseWork(lease: LeaseRecord, reason: Reason, beforeSend?: (token: number) => void): { aborted: number; token: number } {
     const ledger = lease.ledger!;
     const p = lease.provider;
     const workIds = ledger.issuedUnfinishedWorkIds();
@@ -724,10 +732,12 @@ export class BrokerCore {
   }
 
   private moveLease(lease: LeaseRecord, to: "active" | "suspended", reason: string): void {
-    if (lease.state === to || !lease.machine.canTransition(to)) return;
+    const from = lease.state;
+    if (from === to || !lease.machine.canTransition(to)) return;
     lease.machine.transition(to);
     const change = { state: to, reason, atWallMs: this.clock.wallNow() };
     this.notify(lease, (o) => o.onState(change));
+    this.emit({ type: "lease.state", leaseId: lease.id, clientId: lease.owner, providerId: lease.provider.id, epoch: lease.provider.epoch, from, to, reason });
   }
 
   /**

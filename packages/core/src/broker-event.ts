@@ -1,5 +1,6 @@
 import type { LeaseMode, LeaseState } from "./lease-record.js";
 import type { ProviderState } from "./provider-record.js";
+import type { RemovalCause } from "./removal-cause.js";
 
 /** How an operator unbinds a provider (REST `POST /v1/providers/{id}/unbind`). */
 export type UnbindMode = "polite" | "drain" | "force";
@@ -10,7 +11,16 @@ export type UnbindMode = "polite" | "drain" | "force";
  */
 export type BrokerEvent =
   | { type: "provider.registered"; providerId: string; epoch: number; profile: string; channels: number }
-  | { type: "provider.state"; providerId: string; epoch: number; from: ProviderState; to: ProviderState; reason: string }
+  | {
+      type: "provider.state";
+      providerId: string;
+      epoch: number;
+      from: ProviderState;
+      to: ProviderState;
+      reason: string;
+      /** Present exactly when `to` is lost or removed. */
+      cause?: RemovalCause;
+    }
   | { type: "provider.fenced"; providerId: string; epoch: number }
   | { type: "provider.freed"; providerId: string; epoch: number }
   | { type: "provider.unbound"; providerId: string; epoch: number; mode: UnbindMode; leases: number; unfinished: number }
@@ -18,6 +28,8 @@ export type BrokerEvent =
   | { type: "channel.removed"; providerId: string; epoch: number; channel: number; leases: number }
   | { type: "provider.stale_results"; providerId: string; epoch: number; count: number }
   | { type: "lease.granted"; leaseId: string; clientId: string; providerId: string; epoch: number; channel: number; mode: LeaseMode }
+  /** A live lease suspended (its provider is suspect) or resumed; `reason` is PROVIDER_SUSPECT on suspension, empty on resumption. */
+  | { type: "lease.state"; leaseId: string; clientId: string; providerId: string; epoch: number; from: LeaseState; to: "active" | "suspended"; reason: string }
   | {
       type: "lease.ended";
       leaseId: string;

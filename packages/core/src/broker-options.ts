@@ -6,7 +6,7 @@ export interface BrokerOptions {
   heartbeatIntervalMs?: number;
   /** Silence after which a provider is `suspect`: its leases are suspended, submits get PROVIDER_SUSPECT. */
   suspectAfterMs?: number;
-  /** Silence after which a provider is `lost`: its leases end PROVIDER_GONE. DESIGN.md §8 wants ≤ 1.5 s. */
+  /** Silence after which a provider is `lost`: its leases end PROVIDER_GONE. Freeze detection is bounded by it (docs/design.md §8). */
   heartbeatTimeoutMs?: number;
   /** Period of the sweep that checks heartbeats and ages tombstones; adds at most this to detection. */
   sweepIntervalMs?: number;

@@ -1,3 +1,5 @@
+import type { Reason } from "./reasons.js";
+
 /** dmaengine_tx_result of a terminal cookie. */
 export type TxResult = "NOERROR" | "READ_FAILED" | "WRITE_FAILED" | "ABORTED";
 
@@ -20,7 +22,7 @@ export interface CompletionRecord extends OperationOutput {
   /** Bytes not transferred: 0 on success, the full length otherwise. */
   residue: number;
   /** Empty on NOERROR, otherwise a reason from the taxonomy. */
-  reason: string;
+  reason: Reason | "";
 }
 
 /** A provider's report for one work item (before it is mapped to a cookie). */
@@ -28,5 +30,5 @@ export interface WorkReport extends OperationOutput {
   workId: number;
   result: TxResult;
   residue: number;
-  reason: string;
+  reason: Reason | "";
 }

@@ -1,3 +1,4 @@
+import type { Reason } from "./reasons.js";
 import type { CompletionRecord, TxStatus, WorkReport } from "./completion.js";
 import type { DmaDescriptor } from "./descriptor.js";
 import { transferLength } from "./descriptor.js";
@@ -67,7 +68,7 @@ export class CookieLedger {
   accept(descriptors: readonly DmaDescriptor[]): number[] {
     const cookies = new Array<number>(descriptors.length);
     for (let i = 0; i < descriptors.length; i++) {
-      const d = descriptors[i];
+      const d = descriptors[i]!; // i < length
       const entry: LedgerEntry = { cookie: this.nextCookie++, length: transferLength(d), descriptor: d, workId: 0, result: undefined };
       this.entries.set(entry.cookie, entry);
       this.pending.push(entry);
@@ -100,7 +101,7 @@ export class CookieLedger {
   }
 
   /** Ends every unfinished cookie as ABORTED with the given reason and full residue. */
-  abortUnfinished(reason: string): CompletionRecord[] {
+  abortUnfinished(reason: Reason): CompletionRecord[] {
     const aborted: CompletionRecord[] = [];
     for (const entry of this.entries.values()) {
       if (entry.result !== undefined) continue;
@@ -163,7 +164,7 @@ export class CookieLedger {
   trimOutputs(): void {
     if (this.trimCursor < this.endedHead) this.trimCursor = this.endedHead;
     while (this.retainedOutputBytes > this.limits.maxRetainedOutputBytes && this.trimCursor < this.ended.length) {
-      const r = this.entries.get(this.ended[this.trimCursor++])?.result;
+      const r = this.entries.get(this.ended[this.trimCursor++]!)?.result; // trimCursor < length
       if (r?.output && this.counted.delete(r)) {
         this.retainedOutputBytes -= r.output.length;
         r.output = undefined;
@@ -198,7 +199,7 @@ export class CookieLedger {
    */
   private pruneByCount(): void {
     while (this.ended.length - this.endedHead > this.limits.maxRetainedResults) {
-      const cookie = this.ended[this.endedHead++];
+      const cookie = this.ended[this.endedHead++]!; // endedHead < length: more than the bound remain
       const r = this.entries.get(cookie)?.result;
       if (r?.output && this.counted.delete(r)) this.retainedOutputBytes -= r.output.length;
       this.entries.delete(cookie);

@@ -52,7 +52,7 @@ export function validateDescriptor(d: DmaDescriptor, capabilityMask: number, c: 
       if (sources.length < 2 || sources.length > c.maxXorSources) {
         return new DmaError("INVALID_DESCRIPTOR", `${op}: needs 2..${c.maxXorSources} sources, got ${sources.length}`);
       }
-      const len = sources[0].length;
+      const len = sources[0]!.length; // at least 2 sources, checked above
       if (sources.some((s) => s.length !== len)) {
         return new DmaError("INVALID_DESCRIPTOR", `${op}: all sources must have the same length`);
       }

@@ -26,6 +26,8 @@ export type { BrokerStore } from "./store.js";
 export { compileBrokerOptions, DEFAULT_BROKER_OPTIONS } from "./broker-options.js";
 export type { BrokerOptions, ResolvedBrokerOptions } from "./broker-options.js";
 export type { BrokerEvent, UnbindMode } from "./broker-event.js";
+export { REMOVAL_CAUSES } from "./removal-cause.js";
+export type { RemovalCause } from "./removal-cause.js";
 export { snapshotProvider, snapshotLease } from "./snapshots.js";
 export type { ProviderSnapshot, LeaseSnapshot } from "./snapshots.js";
 export { BrokerCore } from "./broker-core.js";
@@ -40,3 +42,5 @@ export type {
 } from "./broker-core.js";
 export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";
+export { Backoff } from "./backoff.js";
+export type { BackoffOptions } from "./backoff.js";

@@ -1,6 +1,7 @@
 import type { Constraints } from "./descriptor.js";
 import { StateMachine } from "./state-machine.js";
 import type { LeaseRecord } from "./lease-record.js";
+import type { RemovalCause } from "./removal-cause.js";
 
 /**
  * Provider lifecycle (≈ dma_device). `lost` and `removed` are tombstones: the
@@ -93,6 +94,8 @@ export class ProviderRecord {
   lastHeartbeatAt: number;
   endedAt = 0;
   endReason = "";
+  /** Set when the incarnation stops being present (lost or removed). */
+  removalCause: RemovalCause | undefined;
   link: ProviderLink | undefined;
   /** Set while an operator's drain-unbind runs: the deadline timer that forces removal. */
   drainTimer: unknown;

@@ -87,11 +87,6 @@ export class ProviderRegistry {
     return this.unbound.get(id);
   }
 
-  /** Every unbound id. */
-  unboundIds(): string[] {
-    return [...this.unbound.keys()];
-  }
-
   /** The last incarnations of an id, newest last. */
   history(id: string): readonly IncarnationHistory[] {
     return this.histories.get(id) ?? [];

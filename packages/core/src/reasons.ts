@@ -1,5 +1,5 @@
 /**
- * The error taxonomy (DESIGN.md §5): every failure carries a stable reason and
+ * The error taxonomy (docs/design.md §6): every failure carries a stable reason and
  * a gRPC status code. docs/errors.md is the documented catalogue; a test fails
  * when the two drift apart. gRPC codes are numeric (grpc.status values) so
  * core needs no gRPC import.

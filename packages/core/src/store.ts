@@ -1,5 +1,5 @@
 /**
- * The persistence seam (DESIGN.md §4b). Today it only hands out provider
+ * The persistence seam (docs/design.md §9). Today it only hands out provider
  * epochs, in memory; an on-disk store (broker restart) and etcd (several
  * brokers) will implement the same interface and grow it to lease and result
  * records.

@@ -39,7 +39,6 @@ describe("unknown lease and wrong owner", () => {
         () => core.release("alice", id),
         () => core.txStatus("alice", id, 1),
         () => core.watch("alice", id, 0, new RecordingObserver()),
-        () => core.getLease("alice", id),
       ];
       for (const call of calls) expect(expectDmaError(call, "LEASE_NOT_FOUND").grpcCode).toBe(GrpcCode.NOT_FOUND);
       await expectDmaErrorAsync(() => core.terminate("alice", id, false), "LEASE_NOT_FOUND");

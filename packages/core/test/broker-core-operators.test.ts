@@ -150,7 +150,7 @@ describe("describeProvider", () => {
   it("keeps the epoch history of an id across incarnations", () => {
     const { core } = newCore();
     const first = core.attachProvider(providerSpec("dev-h"), new FakeLink());
-    core.providerLost(first, "lost", "killed");
+    core.providerLost(first, "stream_break", "killed");
     const second = core.attachProvider(providerSpec("dev-h"), new FakeLink());
     const d = core.describeProvider("dev-h");
     expect(d.provider?.epoch).toBe(second.epoch);

@@ -16,7 +16,7 @@ describe("reference-counted records", () => {
     expect(p.refs).toBe(2);
     core.start();
 
-    core.providerLost(p, "lost", "killed");
+    core.providerLost(p, "stream_break", "killed");
     expect(p.state).toBe("lost");
     expect(p.refs).toBe(2);
     expect(core.providers.presentCount).toBe(0);
@@ -38,7 +38,7 @@ describe("reference-counted records", () => {
   it("frees a lost provider at once when no lease refers to it", () => {
     const { core } = newCore();
     const p = core.attachProvider(providerSpec("dev-a"), new FakeLink());
-    core.providerLost(p, "removed", "unbound");
+    core.providerLost(p, "unbound", "unbound");
     expect(p.state).toBe("freed");
     expect(core.providers.tombstoneCount).toBe(0);
   });
@@ -75,7 +75,7 @@ describe("reference-counted records", () => {
     const { core } = newCore({ maxLeaseTombstones: 2 });
     const gone = core.attachProvider(providerSpec("gone"), new FakeLink());
     core.requestChannel("alice", { capabilityMask: MEMCPY, mode: "exclusive", providerId: "gone" });
-    core.providerLost(gone, "lost", "killed");
+    core.providerLost(gone, "stream_break", "killed");
     expect(gone.state).toBe("lost");
     const other = core.attachProvider(providerSpec("other", { channels: [{ queueDepth: 1 }] }), new FakeLink());
     for (let i = 0; i < 2; i++) {
@@ -117,11 +117,11 @@ describe("churn returns to baseline", () => {
       if (link.workIds.length > 0) core.workDone(p, p.epoch, [ok(link.workIds[0])]);
       const mine = leases.slice(-3);
       core.release(mine[0].lease.owner, mine[0].lease.id);
-      if (cycle % 2 === 0) core.providerLost(p, "lost", "SIGKILL");
+      if (cycle % 2 === 0) core.providerLost(p, "stream_break", "SIGKILL");
       clock.advance(100);
     }
     const last = incarnations[incarnations.length - 1];
-    if (last.present) core.providerLost(last, "removed", "end of test");
+    if (last.present) core.providerLost(last, "unbound", "end of test");
 
     // Every accepted cookie reached exactly one terminal result.
     for (const { obs, accepted } of leases) {

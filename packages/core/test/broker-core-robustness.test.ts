@@ -40,7 +40,7 @@ describe("BrokerCore under awkward peers", () => {
     core.watch("alice", a.id, 0, broken);
     const bobs = new RecordingObserver();
     core.watch("bob", b.id, 0, bobs);
-    core.providerLost(p, "lost", "killed");
+    core.providerLost(p, "stream_break", "killed");
     expect(a.state).toBe("provider_gone");
     expect(b.state).toBe("provider_gone");
     expect(bobs.completions.map((r) => r.reason)).toEqual(["PROVIDER_GONE"]);

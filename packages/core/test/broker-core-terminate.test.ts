@@ -113,7 +113,7 @@ describe("terminate", () => {
     const pending = core.terminate("alice", lease.id, true).then(() => (done = true));
     await flush();
     expect(done).toBe(false);
-    core.providerLost(p, "lost", "killed");
+    core.providerLost(p, "stream_break", "killed");
     await pending;
     expect(done).toBe(true);
   });

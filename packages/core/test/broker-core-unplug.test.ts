@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { GrpcCode, capabilityMask } from "@dmabroker/core";
-import type { BrokerEvent } from "@dmabroker/core";
+import type { BrokerEvent, WorkReport } from "@dmabroker/core";
 import { BrokerCore, ManualClock } from "@dmabroker/core";
 import { FakeLink, RecordingObserver, expectDmaError, expectDmaErrorAsync, memcpy, newCore, ok, providerSpec } from "./helpers.js";
 
@@ -68,7 +68,7 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
     const [c3] = core.submit("alice", lease.id, [memcpy(30)], false);
     core.workDone(p, p.epoch, [ok(link.workIds[0])]);
 
-    core.providerLost(p, "lost", "stream broke");
+    core.providerLost(p, "stream_break", "stream broke");
 
     const byCookie = new Map(obs.completions.map((r) => [r.cookie, r]));
     expect(byCookie.get(c1)).toMatchObject({ status: "COMPLETE", result: "NOERROR" });
@@ -86,7 +86,7 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
     expect(link.terminates).toEqual([]);
 
     // Losing it again changes nothing and delivers nothing twice.
-    core.providerLost(p, "lost", "again");
+    core.providerLost(p, "stream_break", "again");
     expect(obs.completions).toHaveLength(3);
     expect(link.closes).toHaveLength(1);
   });
@@ -94,7 +94,7 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
   it("answers every later call on the lease with PROVIDER_GONE (FAILED_PRECONDITION) and release with released:false", async () => {
     const { core, p, lease } = setup();
     core.submit("alice", lease.id, [memcpy(4)], true);
-    core.providerLost(p, "lost", "stream broke");
+    core.providerLost(p, "stream_break", "stream broke");
 
     const calls: [string, () => unknown][] = [
       ["submit", () => core.submit("alice", lease.id, [memcpy(4)], true)],
@@ -128,7 +128,7 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
     const obs = new RecordingObserver();
     core.watch("alice", lease.id, 0, obs);
     core.submit("alice", lease.id, [memcpy(4), memcpy(4)], true);
-    core.providerLost(p, "lost", "stream broke");
+    core.providerLost(p, "stream_break", "stream broke");
     const delivered = obs.completions.length;
 
     expect(core.workDone(p, p.epoch, link.workIds.map((id) => ok(id)))).toEqual({ accepted: 0, refused: 2 });
@@ -140,7 +140,7 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
 
   it("frees the channel: new requests see NO_PROVIDER once nothing is registered", () => {
     const { core, p } = setup();
-    core.providerLost(p, "removed", "unbound");
+    core.providerLost(p, "unbound", "unbound");
     expect(p.state).toBe("removed");
     const e = expectDmaError(() => core.requestChannel("bob", { capabilityMask: MEMCPY, mode: "exclusive" }), "NO_PROVIDER");
     expect(e.grpcCode).toBe(GrpcCode.UNAVAILABLE);
@@ -157,7 +157,7 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
       core.requestChannel("carol", { capabilityMask: MEMCPY, mode: "shared", providerId: "dev-a" }),
     ];
     const survivor = core.requestChannel("dave", { capabilityMask: MEMCPY, mode: "exclusive", providerId: "dev-b" });
-    core.providerLost(p, "lost", "killed");
+    core.providerLost(p, "stream_break", "killed");
     for (const l of leases) expect(l.state).toBe("provider_gone");
     expect(survivor.state).toBe("active");
     expect(other.state).toBe("online");
@@ -183,7 +183,7 @@ describe("BrokerCore: graceful drain", () => {
     expect(obs.completions).toEqual([expect.objectContaining({ cookie: c1, result: "NOERROR" })]);
     expect(lease.state).toBe("active");
 
-    core.providerLost(p, "removed", "drained");
+    core.providerLost(p, "unbound", "drained");
     expect(p.state).toBe("removed");
     expect(lease.state).toBe("provider_gone");
     expect(obs.states.at(-1)).toMatchObject({ state: "provider_gone", reason: "PROVIDER_GONE" });
@@ -234,7 +234,7 @@ describe("BrokerCore: re-registration fences the old incarnation", () => {
     // Work ids are per incarnation, so the new one reuses the old number.
     expect(link2.workIds[0]).toBe(staleWorkId);
 
-    const bogus = { workId: staleWorkId, result: "READ_FAILED" as const, residue: 4, reason: "DEVICE_READ_ERROR" };
+    const bogus: WorkReport = { workId: staleWorkId, result: "READ_FAILED", residue: 4, reason: "DEVICE_READ_ERROR" };
     expect(core.workDone(p1, p1.epoch, [bogus])).toEqual({ accepted: 0, refused: 1 });
     expect(core.workDone(p2, p1.epoch, [bogus])).toEqual({ accepted: 0, refused: 1 });
     expect(obs.completions).toEqual([]);
@@ -255,7 +255,7 @@ describe("BrokerCore: re-registration fences the old incarnation", () => {
     for (let i = 0; i < 20; i++) {
       const p = core.attachProvider(providerSpec(i % 3 === 0 ? "x" : `y${i}`), new FakeLink());
       epochs.push(p.epoch);
-      if (i % 4 === 1) core.providerLost(p, "lost", "bye");
+      if (i % 4 === 1) core.providerLost(p, "stream_break", "bye");
     }
     for (let i = 1; i < epochs.length; i++) expect(epochs[i]).toBeGreaterThan(epochs[i - 1]);
   });

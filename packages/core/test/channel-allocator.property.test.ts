@@ -59,7 +59,7 @@ function specFor(slot: number, seed: SpecSeed): ProviderSpec {
   });
 }
 
-/** Independent statement of "could ever serve" (DESIGN.md §5: NO_PROVIDER vs NO_CHANNEL_AVAILABLE). */
+/** Independent statement of "could ever serve" (docs/errors.md: NO_PROVIDER vs NO_CHANNEL_AVAILABLE). */
 function matches(p: ProviderRecord, mask: number, mode: LeaseMode, zone: string | undefined, providerId: string | undefined): boolean {
   if (providerId !== undefined && p.id !== providerId) return false;
   if ((p.spec.capabilityMask & mask) !== mask) return false;
@@ -142,7 +142,7 @@ describe("channel allocation (property, driving BrokerCore)", () => {
             case "lose": {
               const p = current[cmd.slot];
               if (!p) break;
-              core.providerLost(p, cmd.removed ? "removed" : "lost", "test");
+              core.providerLost(p, cmd.removed ? "unbound" : "stream_break", "test");
               for (const l of granted) if (l.provider === p) expect(l.ended).toBe(true);
               current[cmd.slot] = undefined;
               break;
@@ -235,7 +235,7 @@ describe("channel allocation (property, driving BrokerCore)", () => {
         }
 
         // Teardown: everything lost and every tombstone dropped → nothing left.
-        for (const p of current) if (p) core.providerLost(p, "removed", "teardown");
+        for (const p of current) if (p) core.providerLost(p, "unbound", "teardown");
         core.leases.clearTombstones();
         expect(core.leases.liveCount).toBe(0);
         expect(core.providers.presentCount).toBe(0);

@@ -1,76 +1,21 @@
 /**
- * Shared fakes for core unit tests: an in-memory ProviderLink that records
- * every order the core sends, a recording LeaseObserver, a provider spec
- * builder and a BrokerCore on a ManualClock with predictable lease ids.
+ * Shared helpers for core unit tests: the testkit's fakes (FakeLink,
+ * RecordingObserver), a provider spec builder and a BrokerCore on a
+ * ManualClock with predictable lease ids.
  */
 import { expect } from "vitest";
 import { BrokerCore, DmaError, ManualClock, capabilityMask } from "@dmabroker/core";
 import type {
   BrokerOptions,
-  CompletionRecord,
   DmaDescriptor,
-  LeaseObserver,
-  LeaseStateChange,
   OperationName,
-  ProviderLink,
   ProviderSpec,
   Reason,
   WorkReport,
 } from "@dmabroker/core";
 
-export type WorkBatch = Parameters<ProviderLink["sendWork"]>[0];
-export type TerminateOrder = Parameters<ProviderLink["sendTerminate"]>[0];
-
-/** A ProviderLink that only records what the broker told the agent. */
-export class FakeLink implements ProviderLink {
-  readonly work: WorkBatch[] = [];
-  readonly terminates: TerminateOrder[] = [];
-  readonly unbinds: { reason: string; force: boolean; deadlineMs: number }[] = [];
-  readonly closes: string[] = [];
-
-  sendWork(batch: WorkBatch): void {
-    this.work.push(batch);
-  }
-  sendTerminate(order: TerminateOrder): void {
-    this.terminates.push(order);
-  }
-  sendUnbind(order: { reason: string; force: boolean; deadlineMs: number }): void {
-    this.unbinds.push(order);
-  }
-  close(reason: string): void {
-    this.closes.push(reason);
-  }
-
-  /** Every work id sent so far, in order. */
-  get workIds(): number[] {
-    return this.work.flatMap((b) => b.items.map((i) => i.workId));
-  }
-}
-
-/** A LeaseObserver that keeps everything it was told. */
-export class RecordingObserver implements LeaseObserver {
-  readonly completions: CompletionRecord[] = [];
-  readonly states: LeaseStateChange[] = [];
-  /** Output bytes as they were at delivery time (the core may drop them after). */
-  readonly outputsAtDelivery = new Map<number, Uint8Array | undefined>();
-
-  onCompletions(records: CompletionRecord[]): void {
-    for (const r of records) {
-      this.completions.push({ ...r });
-      this.outputsAtDelivery.set(r.cookie, r.output);
-    }
-  }
-  onState(change: LeaseStateChange): void {
-    this.states.push(change);
-  }
-
-  /** How many times each cookie was delivered. */
-  deliveries(): Map<number, number> {
-    const m = new Map<number, number>();
-    for (const c of this.completions) m.set(c.cookie, (m.get(c.cookie) ?? 0) + 1);
-    return m;
-  }
-}
+export { FakeLink, RecordingObserver } from "@dmabroker/testkit";
+export type { TerminateOrder, WorkBatch } from "@dmabroker/testkit";
 
 export const ALL_OPS: OperationName[] = ["memcpy", "fill", "xor", "xorValidate", "crc32c", "compare", "interrupt"];
 

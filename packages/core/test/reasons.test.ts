@@ -21,7 +21,7 @@ describe("the reason catalogue", () => {
     expect(REASON_NAMES.filter((r) => REASONS[r].http === 500)).toEqual(["INTERNAL"]);
   });
 
-  it("matches the DESIGN.md §5 table", () => {
+  it("gives the core reasons the gRPC codes of the design's taxonomy", () => {
     const table: [Reason, number][] = [
       ["PROVIDER_GONE", GrpcCode.FAILED_PRECONDITION],
       ["PROVIDER_SUSPECT", GrpcCode.UNAVAILABLE],

@@ -1,6 +1,8 @@
 // Hot loops on raw bytes. XOR works on 64-bit words where the buffers allow it
 // (V8's optimising compiler keeps BigUint64Array XOR in registers: about 2x
 // faster than Int32 words, 8x faster than bytes) and on bytes for heads and tails.
+// Every index below is bounded by the loop against a length checked on entry,
+// so element reads carry `!` rather than a per-byte branch.
 
 /** Buffers shorter than this are handled byte by byte (word views cost more than they save). */
 const WORD_MIN_BYTES = 64;
@@ -20,24 +22,24 @@ export function xorInto(dst: Uint8Array, src: Uint8Array): void {
   let i = 0;
   if (n >= WORD_MIN_BYTES) {
     const head = (8 - (dst.byteOffset & 7)) & 7;
-    for (; i < head; i++) dst[i] ^= src[i];
+    for (; i < head; i++) dst[i]! ^= src[i]!;
     const words = (n - head) >>> 3;
     const dw = new BigUint64Array(dst.buffer, dst.byteOffset + head, words);
     if (((src.byteOffset + head) & 7) === 0) {
       const sw = new BigUint64Array(src.buffer, src.byteOffset + head, words);
-      for (let j = 0; j < words; j++) dw[j] ^= sw[j];
+      for (let j = 0; j < words; j++) dw[j]! ^= sw[j]!;
     } else {
       // Misaligned source: stage it through an aligned scratch block (memcpy is cheap).
       for (let w = 0; w < words; w += SCRATCH_WORDS) {
         const m = Math.min(SCRATCH_WORDS, words - w);
         const from = head + w * 8;
         scratchBytes.set(view(src, from, from + m * 8));
-        for (let j = 0; j < m; j++) dw[w + j] ^= scratchWords[j];
+        for (let j = 0; j < m; j++) dw[w + j]! ^= scratchWords[j]!;
       }
     }
     i = head + words * 8;
   }
-  for (; i < n; i++) dst[i] ^= src[i];
+  for (; i < n; i++) dst[i]! ^= src[i]!;
 }
 
 /** Index of the first non-zero byte of `bytes[0, n)`, or -1. `words` must view the same (aligned) memory. */

@@ -203,7 +203,7 @@ export class DmaChannel<Id = number> {
     const only = ids === undefined ? undefined : new Set(ids);
     let dropped = 0;
     for (let i = this.fifoHead; i < this.fifo.length; i++) {
-      const u = this.fifo[i];
+      const u = this.fifo[i]!; // i < length
       if (u.state === "done" || (only !== undefined && !only.has(u.id))) continue;
       this.drop(u);
       dropped++;
@@ -234,7 +234,7 @@ export class DmaChannel<Id = number> {
   /** Drops everything and cancels every timer; pending `drain`s resolve true. Idempotent. */
   close(): void {
     if (this.closed) return;
-    for (let i = this.fifoHead; i < this.fifo.length; i++) if (this.fifo[i].state !== "done") this.drop(this.fifo[i]);
+    for (let i = this.fifoHead; i < this.fifo.length; i++) if (this.fifo[i]!.state !== "done") this.drop(this.fifo[i]!);
     this.closed = true;
     this.fifo = [];
     this.fifoHead = 0;
@@ -258,12 +258,13 @@ export class DmaChannel<Id = number> {
   /** Assigns the unit to the engine free first and models its completion time. */
   private place(u: Unit<Id>, now: number): void {
     const free = this.engineFree;
+    // free has one slot per engine (at least one); k and i stay below its length.
     let k = 0;
-    for (let i = 1; i < free.length; i++) if (free[i] < free[k]) k = i;
+    for (let i = 1; i < free.length; i++) if (free[i]! < free[k]!) k = i;
     let service = this.latencyMs + (this.bandwidth > 0 ? (u.len * 1000) / this.bandwidth : 0);
     if (!this.inOrder) service *= JITTER_MIN + this.jitterRng();
     u.engine = k;
-    u.due = Math.max(now, free[k]) + service;
+    u.due = Math.max(now, free[k]!) + service;
     free[k] = u.due;
   }
 
@@ -271,8 +272,8 @@ export class DmaChannel<Id = number> {
   private replan(): void {
     this.engineFree.fill(-Infinity);
     for (let i = this.fifoHead; i < this.fifo.length; i++) {
-      const u = this.fifo[i];
-      if (u.state !== "done" && u.due > this.engineFree[u.engine]) this.engineFree[u.engine] = u.due;
+      const u = this.fifo[i]!; // i < length; u.engine indexes engineFree (set by place)
+      if (u.state !== "done" && u.due > this.engineFree[u.engine]!) this.engineFree[u.engine] = u.due;
     }
   }
 
@@ -294,7 +295,7 @@ export class DmaChannel<Id = number> {
     const q = this.computeQ;
     let budget = this.chunkBytes;
     while (this.computeHead < q.length) {
-      const u = q[this.computeHead];
+      const u = q[this.computeHead]!; // computeHead < length
       if (u.state !== "queued") {
         this.computeHead++;
       } else if (budget <= 0) {
@@ -350,7 +351,7 @@ export class DmaChannel<Id = number> {
     const f = this.fifo;
     if (this.inOrder) {
       for (; this.fifoHead < f.length; this.fifoHead++) {
-        const u = f[this.fifoHead];
+        const u = f[this.fifoHead]!; // fifoHead < length
         if (u.state === "done") continue;
         if (u.state !== "ready") break;
         if (u.due > now) {
@@ -368,7 +369,7 @@ export class DmaChannel<Id = number> {
         this.ready.pop();
         if (u.state === "ready") outcomes.push(this.complete(u));
       }
-      while (this.fifoHead < f.length && f[this.fifoHead].state === "done") this.fifoHead++;
+      while (this.fifoHead < f.length && f[this.fifoHead]!.state === "done") this.fifoHead++;
     }
     this.fifoHead = compact(f, this.fifoHead);
     this.arm(next, now);

@@ -1,4 +1,7 @@
-/** A binary min-heap ordered by `less` (internal to the channel model). */
+/**
+ * A binary min-heap ordered by `less` (internal to the channel model).
+ * Indices into `items` are parents and children of a position below its length, hence the `!`s.
+ */
 export class MinHeap<T> {
   private readonly items: T[] = [];
 
@@ -17,8 +20,8 @@ export class MinHeap<T> {
     let i = a.push(item) - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(item, a[parent])) break;
-      a[i] = a[parent];
+      if (!this.less(item, a[parent]!)) break;
+      a[i] = a[parent]!;
       i = parent;
     }
     a[i] = item;
@@ -33,9 +36,9 @@ export class MinHeap<T> {
       for (;;) {
         let c = 2 * i + 1;
         if (c >= a.length) break;
-        if (c + 1 < a.length && this.less(a[c + 1], a[c])) c++;
-        if (!this.less(a[c], last)) break;
-        a[i] = a[c];
+        if (c + 1 < a.length && this.less(a[c + 1]!, a[c]!)) c++;
+        if (!this.less(a[c]!, last)) break;
+        a[i] = a[c]!;
         i = c;
       }
       a[i] = last;

@@ -50,9 +50,11 @@ function bodyOf<K extends keyof DmaDescriptor>(d: DmaDescriptor, op: K): NonNull
   return body;
 }
 
+/** Checks an xor-family op's sources: at least one, all of one length (returned). */
 function sameLengthSources(op: string, sources: Uint8Array[]): number {
-  if (sources.length === 0) throw new Error(`cannot execute ${op}: no sources`);
-  const n = sources[0].length;
+  const first = sources[0];
+  if (first === undefined) throw new Error(`cannot execute ${op}: no sources`);
+  const n = first.length;
   for (const s of sources) if (s.length !== n) throw new Error(`cannot execute ${op}: sources differ in length`);
   return n;
 }
@@ -103,15 +105,15 @@ class XorKernel implements Kernel {
   readonly cost: number;
   private readonly out: Buffer;
   constructor(private readonly sources: Uint8Array[]) {
-    this.length = sameLengthSources("xor", sources);
+    this.length = sameLengthSources("xor", sources); // so sources[0] exists
     this.cost = sources.length;
     this.out = Buffer.allocUnsafe(this.length);
   }
   step(s: number, e: number): boolean {
     const { sources, out } = this;
-    out.set(view(sources[0], s, e), s);
+    out.set(view(sources[0]!, s, e), s);
     const dst = view(out, s, e);
-    for (let k = 1; k < sources.length; k++) xorInto(dst, view(sources[k], s, e));
+    for (let k = 1; k < sources.length; k++) xorInto(dst, view(sources[k]!, s, e));
     return false;
   }
   finish(): OpOutput {
@@ -137,14 +139,14 @@ class XorValidateKernel extends VerdictKernel {
   private words: Int32Array | undefined;
   constructor(private readonly sources: Uint8Array[]) {
     super();
-    this.length = sameLengthSources("xorValidate", sources);
+    this.length = sameLengthSources("xorValidate", sources); // so sources[0] exists
     this.cost = sources.length;
   }
   step(start: number, end: number): boolean {
     const { sources } = this;
-    if (sources.length === 1) this.mismatch = firstNonZeroByte(sources[0], start, end);
+    if (sources.length === 1) this.mismatch = firstNonZeroByte(sources[0]!, start, end);
     // a ^ b == 0 exactly where a == b: memcmp speed.
-    else if (sources.length === 2) this.mismatch = firstDifference(sources[0], sources[1], start, end);
+    else if (sources.length === 2) this.mismatch = firstDifference(sources[0]!, sources[1]!, start, end);
     else this.mismatch = this.scan(start, end);
     return this.mismatch >= 0;
   }
@@ -154,8 +156,8 @@ class XorValidateKernel extends VerdictKernel {
     for (let s = start; s < end; s += XOR_VALIDATE_BLOCK) {
       const e = Math.min(end, s + XOR_VALIDATE_BLOCK);
       const acc = view(bytes, 0, e - s);
-      acc.set(view(this.sources[0], s, e));
-      for (let k = 1; k < this.sources.length; k++) xorInto(acc, view(this.sources[k], s, e));
+      acc.set(view(this.sources[0]!, s, e));
+      for (let k = 1; k < this.sources.length; k++) xorInto(acc, view(this.sources[k]!, s, e));
       const at = firstNonZero(words, bytes, e - s);
       if (at >= 0) return s + at;
     }

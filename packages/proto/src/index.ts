@@ -14,3 +14,5 @@ export * from "./gen/index.js";
 export { outputToWire, outputFromWire, txResultFromWire, txResultToWire } from "./operation-wire.js";
 export type { OutputFields } from "./operation-wire.js";
 export { leaseStateToWire, leaseStateFromWire } from "./lease-state-wire.js";
+export { leaseModeToWire, leaseModeFromWire, orderingToWire, orderingFromWire } from "./mode-wire.js";
+export { PEER_CHANNEL_OPTIONS, PEER_MESSAGE_LIMIT } from "./channel-options.js";

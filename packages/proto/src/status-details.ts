@@ -1,6 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import protobuf from "protobufjs";
-import { ERROR_DOMAIN } from "@dmabroker/core";
+import { ERROR_DOMAIN, isReason } from "@dmabroker/core";
 import type { DmaError } from "@dmabroker/core";
 import type { Reason } from "@dmabroker/core";
 import path from "node:path";
@@ -27,7 +27,7 @@ function statusTypes(): { Status: protobuf.Type; ErrorInfo: protobuf.Type } {
 /** An error as decoded from a gRPC status: code, reason, message and ErrorInfo metadata. */
 export interface DecodedStatus {
   code: grpc.status;
-  reason: string;
+  reason: Reason;
   message: string;
   metadata: Record<string, string>;
 }
@@ -75,7 +75,8 @@ export function decodeServiceError(err: Partial<grpc.ServiceError>): DecodedStat
           domain: string;
           metadata: Record<string, string>;
         };
-        if (info.domain === ERROR_DOMAIN) return { code, reason: info.reason, message, metadata: info.metadata };
+        // A reason this build does not know (a newer broker) is treated like a bare status.
+        if (info.domain === ERROR_DOMAIN && isReason(info.reason)) return { code, reason: info.reason, message, metadata: info.metadata };
       }
     } catch {
       // fall through: undecodable details are treated as absent

@@ -1,5 +1,5 @@
 /**
- * The kinds of fault the chaos suite injects (DESIGN.md §7). Process faults go
+ * The kinds of fault the chaos suite injects (docs/design.md §5). Process faults go
  * through a ProviderFaultDriver (processes here, containers with compose);
  * control faults (unbind, channel removal, revoke) go through the admin API.
  */

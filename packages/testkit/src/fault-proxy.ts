@@ -88,9 +88,8 @@ class Pipe {
     this.timer = undefined;
     if (this.proxy.mode !== "pass" || this.dst.destroyed) return;
     const { bytesPerSec } = this.shaping();
-    while (this.queue.length > 0 && !this.waitingDrain) {
+    for (let head = this.queue[0]; head !== undefined && !this.waitingDrain; head = this.queue[0]) {
       const now = performance.now();
-      const head = this.queue[0];
       const wait = Math.max(head.due - now, bytesPerSec ? this.nextFreeAt - now : 0);
       if (wait > 0) {
         this.timer = setTimeout(() => this.pump(), Math.ceil(wait));
@@ -140,14 +139,14 @@ interface Link {
 }
 
 const parseTarget = (target: string): { host: string; port: number } => {
-  const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(target);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port > 0 && port < 65536)) throw new DmaError("INVALID_ARGUMENT", `fault proxy target must be host:port, got ${JSON.stringify(target)}`);
-  return { host: m[1], port };
+  const m = /^\[?(?<host>[^\]]+?)\]?:(?<port>\d{1,5})$/.exec(target)?.groups;
+  const port = Number(m?.port);
+  if (!m?.host || !(port > 0 && port < 65536)) throw new DmaError("INVALID_ARGUMENT", `fault proxy target must be host:port, got ${JSON.stringify(target)}`);
+  return { host: m.host, port };
 };
 
 /**
- * A TCP proxy for fault injection (DESIGN.md §7): sits between an agent and
+ * A TCP proxy for fault injection (docs/design.md §5): sits between an agent and
  * the broker and, switchable at runtime, forwards, blackholes or resets the
  * traffic, and adds latency (per chunk, per direction, order preserved) or a
  * bandwidth cap (bytes/s, per direction). Listens on 127.0.0.1 with an

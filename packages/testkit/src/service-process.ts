@@ -77,7 +77,7 @@ export class ServiceProcess {
     const entry =
       mode === "source" ? path.join(REPO_ROOT, "services", service, "src/main.ts") : path.join(REPO_ROOT, "services", service, "dist/main.js");
     const nodeArgs = mode === "source" ? ["--conditions=@dmabroker/source", "--import", "tsx", entry] : [entry];
-    const [command, ...argv] = [...(options.prefix ?? []), process.execPath, ...nodeArgs, ...args];
+    const [command = process.execPath, ...argv] = [...(options.prefix ?? []), process.execPath, ...nodeArgs, ...args];
     const child = spawn(command, argv, {
       cwd: REPO_ROOT,
       env: { ...process.env, NODE_OPTIONS: "", ...options.env },

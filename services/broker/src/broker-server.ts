@@ -90,7 +90,7 @@ export class BrokerServer {
   static async start(config: BrokerConfig, logger: Logger): Promise<BrokerServer> {
     const log = logger.child({ component: "broker" });
     // Epochs start at the wall clock (ms) so they stay monotonic across broker
-    // restarts too, until the on-disk Store keeps them (DESIGN.md §4b).
+    // restarts too, until the on-disk Store keeps them (docs/design.md §9).
     const store = createMemoryStore(Date.now());
     // One fan-out for core's events: logs, metrics and the admin SSE stream
     // subscribe. Core calls it from inside removals; a failing subscriber is

@@ -1,7 +1,7 @@
 import type * as grpc from "@grpc/grpc-js";
 import { DmaError, chunkByBytes, isLiveLeaseState } from "@dmabroker/core";
-import type { BrokerCore, CompletionRecord, LeaseObserver, LeaseStateChange } from "@dmabroker/core";
-import { CLIENT_ID_KEY, leaseStateToWire, toServiceError } from "@dmabroker/proto";
+import type { BrokerCore, CompletionRecord, LeaseMode, LeaseObserver, LeaseStateChange } from "@dmabroker/core";
+import { CLIENT_ID_KEY, leaseModeFromWire, leaseStateToWire, toServiceError } from "@dmabroker/proto";
 import type { DmaBrokerHandlers, LeaseEvent } from "@dmabroker/proto";
 import type { Logger } from "pino";
 import { completionToWire, leaseToWire, providerToWire } from "./wire-mapping.js";
@@ -16,7 +16,7 @@ const WATCH_CHUNK_BYTES = 16 * 1024 * 1024;
  */
 const MAX_WATCH_BACKLOG_BYTES = 64 * 1024 * 1024;
 
-/** The caller's identity from call metadata (a verified identity later: DESIGN.md §4). */
+/** The caller's identity from call metadata (a verified identity later: docs/design.md §9). */
 function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown>): string {
   const value = call.metadata.get(CLIENT_ID_KEY)[0];
   const id = typeof value === "string" ? value : value?.toString("utf8");
@@ -63,10 +63,10 @@ export interface ClientService {
 export function createClientService(core: BrokerCore, logger: Logger): ClientService {
   const log = logger.child({ component: "client-api" });
   const watches = new Set<(error: DmaError) => void>();
-  const modeOf = (mode: string | number): "exclusive" | "shared" => {
-    if (mode === "LEASE_MODE_EXCLUSIVE") return "exclusive";
-    if (mode === "LEASE_MODE_SHARED") return "shared";
-    throw new DmaError("INVALID_ARGUMENT", "mode must be LEASE_MODE_EXCLUSIVE or LEASE_MODE_SHARED");
+  const modeOf = (mode: string | number): LeaseMode => {
+    const m = leaseModeFromWire(mode);
+    if (m === undefined) throw new DmaError("INVALID_ARGUMENT", "mode must be LEASE_MODE_EXCLUSIVE or LEASE_MODE_SHARED");
+    return m;
   };
   const handlers: DmaBrokerHandlers = {
     RequestChannel: unary(log, "RequestChannel", (clientId, req) => {

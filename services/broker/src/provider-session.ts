@@ -31,10 +31,6 @@ export class ProviderSession implements ProviderLink {
     call.on("close", () => this.onStreamGone("stream closed"));
   }
 
-  get provider(): ProviderRecord | undefined {
-    return this.record;
-  }
-
   // ProviderLink ---------------------------------------------------------------
 
   sendWork(batch: { epoch: number; channel: number; items: { workId: number; descriptor: unknown }[] }): void {
@@ -100,7 +96,7 @@ export class ProviderSession implements ProviderLink {
           this.core.providerDraining(p, msg.draining!.deadlineMs);
           return;
         case "goodbye":
-          this.core.providerLost(p, "removed", `goodbye: ${msg.goodbye!.reason || "no reason given"}`);
+          this.core.providerLost(p, "goodbye", `goodbye: ${msg.goodbye!.reason || "no reason given"}`);
           this.finish();
           return;
         case "register":
@@ -117,7 +113,7 @@ export class ProviderSession implements ProviderLink {
   }
 
   private onStreamGone(why: string): void {
-    if (this.record?.present) this.core.providerLost(this.record, "lost", why);
+    if (this.record?.present) this.core.providerLost(this.record, "stream_break", why);
     this.finish();
   }
 

@@ -1,5 +1,6 @@
-import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, WorkReport } from "@dmabroker/core";
-import { leaseStateToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
+import { isReason } from "@dmabroker/core";
+import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, Reason, TxResult, WorkReport } from "@dmabroker/core";
+import { leaseModeToWire, leaseStateToWire, orderingFromWire, orderingToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
 
 // The broker's one mapping table between domain values and wire enums.
@@ -21,7 +22,7 @@ export function leaseToWire(l: LeaseRecord): Lease {
     providerId: spec.providerId,
     epoch: l.provider.epoch,
     channel: l.channel.index,
-    mode: l.mode === "exclusive" ? "LEASE_MODE_EXCLUSIVE" : "LEASE_MODE_SHARED",
+    mode: leaseModeToWire(l.mode),
     ttlMs: l.ttlMs,
     expiresAtMs: l.expiresAtWallMs,
     capabilityMask: spec.capabilityMask,
@@ -39,7 +40,7 @@ export function providerToWire(p: ProviderSnapshot): ProviderInfo {
     labels: p.labels,
     capabilityMask: p.capabilityMask,
     constraints: p.constraints,
-    ordering: p.ordering === "in-order" ? "ORDERING_IN_ORDER" : "ORDERING_OUT_OF_ORDER",
+    ordering: orderingToWire(p.ordering),
     public: p.public,
     profile: p.profile,
     channels: p.channels,
@@ -59,13 +60,21 @@ export function completionToWire(r: CompletionRecord): Completion {
 
 /** An agent's result; an unknown result value counts as a failed write, never as success. */
 export function workResultFromWire(w: WorkResult__Output): WorkReport {
+  const result = txResultFromWire(w.result) ?? "WRITE_FAILED";
   return {
     workId: w.workId,
-    result: txResultFromWire(w.result) ?? "WRITE_FAILED",
+    result,
     residue: w.residue,
-    reason: w.reason,
+    reason: reasonFromWire(w.reason, result),
     ...outputFromWire(w),
   };
+}
+
+/** An agent's reason is one of the catalogue's or empty; anything else reads as the device error of its result. */
+function reasonFromWire(reason: string, result: TxResult): Reason | "" {
+  if (reason === "" || isReason(reason)) return reason;
+  if (result === "NOERROR") return "";
+  return result === "READ_FAILED" ? "DEVICE_READ_ERROR" : "DEVICE_WRITE_ERROR";
 }
 
 export function providerSpecFromWire(r: Register__Output): ProviderSpec {
@@ -74,7 +83,7 @@ export function providerSpecFromWire(r: Register__Output): ProviderSpec {
     labels: r.labels,
     capabilityMask: r.capabilityMask,
     constraints: r.constraints ?? { maxTransferBytes: 0, alignment: 0, maxXorSources: 0 },
-    ordering: r.ordering === "ORDERING_OUT_OF_ORDER" ? "out-of-order" : "in-order",
+    ordering: orderingFromWire(r.ordering) ?? "in-order",
     public: r.public,
     profile: r.profile,
     channels: r.channels.map((c) => ({ queueDepth: c.queueDepth })),

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { capabilityMask } from "@dmabroker/core";
+import type { BrokerEvent } from "@dmabroker/core";
 import { FakeLink, adminFixture, memcpy, spec } from "./admin-fixture.js";
 import type { AdminFixture } from "./admin-fixture.js";
 
@@ -74,7 +75,7 @@ describe("GET /metrics", () => {
 
     // dev-a's stream breaks 120 ms after its last heartbeat: detection = 0.12 s, cause stream_break.
     clock.advance(120);
-    core.providerLost(a, "lost", "stream error: connection reset");
+    core.providerLost(a, "stream_break", "stream error: connection reset");
     // dev-b goes silent; the sweep declares it lost after the heartbeat timeout.
     core.start();
     const b = core.providers.get("dev-b")!;
@@ -94,6 +95,26 @@ describe("GET /metrics", () => {
     f.metrics.observeRpc("RequestChannel", "OK", 0.002);
     text = (await f.app.inject({ url: "/metrics" })).body;
     expect(sample(text, "dmabroker_rpc_duration_seconds_count", 'method="RequestChannel",code="OK"')).toBe(1);
+  });
+
+  it("labels a replaced incarnation's detection fenced and counts no graceful removal as a detection", async () => {
+    f = await adminFixture();
+    const { core, hub } = f;
+    const events: BrokerEvent[] = [];
+    hub.subscribe(({ event }) => events.push(event));
+    core.attachProvider(spec("dev-a"), new FakeLink());
+    core.attachProvider(spec("dev-a"), new FakeLink()); // newest wins: the first is lost, cause replaced
+    const c = core.attachProvider(spec("dev-c"), new FakeLink());
+    core.providerLost(c, "goodbye", "goodbye: shutting down");
+    const text = (await f.app.inject({ url: "/metrics" })).body;
+    expect(sample(text, "dmabroker_provider_detection_seconds_count", 'cause="fenced"')).toBe(1);
+    expect(text).not.toContain('dmabroker_provider_detection_seconds_count{cause="stream_break"}');
+    const ends = events.filter((e) => e.type === "provider.state" && (e.to === "lost" || e.to === "removed"));
+    expect(ends).toMatchObject([
+      { providerId: "dev-a", to: "lost", cause: "replaced" },
+      { providerId: "dev-c", to: "removed", cause: "goodbye" },
+    ]);
+    expect(events.filter((e) => e.type === "provider.state" && e.to === "online" && e.cause !== undefined)).toEqual([]);
   });
 });
 
@@ -150,5 +171,24 @@ describe("GET /v1/events (a real socket: SSE streams never end, so inject cannot
     const open = await fetch(`${base}/v1/events`, { headers, signal: AbortSignal.timeout(5000) });
     await f.app.close();
     expect(await readEvents(open.body!, 1)).toEqual([]);
+  });
+
+  it("carries suspension and resumption: a silent provider's leases go suspended, then active again when it is heard", async () => {
+    f = await adminFixture();
+    const base = await f.app.listen({ host: "127.0.0.1", port: 0 });
+    const res = await fetch(`${base}/v1/events?types=provider.state,lease.`, { signal: AbortSignal.timeout(5000) });
+    const { core, clock } = f;
+    const p = core.attachProvider(spec("dev-a"), new FakeLink());
+    const lease = core.requestChannel("alice", { capabilityMask: capabilityMask(["memcpy"]), mode: "exclusive" });
+    core.start();
+    clock.advance(core.options.suspectAfterMs + core.options.sweepIntervalMs);
+    expect(lease.state).toBe("suspended");
+    expect(core.heartbeat(p, p.epoch)).toBe(true);
+    expect(lease.state).toBe("active");
+    const events = await readEvents(res.body!, 5);
+    expect(events.map((e) => e.event)).toEqual(["lease.granted", "provider.state", "lease.state", "provider.state", "lease.state"]);
+    const who = { leaseId: lease.id, clientId: "alice", providerId: "dev-a", epoch: p.epoch };
+    expect(events[2].data).toMatchObject({ ...who, from: "active", to: "suspended", reason: "PROVIDER_SUSPECT" });
+    expect(events[4].data).toMatchObject({ ...who, from: "suspended", to: "active", reason: "" });
   });
 });

@@ -6,28 +6,13 @@
  * runs without a socket.
  */
 import { BrokerCore, ManualClock, capabilityMask } from "@dmabroker/core";
-import type { BrokerOptions, DmaDescriptor, OperationName, ProviderLink, ProviderSpec } from "@dmabroker/core";
+import type { BrokerOptions, DmaDescriptor, OperationName, ProviderSpec } from "@dmabroker/core";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { EventHub, createAdminApp, createBrokerMetrics } from "../src/admin/index.js";
 import type { BrokerMetrics } from "../src/admin/index.js";
 
-/** A ProviderLink that records what the broker told the agent. */
-export class FakeLink implements ProviderLink {
-  readonly work: { epoch: number; channel: number; items: { workId: number; descriptor: unknown }[] }[] = [];
-  readonly unbinds: { reason: string; force: boolean; deadlineMs: number }[] = [];
-  readonly closes: string[] = [];
-  sendWork(batch: { epoch: number; channel: number; items: { workId: number; descriptor: unknown }[] }): void {
-    this.work.push(batch);
-  }
-  sendTerminate(): void {}
-  sendUnbind(order: { reason: string; force: boolean; deadlineMs: number }): void {
-    this.unbinds.push(order);
-  }
-  close(reason: string): void {
-    this.closes.push(reason);
-  }
-}
+export { FakeLink } from "@dmabroker/testkit";
 
 export function spec(providerId: string, over: Partial<ProviderSpec> & { ops?: OperationName[] } = {}): ProviderSpec {
   const { ops, ...rest } = over;

@@ -253,6 +253,7 @@ describe("admin API routes (inject)", () => {
     const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.sort()).toEqual(
       [
+        "GET /",
         "GET /healthz",
         "GET /readyz",
         "GET /metrics",

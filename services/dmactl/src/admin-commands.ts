@@ -1,5 +1,5 @@
 import { createParser } from "eventsource-parser";
-import { operationsOf } from "@dmabroker/core";
+import { Backoff, operationsOf } from "@dmabroker/core";
 import type { AdminClient } from "./admin-client.js";
 import { CliError } from "./cli-error.js";
 import { EXIT } from "./exit-codes.js";
@@ -188,6 +188,8 @@ export function describeEvent(e: Record<string, unknown>): string {
       return `${t} provider.state     ${who}: ${s("from")} → ${s("to")}${e.reason ? ` (${s("reason")})` : ""}`;
     case "lease.granted":
       return `${t} lease.granted      ${s("leaseId")} client ${s("clientId")} on ${who} channel ${s("channel")} ${s("mode")}`;
+    case "lease.state":
+      return `${t} lease.state        ${s("leaseId")} client ${s("clientId")} on ${who}: ${s("from")} → ${s("to")}${e.reason ? ` (${s("reason")})` : ""}`;
     case "lease.ended":
       return `${t} lease.ended        ${s("leaseId")} client ${s("clientId")} on ${who}: ${s("state")} ${s("reason")}, ${s("aborted")} aborted (${s("detail")})`;
     case "provider.unbound":
@@ -212,10 +214,12 @@ export function describeEvent(e: Record<string, unknown>): string {
 export async function watch(admin: AdminClient, io: Out, json: boolean, types: string | undefined, signal: AbortSignal): Promise<ExitCode> {
   let lastId: string | undefined;
   let failures = 0;
+  const backoff = new Backoff({ initialMs: 500, multiplier: 1.5, maxMs: 3000, jitter: 0 });
   while (!signal.aborted) {
     try {
       const body = await admin.stream(`/v1/events${query({ types })}`, signal, lastId);
       failures = 0;
+      backoff.reset();
       const parser = createParser({
         onEvent: (msg) => {
           if (msg.id) lastId = msg.id;
@@ -233,7 +237,7 @@ export async function watch(admin: AdminClient, io: Out, json: boolean, types: s
     }
     if (signal.aborted) break;
     io.err(`event stream ended; reconnecting${lastId ? ` after event ${lastId}` : ""}`);
-    await new Promise((r) => setTimeout(r, 500 * (failures + 1)));
+    await new Promise((r) => setTimeout(r, backoff.next()));
   }
   return EXIT.OK;
 }

@@ -143,6 +143,8 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: Out, signal:
     if (!GLOBAL.includes(name) && !spec.options.includes(name)) throw usage(`${command} takes no --${name}`);
   }
   if (args.length !== spec.args.length) throw usage(`${command} takes ${spec.args.length ? spec.args.join(" ") : "no arguments"}, got ${args.length ? args.join(" ") : "none"}`);
+  // The arity is checked just above, so "" never reaches a command that takes an argument.
+  const [arg = ""] = args;
   const json = v.json ?? false;
   const timeoutMs = int(v["timeout-ms"], "timeout-ms", 10_000, 1, 3_600_000);
   const admin = new AdminClient(v.admin || env.DMABROKER_ADMIN_URL || "http://127.0.0.1:8080", env.DMABROKER_ADMIN_TOKEN ?? "", timeoutMs);
@@ -159,12 +161,12 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: Out, signal:
       if (v.drain && v.force) throw usage("--drain and --force exclude each other");
       const mode = v.force ? "force" : v.drain ? "drain" : "polite";
       // --timeout-ms bounds the call too; for a drain it is also the drain deadline.
-      return unbind(admin, io, json, args[0], { mode, dryRun: v["dry-run"] ?? false, timeoutMs: v.drain && v["timeout-ms"] ? timeoutMs : undefined, reason: v.reason });
+      return unbind(admin, io, json, arg, { mode, dryRun: v["dry-run"] ?? false, timeoutMs: v.drain && v["timeout-ms"] ? timeoutMs : undefined, reason: v.reason });
     }
     case "bind":
-      return bind(admin, io, json, args[0]);
+      return bind(admin, io, json, arg);
     case "revoke":
-      return revoke(admin, io, json, args[0], v.reason);
+      return revoke(admin, io, json, arg, v.reason);
     case "watch":
       return watch(admin, io, json, v.types, signal);
     case "lease": {

@@ -199,7 +199,7 @@ async function runOnLease(
     verified,
   });
   const settle = (index: number, c: Completion): void => {
-    const f = fates[index];
+    const f = fates[index]!; // pending and requeue hold indices into fates
     const ranOn = (c as Completion & { ranOn?: { providerId: string; epoch: number } }).ranOn ?? { providerId: c.providerId, epoch: c.epoch };
     if (c.result === "NOERROR") {
       const ok = c.output !== undefined && c.output.length === f.length && c.output.equals(source.subarray(f.offset, f.offset + f.length));
@@ -215,7 +215,10 @@ async function runOnLease(
     let cookies: number[];
     try {
       cookies = await lease.submit(
-        batch.map((i) => ops.memcpy(source.subarray(fates[i].offset, fates[i].offset + fates[i].length))),
+        batch.map((i) => {
+          const f = fates[i]!;
+          return ops.memcpy(source.subarray(f.offset, f.offset + f.length));
+        }),
         { timeoutMs: opts.timeoutMs },
       );
     } catch (err) {
@@ -234,12 +237,12 @@ async function runOnLease(
       break;
     }
     const done = lease.waitForAll(cookies, { timeoutMs: opts.timeoutMs }).then(
-      (results) => results.forEach((c, k) => settle(batch[k], c)),
+      (results) => results.forEach((c, k) => settle(batch[k]!, c)), // one result per cookie, per batch entry
       (err: unknown) => {
         // No result for these cookies: the wait failed (timeout) or the lease ended without delivering them.
         const reason = (err as DmaBrokerError).reason ?? "INTERNAL";
         for (const i of batch) {
-          fates[i].attempts.push(attempt("LOST", reason));
+          fates[i]!.attempts.push(attempt("LOST", reason));
           if (opts.relocate && (RELOCATABLE.has(reason) || lease.isEnded)) requeue.push(i);
         }
       },
@@ -250,7 +253,7 @@ async function runOnLease(
   await Promise.all(inflight);
   // Chunks never sent because the lease ended: say so, and move them when relocating.
   if (lease.isEnded && pending.length > 0 && !opts.relocate) {
-    for (const i of pending) fates[i].attempts.push(attempt("NOT_SUBMITTED", lease.endReason || lease.state.toUpperCase()));
+    for (const i of pending) fates[i]!.attempts.push(attempt("NOT_SUBMITTED", lease.endReason || lease.state.toUpperCase()));
     pending.length = 0;
   }
   pending.unshift(...requeue.sort((a, b) => a - b));
@@ -267,9 +270,10 @@ export function describeFates(fates: ChunkFate[]): string[] {
   const lines: string[] = [];
   let start = 0;
   for (let i = 1; i <= fates.length; i++) {
-    if (i === fates.length || story(fates[i]) !== story(fates[start])) {
+    // start < i <= length: fates[start] exists, fates[i] where i < length.
+    if (i === fates.length || story(fates[i]!) !== story(fates[start]!)) {
       const range = i - 1 === start ? `${start}` : `${start}-${i - 1}`;
-      lines.push(`  chunks ${range.padEnd(9)} ${story(fates[start])}`);
+      lines.push(`  chunks ${range.padEnd(9)} ${story(fates[start]!)}`);
       start = i;
     }
   }

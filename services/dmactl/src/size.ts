@@ -17,7 +17,7 @@ const UNITS: Record<string, number> = {
 /** Parses "256MiB", "1M", "4096", "1.5GiB" into bytes (a positive integer); a usage error otherwise. */
 export function parseSize(text: string, what: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined; // group 2 always takes part (maybe empty)
   const bytes = m && unit !== undefined ? Math.round(Number(m[1]) * unit) : NaN;
   if (!Number.isSafeInteger(bytes) || bytes <= 0) throw usage(`${what} must be a size like 4096, 64KiB or 256MiB, got ${JSON.stringify(text)}`);
   return bytes;

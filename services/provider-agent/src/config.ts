@@ -98,6 +98,11 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     if (eq <= 0) throw new DmaError("INVALID_ARGUMENT", `label ${JSON.stringify(pair)} is not key=value`);
     labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
+  const reconnectMinMs = num("reconnectMinMs", 100, 1, 600_000);
+  const reconnectMaxMs = num("reconnectMaxMs", 5000, 1, 600_000);
+  if (reconnectMinMs > reconnectMaxMs) {
+    throw new DmaError("INVALID_ARGUMENT", `--reconnect-min-ms (${reconnectMinMs}) must not exceed --reconnect-max-ms (${reconnectMaxMs})`);
+  }
   return {
     broker: raw("broker") ?? "127.0.0.1:50051",
     providerId: raw("providerId") ?? `${profile.name}-${hostname()}-${process.pid}`,
@@ -108,8 +113,8 @@ export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: Nod
     writeFailureRate: num("writeFailureRate", 0, 0, 1, false),
     seed: num("seed", Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1),
     drainTimeoutMs: num("drainTimeoutMs", 2000, 0, 600_000),
-    reconnectMinMs: num("reconnectMinMs", 100, 1, 600_000),
-    reconnectMaxMs: num("reconnectMaxMs", 5000, 1, 600_000),
+    reconnectMinMs,
+    reconnectMaxMs,
     registerTimeoutMs: num("registerTimeoutMs", 5000, 100, 600_000),
     providers: num("providers", 1, 1, MAX_PROVIDERS_PER_AGENT),
   };

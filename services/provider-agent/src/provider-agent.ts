@@ -1,16 +1,15 @@
 import * as grpc from "@grpc/grpc-js";
 import { DmaChannel } from "@dmabroker/engine";
 import type { WorkOutcome } from "@dmabroker/engine";
+import { Backoff } from "@dmabroker/core";
 import type { DmaDescriptor } from "@dmabroker/core";
-import { loadDmaBrokerV1 } from "@dmabroker/proto";
+import { PEER_CHANNEL_OPTIONS, loadDmaBrokerV1, orderingToWire } from "@dmabroker/proto";
 import type { AgentMessage, BrokerMessage__Output, ProviderHubClient } from "@dmabroker/proto";
 import type { Logger } from "pino";
 import type { AgentConfig } from "./config.js";
 import { profileCapabilityMask } from "./profiles.js";
 import { toWorkResultChunks } from "./work-report.js";
 
-/** Largest message the agent exchanges (a full work batch plus headroom). */
-const MESSAGE_LIMIT = 96 * 1024 * 1024;
 /** Output bytes per WorkDone message: well under every peer's message limit. */
 const REPORT_CHUNK_BYTES = 16 * 1024 * 1024;
 
@@ -39,7 +38,7 @@ interface Incarnation {
 export class ProviderAgent {
   private readonly client: ProviderHubClient;
   private current: Incarnation | undefined;
-  private attempt = 0;
+  private readonly reconnectBackoff: Backoff;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private registerTimer: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -58,14 +57,11 @@ export class ProviderAgent {
     readonly config: AgentConfig,
     private readonly log: Logger,
   ) {
+    // Reconnects double from reconnectMinMs to reconnectMaxMs; each is taken anywhere in [d/2, d].
+    this.reconnectBackoff = new Backoff({ initialMs: config.reconnectMinMs, multiplier: 2, maxMs: config.reconnectMaxMs, jitter: 0.5 });
     const v1 = loadDmaBrokerV1();
     this.client = new v1.ProviderHub(config.broker, grpc.credentials.createInsecure(), {
-      "grpc.max_receive_message_length": MESSAGE_LIMIT,
-      "grpc.max_send_message_length": MESSAGE_LIMIT,
-      "grpc.keepalive_time_ms": 10_000,
-      "grpc.keepalive_timeout_ms": 5_000,
-      // HTTP/2 receive window: large transfers need far more than the 64 KiB default.
-      "grpc-node.flow_control_window": 16 * 1024 * 1024,
+      ...PEER_CHANNEL_OPTIONS,
       // Reconnection is ours (with its own backoff); keep grpc-js's short.
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 1000,
@@ -182,7 +178,7 @@ export class ProviderAgent {
         labels: config.labels,
         capabilityMask: profileCapabilityMask(p),
         constraints: p.constraints,
-        ordering: p.ordering === "in-order" ? "ORDERING_IN_ORDER" : "ORDERING_OUT_OF_ORDER",
+        ordering: orderingToWire(p.ordering),
         public: p.public,
         profile: p.name,
         channels: Array.from({ length: p.channels }, () => ({ queueDepth: p.queueDepth })),
@@ -249,7 +245,7 @@ export class ProviderAgent {
     inc.epoch = epoch;
     inc.heartbeatTimeoutMs = timeoutMs;
     inc.lastBrokerHeartbeat = Date.now();
-    this.attempt = 0;
+    this.reconnectBackoff.reset();
     const p = this.config.profile;
     inc.channels = Array.from(
       { length: p.channels },
@@ -305,9 +301,8 @@ export class ProviderAgent {
     this.log.warn({ epoch: inc.epoch, why }, "lost the broker stream");
     this.teardown(inc, why);
     if (this.stopped) return;
-    const { reconnectMinMs, reconnectMaxMs } = this.config;
-    const delay = Math.min(reconnectMaxMs, reconnectMinMs * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
-    this.log.info({ delay_ms: Math.round(delay), attempt: this.attempt }, "reconnecting");
+    const delay = this.reconnectBackoff.next();
+    this.log.info({ delay_ms: Math.round(delay), attempt: this.reconnectBackoff.attempts }, "reconnecting");
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 

@@ -31,7 +31,7 @@ export function makeDescriptor(op: WorkloadOp, size: number, rng: Rng): DmaDescr
     case "compare": {
       const a = randomBytesFrom(rng, n);
       const b = Buffer.from(a);
-      if (rng() < 0.5) b[(rng() * n) | 0] ^= 0xff;
+      if (rng() < 0.5) b[(rng() * n) | 0]! ^= 0xff; // index < n
       return ops.compare(a, b);
     }
   }

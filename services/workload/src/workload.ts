@@ -89,7 +89,7 @@ export class Workload {
     const c = this.config;
     let n = 0;
     while (!this.stopping) {
-      const op = c.ops[(slot + n) % c.ops.length];
+      const op = c.ops[(slot + n) % c.ops.length]!; // the config refuses an empty --ops
       // A key of this workload's own for the lease: stable even if the SDK relocates it.
       const lkey = `${slot}.${n++}`;
       const lease = await this.lease(slot, op, lkey);
@@ -157,7 +157,7 @@ export class Workload {
           this.log.error({ event: "lost", lkey, lease_id: lease.id, cookie, reason: e.reason, waited_ms: Date.now() - started }, "cookie got no result");
           return;
         }
-        this.account(lease, lkey, cookie, descriptors[i], done);
+        this.account(lease, lkey, cookie, descriptors[i]!, done); // one cookie per descriptor
       }),
     );
   }

@@ -17,6 +17,18 @@ export interface AdminLease {
   state: string;
 }
 
+/** A refused admin request: the HTTP status and the problem's reason (absent for a non-problem body). */
+export class AdminApiError extends Error {
+  override readonly name = "AdminApiError";
+  constructor(
+    readonly status: number,
+    readonly reason: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** A small, bounded admin client (every request times out). */
 export class AdminApi {
   constructor(
@@ -61,7 +73,16 @@ export class AdminApi {
       signal: AbortSignal.timeout(this.timeoutMs),
     });
     const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
+    if (!res.ok) throw new AdminApiError(res.status, problemReason(text), `${method} ${path}: HTTP ${res.status} ${text.slice(0, 300)}`);
     return (text ? JSON.parse(text) : {}) as T;
+  }
+}
+
+function problemReason(text: string): string | undefined {
+  try {
+    const body = JSON.parse(text) as { reason?: unknown };
+    return typeof body.reason === "string" ? body.reason : undefined;
+  } catch {
+    return undefined;
   }
 }

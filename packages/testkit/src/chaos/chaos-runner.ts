@@ -8,7 +8,7 @@ import { FAULT_KINDS } from "../fault-driver.js";
 import type { FaultKind, ProviderFaultDriver } from "../fault-driver.js";
 import { ServiceProcess } from "../service-process.js";
 import type { RunMode } from "../service-process.js";
-import { AdminApi } from "./admin-api.js";
+import { AdminApi, AdminApiError } from "./admin-api.js";
 import { InvariantChecker, liveLeasesOf } from "./invariant-checker.js";
 import type { ChaosVerdict, FaultRecord, Violation } from "./invariant-checker.js";
 
@@ -181,7 +181,11 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }
   };
 
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(rng() * list.length)];
+  const pick = <T>(list: readonly T[]): T => {
+    const item = list[Math.floor(rng() * list.length)];
+    if (item === undefined) throw new Error("chaos: nothing to pick from");
+    return item;
+  };
   const between = (lo: number, hi: number): number => Math.round(lo + rng() * (hi - lo));
 
   const inject = async (kind: FaultKind): Promise<void> => {
@@ -271,7 +275,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         const fault: FaultRecord = { ...base, kind, channel, at: Date.now() };
         await admin.removeChannel(id, channel, "chaos").catch((err: unknown) => {
           // Removed already in this incarnation: nothing to hurt.
-          if (!String(err).includes("CHANNEL_NOT_FOUND")) throw err;
+          if (!(err instanceof AdminApiError && err.reason === "CHANNEL_NOT_FOUND")) throw err;
           fault.expectGone = false;
         });
         record(fault, `${id}#${epoch} channel ${channel}`);
@@ -395,7 +399,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
 function shuffle<T>(list: T[], rng: Rng): T[] {
   for (let i = list.length - 1; i > 0; i--) {
     const j = Math.floor(rng() * (i + 1));
-    [list[i], list[j]] = [list[j], list[i]];
+    [list[i], list[j]] = [list[j]!, list[i]!]; // j <= i < length
   }
   return list;
 }

@@ -68,7 +68,7 @@ export function liveLeasesOf<T extends AdminLeaseView>(fault: FaultRecord, lease
 const GONE_OK = new Set(["PROVIDER_GONE", "LEASE_RELEASED"]);
 
 /**
- * Checks DESIGN.md §6 from the client side: it reads every workload log line
+ * Checks the invariants (docs/design.md §3) from the client side: it reads every workload log line
  * (lease, submitted, result, lost, lease_end, call_error, slow_call) plus the
  * faults the runner injected and the admin samples it took.
  * - I1 every accepted cookie has exactly one result (duplicates and lost ones are violations);

@@ -34,6 +34,7 @@ export class CaseStream {
 
   at(index: number): GeneratedCase {
     const [drawn] = fc.sample(this.arbitrary, { seed: caseSeed(this.seed, index), numRuns: 1 });
+    if (!drawn) throw new Error(`fast-check drew no case #${index}`);
     return { index, ...drawn };
   }
 }

@@ -112,7 +112,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     adminUrl: target.cluster.adminUrl,
     bystanderProviderId: target.bystanderProviderId,
     limits: { ...defaultLimits(), ...target.limits, ...options.limits },
-    pooled: () => pool[next++ % pool.length],
+    pooled: () => pool[next++ % pool.length] ?? pool[0]!,
   };
   const bystander = await Bystander.start(target.cluster.grpcAddress, target.bystanderProviderId);
   await sleep(500);
@@ -146,9 +146,12 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   let crashesSeen = 0;
   const globalChecks = (): void => {
     const cases = [...inFlight].sort((a, b) => a - b);
-    for (; crashesSeen < target.crashes.length; crashesSeen++) addViolation({ kind: "crash", detail: target.crashes[crashesSeen], cases });
-    for (; bystanderEventsSeen < target.bystanderEvents.length; bystanderEventsSeen++) addViolation({ kind: "bystander_lost", detail: target.bystanderEvents[bystanderEventsSeen], cases });
-    for (; bystanderFailuresSeen < bystander.report.failures.length; bystanderFailuresSeen++) addViolation({ kind: "bystander_failed", detail: bystander.report.failures[bystanderFailuresSeen], cases });
+    for (const detail of target.crashes.slice(crashesSeen)) addViolation({ kind: "crash", detail, cases });
+    for (const detail of target.bystanderEvents.slice(bystanderEventsSeen)) addViolation({ kind: "bystander_lost", detail, cases });
+    for (const detail of bystander.report.failures.slice(bystanderFailuresSeen)) addViolation({ kind: "bystander_failed", detail, cases });
+    crashesSeen = target.crashes.length;
+    bystanderEventsSeen = target.bystanderEvents.length;
+    bystanderFailuresSeen = bystander.report.failures.length;
   };
 
   const caseTimeoutMs = options.caseTimeoutMs ?? 60_000;
@@ -181,7 +184,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       outcomes.set(v.label, (outcomes.get(v.label) ?? 0) + 1);
       if (v.violation) addViolation({ ...v.violation, cases: [g.index], family: g.family.name, input: describeInput(g.input) });
     }
-    if (slowest.length < 10 || ms > slowest[slowest.length - 1].ms) {
+    if (slowest.length < 10 || ms > (slowest[slowest.length - 1]?.ms ?? 0)) {
       slowest.push({ index: g.index, family: g.family.name, ms: Math.round(ms), input: describeInput(g.input, 160) });
       slowest.sort((a, b) => b.ms - a.ms);
       slowest.length = Math.min(slowest.length, 10);
@@ -264,6 +267,8 @@ function sameCounts(a: BrokerMemory, b: BrokerMemory): boolean {
 
 /** Best of three heap readings (a GC right before each), counts from the last. */
 async function settledMemory(target: FuzzTarget): Promise<BrokerMemory> {
-  const reports = [await target.memory(), await target.memory(), await target.memory()];
-  return { ...reports[2], heapUsedBytes: Math.min(...reports.map((r) => r.heapUsedBytes)) };
+  const first = await target.memory();
+  const second = await target.memory();
+  const last = await target.memory();
+  return { ...last, heapUsedBytes: Math.min(first.heapUsedBytes, second.heapUsedBytes, last.heapUsedBytes) };
 }

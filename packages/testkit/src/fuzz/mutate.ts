@@ -10,7 +10,8 @@ export function mutate(valid: Buffer, m: Mutation): Buffer {
     case "flip": {
       if (valid.length === 0) return Buffer.from([m.byte]);
       const out = Buffer.from(valid);
-      out[m.at % out.length] ^= m.byte || 0xff;
+      const i = m.at % out.length;
+      out[i] = (out[i] ?? 0) ^ (m.byte || 0xff);
       return out;
     }
     case "insert": {

@@ -9,6 +9,7 @@ import type { EventHub } from "./event-hub.js";
 import { registerEventStream } from "./event-stream.js";
 import type { BrokerMetrics } from "./metrics.js";
 import { clientErrorProblem, frameworkErrorProblem, installProblemHandlers } from "./problem.js";
+import { registerRootIndex } from "./root-index.js";
 import { registerV1Routes } from "./routes.js";
 import { registerRuntimeRoutes } from "./runtime-routes.js";
 import type { LoopDelayMonitor } from "../loop-delay-monitor.js";
@@ -98,6 +99,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
       return reply.type(deps.metrics.registry.contentType).send(text);
     },
   );
+  registerRootIndex(app);
   registerV1Routes(app, deps.core, deps.logger.child({ component: "admin" }));
   registerEventStream(app, deps.hub);
   if (deps.loopDelay) registerRuntimeRoutes(app, deps.loopDelay);

@@ -52,10 +52,6 @@ export class EventHub {
     return this.ring.filter((e) => e.id > id);
   }
 
-  get subscriberCount(): number {
-    return this.subscribers.size;
-  }
-
   /** The id the next event will get. */
   get nextEventId(): number {
     return this.nextId;

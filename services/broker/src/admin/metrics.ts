@@ -1,4 +1,4 @@
-import type { BrokerCore, BrokerEvent, Clock, ProviderState, LeaseState } from "@dmabroker/core";
+import type { BrokerCore, BrokerEvent, Clock, ProviderState, LeaseState, RemovalCause } from "@dmabroker/core";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
 const PROVIDER_STATES: readonly ProviderState[] = ["online", "suspect", "draining", "lost", "removed"];
@@ -7,12 +7,12 @@ const LEASE_STATES: readonly LeaseState[] = ["active", "suspended", "released", 
 /** How a lost provider was noticed (label `cause` of the detection histogram). */
 export type DetectionCause = "heartbeat_timeout" | "stream_break" | "fenced";
 
-/** Classifies a `provider.state → lost` event by core's reason text. */
-export function detectionCause(reason: string): DetectionCause {
-  if (reason.startsWith("no heartbeat")) return "heartbeat_timeout";
-  if (reason.startsWith("replaced by")) return "fenced";
-  return "stream_break";
-}
+/** The detection label of each way a provider is lost (graceful removals are not detections). */
+const DETECTION_CAUSE: Partial<Record<RemovalCause, DetectionCause>> = {
+  heartbeat_timeout: "heartbeat_timeout",
+  stream_break: "stream_break",
+  replaced: "fenced",
+};
 
 /** What the broker's metrics read and observe. */
 export interface BrokerMetrics {
@@ -130,10 +130,11 @@ export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { p
     observe(event) {
       events.inc({ type: event.type });
       if (event.type === "lease.ended") leaseEnds.inc({ reason: event.reason });
-      if (event.type === "provider.state" && event.to === "lost") {
+      const cause = event.type === "provider.state" && event.cause !== undefined ? DETECTION_CAUSE[event.cause] : undefined;
+      if (event.type === "provider.state" && cause !== undefined) {
         // Emitted inside core.providerLost before the record is retired, so the registry still holds it.
         const p = core.providers.get(event.providerId);
-        if (p && p.epoch === event.epoch) detection.observe({ cause: detectionCause(event.reason) }, Math.max(0, clock.now() - p.lastHeartbeatAt) / 1000);
+        if (p && p.epoch === event.epoch) detection.observe({ cause }, Math.max(0, clock.now() - p.lastHeartbeatAt) / 1000);
       }
     },
     observeRpc(method, code, seconds) {

@@ -30,7 +30,7 @@ export const attachLimitsFamily: CaseFamily<{ shape: AttachShape; level: number 
   weight: 1,
   arbitrary: fc.record({ shape: fc.constantFrom(...ATTACH_SHAPES), level: fc.nat({ max: 3 }) }),
   async run({ shape, level }, c) {
-    const n = SIZES[shape][level];
+    const n = SIZES[shape][level] ?? SIZES[shape][0] ?? 1;
     const providerId = c.providerId();
     // Its own connection: an 80 MiB message must not hold up other cases.
     const s = new AgentStream(c, c.fresh());

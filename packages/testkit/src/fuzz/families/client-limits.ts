@@ -19,7 +19,7 @@ export function sizeOf(c: CaseContext, shape: Shape, level: number): number {
     "client-id-header": [l.maxClientIdLength, 4000, 16_384, 65_536],
     "xor-sources": [9, 1000, 100_000, 1_000_000],
   };
-  return table[shape][level];
+  return table[shape][level] ?? table[shape][0] ?? 1;
 }
 
 const leaseIdField = (id: string): Buffer => lenField(1, Buffer.from(id));

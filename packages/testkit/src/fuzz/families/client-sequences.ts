@@ -73,7 +73,8 @@ export const clientSequenceFamily: CaseFamily<Input> = {
         case "submit": {
           const res = await c.call<{ cookies: number[] }>("Submit", owner, { leaseId: lease.leaseId, descriptors: s.descriptors, issue: s.issue });
           res?.cookies.forEach((k, i) => {
-            descriptors.set(k, s.descriptors[i]);
+            const d = s.descriptors[i];
+            if (d) descriptors.set(k, d);
             if (s.issue) issued.add(k);
           });
           break;
@@ -83,7 +84,7 @@ export const clientSequenceFamily: CaseFamily<Input> = {
           break;
         case "tx-status": {
           const cookies = [...descriptors.keys()];
-          const cookie = cookies.length ? cookies[s.pick % cookies.length] : s.pick;
+          const cookie = cookies[s.pick % Math.max(1, cookies.length)] ?? s.pick;
           const res = await c.call<{ completion: WireCompletion | null }>("TxStatus", owner, { leaseId: lease.leaseId, cookie });
           const d = descriptors.get(cookie);
           if (res?.completion && d) checkAnswer(c, d, res.completion);

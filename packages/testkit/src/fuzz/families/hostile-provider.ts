@@ -112,8 +112,8 @@ export const hostileProviderFamily: CaseFamily<Input> = {
     }
     await watch.waitFor(cookies, lie === "never-answer" || lie === "never-read" ? 100 : 1000);
     for (const [cookie, done] of watch.completions) {
-      const i = cookies.indexOf(cookie);
-      if (i >= 0) checkAnswer(c, descriptors[i], done);
+      const d = descriptors[cookies.indexOf(cookie)];
+      if (d) checkAnswer(c, d, done);
     }
     watch.cancel();
     agent.cancel();
