@@ -14,6 +14,7 @@ import { formatTable } from "./lib/report.js";
 import type { BenchEntry, BenchReport } from "./lib/report.js";
 import { detectScenario } from "./scenarios/detect.js";
 import { durableScenario } from "./scenarios/durable.js";
+import { hostileScenario } from "./scenarios/hostile.js";
 import { leaseScenario } from "./scenarios/lease.js";
 import { scaleScenario } from "./scenarios/scale.js";
 import { LARGE_SHAPE, SMALL_SHAPES, transferScenario } from "./scenarios/transfer.js";
@@ -25,6 +26,7 @@ const SCENARIOS: Record<string, (ctx: ScenarioContext) => Promise<BenchEntry[]>>
   detect: detectScenario,
   scale: scaleScenario,
   durable: durableScenario,
+  hostile: hostileScenario,
 };
 
 const USAGE = `usage: npm run bench -- [--quick] [--out FILE] [--only ${Object.keys(SCENARIOS).join(",")}] [--mode dist|source] [--profile DIR]`;

@@ -17,6 +17,7 @@ import type { BrokerConfig } from "./config.js";
 import { guardService, nameTransportRefusals, requestGuardInterceptor } from "./message-guard.js";
 import { attachMessageLimit, clientMethodLimits } from "./message-limits.js";
 import { ProtocolViolations } from "./protocol-violations.js";
+import { LoopDelayMonitor } from "./loop-delay-monitor.js";
 import { ProviderSession } from "./provider-session.js";
 
 /** What `memoryReport` returns (logged on SIGUSR2 as event "memory"). */
@@ -83,6 +84,7 @@ interface BrokerServerParts {
   adminUrl: string;
   events: EventHub;
   metrics: BrokerMetrics;
+  loopDelay: LoopDelayMonitor;
 }
 
 /**
@@ -91,6 +93,8 @@ interface BrokerServerParts {
  */
 export class BrokerServer {
   private closing: Promise<void> | undefined;
+  /** The broker's event-loop delay (admin /v1/runtime/event-loop, /metrics). */
+  readonly loopDelay: LoopDelayMonitor;
 
   readonly core: BrokerCore;
   /** host:port the gRPC server listens on. */
@@ -114,6 +118,7 @@ export class BrokerServer {
     this.adminUrl = parts.adminUrl;
     this.events = parts.events;
     this.metrics = parts.metrics;
+    this.loopDelay = parts.loopDelay;
     this.grpcServer = parts.grpcServer;
     this.admin = parts.admin;
     this.sessions = parts.sessions;
@@ -145,6 +150,8 @@ export class BrokerServer {
     nameTransportRefusals(() => transportViolations);
     const metrics = createBrokerMetrics(core, clock, { violations });
     flushes.to = metrics;
+    const loopDelay = new LoopDelayMonitor();
+    loopDelay.register(metrics.registry);
     hub.subscribe(({ event }) => logEvent(log, event));
     hub.subscribe(({ event }) => metrics.observe(event));
     const v1 = loadDmaBrokerV1();
@@ -185,11 +192,12 @@ export class BrokerServer {
     let adminAddress: string;
     try {
       ({ app: admin, address: adminAddress } = await startAdminServer(
-        { core, logger, hub, metrics, isReady: () => ready, adminToken: config.adminToken },
+        { core, logger, hub, metrics, loopDelay, isReady: () => ready, adminToken: config.adminToken },
         config.adminHost,
         config.adminPort,
       ));
     } catch (err) {
+      loopDelay.close();
       server.forceShutdown();
       throw err;
     }
@@ -197,7 +205,7 @@ export class BrokerServer {
     ready = true;
     for (const s of HEALTH_SERVICES) health.setStatus(s, "SERVING");
     const grpcAddress = `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${port}`;
-    const broker = new BrokerServer({ core, grpcServer: server, admin, sessions, clients, health, log, config, grpcAddress, adminUrl: adminAddress, events: hub, metrics });
+    const broker = new BrokerServer({ core, grpcServer: server, admin, sessions, clients, health, log, config, grpcAddress, adminUrl: adminAddress, events: hub, metrics, loopDelay });
     log.info({ grpc: grpcAddress, admin: adminAddress, admin_auth: config.adminToken ? "bearer" : "none" }, "broker ready");
     return broker;
   }
@@ -249,6 +257,7 @@ export class BrokerServer {
         });
       });
       await this.core.store.close();
+      this.loopDelay.close();
       this.log.info("broker stopped");
     })();
     return this.closing;

@@ -12,6 +12,8 @@ import type { BrokerMetrics } from "./metrics.js";
 import { clientErrorProblem, frameworkProblem, installProblemHandlers } from "./problem.js";
 import { registerRootIndex } from "./root-index.js";
 import { registerV1Routes } from "./routes.js";
+import { registerRuntimeRoutes } from "./runtime-routes.js";
+import type { LoopDelayMonitor } from "../loop-delay-monitor.js";
 import { SHARED_SCHEMAS, Status, problems } from "./schemas.js";
 import { SessionStore } from "./sessions.js";
 import { statsSnapshot } from "./stats-snapshot.js";
@@ -36,6 +38,8 @@ export interface AdminDeps {
   adminToken?: string;
   /** Console sign-ins (default: a fresh in-memory store). */
   sessions?: SessionStore;
+  /** The broker's event-loop delay (GET /v1/runtime/event-loop); absent: no runtime routes. */
+  loopDelay?: LoopDelayMonitor;
   /** Largest request body (default 64 KiB: admin bodies are small). */
   bodyLimit?: number;
 }
@@ -62,6 +66,9 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
     clientErrorHandler: clientErrorProblem,
     // Unknown fields are an error (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
+    // Refusals before a route runs are problem+json with a reason too.
+    frameworkErrors: frameworkProblem,
+    clientErrorHandler: clientErrorProblem,
   });
   await app.register(swagger, {
     openapi: {
@@ -74,7 +81,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
       },
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       ...(deps.adminToken ? { security: [{ bearer: [] }] } : {}),
-      tags: [{ name: "providers" }, { name: "channels" }, { name: "leases" }, { name: "events" }, { name: "session" }, { name: "probes" }],
+      tags: [{ name: "providers" }, { name: "channels" }, { name: "leases" }, { name: "events" }, { name: "session" }, { name: "probes" }, { name: "runtime" }],
     },
     // Shared schemas appear under components/schemas by their $id.
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === "string" ? json.$id : `def-${i}`) },
@@ -106,5 +113,6 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
   registerV1Routes(app, deps.core, deps.logger.child({ component: "admin" }));
   registerEventStream(app, deps.hub, () => statsSnapshot(deps.core, Date.now()));
   registerConsoleFiles(app);
+  if (deps.loopDelay) registerRuntimeRoutes(app, deps.loopDelay);
   return app;
 }

@@ -1,0 +1,13 @@
+export { runFuzz } from "./fuzz-runner.js";
+export type { FuzzOptions, FuzzProgress, FuzzSummary, FuzzViolation } from "./fuzz-runner.js";
+export { formatFuzzSummary } from "./fuzz-summary.js";
+export { FuzzTarget } from "./fuzz-target.js";
+export type { BrokerMemory } from "./fuzz-target.js";
+export { Bystander } from "./bystander.js";
+export type { BystanderReport } from "./bystander.js";
+export { CI_FAMILY_NAMES, FAMILIES, FAMILY_NAMES } from "./families/index.js";
+export { RawConnection } from "./raw-connection.js";
+export { encode as encodeMessage, decode as decodeMessage } from "./codec.js";
+export * as wire from "./wire-format.js";
+export { KNOWN_FINDINGS } from "./known-findings.js";
+export type { KnownFinding } from "./known-findings.js";
