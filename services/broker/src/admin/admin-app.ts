@@ -66,9 +66,6 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
     clientErrorHandler: clientErrorProblem,
     // Unknown fields are an error (400), not silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", allErrors: false } },
-    // Refusals before a route runs are problem+json with a reason too.
-    frameworkErrors: frameworkProblem,
-    clientErrorHandler: clientErrorProblem,
   });
   await app.register(swagger, {
     openapi: {
