@@ -2,7 +2,6 @@ import { STATUS_CODES } from "node:http";
 import type { Duplex } from "node:stream";
 import { DmaError, REASONS, truncateEcho } from "@dmabroker/core";
 import type { AffectedLease } from "@dmabroker/core";
-import type { Socket } from "node:net";
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Problem } from "./schemas.js";
 
