@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient, DmaBrokerError } from "@dmabroker/client";
 import { AdminApi, COMPOSE_PROVIDER_SERVICES, ComposeFaultDriver, composeChaosTarget, runChaos } from "@dmabroker/testkit";
-import type { AdminProvider } from "@dmabroker/testkit";
+import type { ProviderSnapshot as AdminProvider } from "@dmabroker/core";
 import { AGENTS, EventTap, PodmanStack, buildImage, freePort, must, unavailableReason } from "./podman-stack.js";
 import type { Service } from "./podman-stack.js";
 

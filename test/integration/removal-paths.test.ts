@@ -77,7 +77,7 @@ describe("removal paths on real processes", () => {
     const cookies = await lease.submit(srcs(100, 16).map((s) => ops.memcpy(s))); // 2 s of work
     const results = lease.waitForAll(cookies, { timeoutMs: 10_000 });
     const before = Date.now();
-    const report = (await admin.unbind(providerId, { mode: "force", reason: "replace the card" })) as { leases: { leaseId: string }[] };
+    const report = await admin.unbind(providerId, { mode: "force", reason: "replace the card" });
     expect(report.leases.map((l) => l.leaseId)).toEqual([lease.id]);
     expect(await lease.ended).toEqual({ state: "provider_gone", reason: "PROVIDER_GONE" });
     console.log(`force unbind -> lease PROVIDER_GONE: ${Date.now() - before} ms`);
@@ -141,7 +141,7 @@ describe("removal paths on real processes", () => {
     expect(a.channel).not.toBe(b.channel);
     const [ca] = await a.submit([ops.memcpy(srcs(300, 1)[0])]);
     const result = a.waitFor(ca);
-    await admin.removeChannel(providerId, a.channel, "work queue disabled");
+    await admin.removeChannel(providerId, a.channel, { reason: "work queue disabled" });
     expect(await result).toMatchObject({ result: "ABORTED", reason: "PROVIDER_GONE" });
     expect(await a.ended).toEqual({ state: "provider_gone", reason: "PROVIDER_GONE" });
     const data = srcs(301, 1)[0];

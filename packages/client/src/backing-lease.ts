@@ -209,25 +209,24 @@ export class BackingLease {
     return new Promise<void>((resolve, reject) => {
       let established = false;
       const stream = this.ctx.stub.WatchLease({ leaseId: this.id, afterCookie: 0 }, this.ctx.metadata());
-      const opening = deadline("opening the lease watch", options?.timeoutMs ?? this.ctx.defaultTimeoutMs);
-      opening.signal.addEventListener("abort", () => {
+      const disarm = deadline("opening the lease watch", options?.timeoutMs ?? this.ctx.defaultTimeoutMs, undefined, (e) => {
         if (established) return;
         this.watchClosed.add(stream);
         stream.cancel();
-        reject(opening.signal.reason as DmaBrokerError);
+        reject(e);
       });
       this.watch = stream;
       stream.on("data", (event: LeaseEvent__Output) => {
         if (!established) {
           established = true;
           this.watchBackoff.reset();
-          opening.cleanup();
+          disarm();
           resolve();
         }
         this.onEvent(event);
       });
       stream.on("error", (err: grpc.ServiceError) => {
-        opening.cleanup();
+        disarm();
         if (this.watch !== stream) return; // disposed or replaced
         const error = DmaBrokerError.from(err);
         this.watchClosed.add(stream);
@@ -237,7 +236,7 @@ export class BackingLease {
         }
         this.onWatchBroken(error);
       });
-      stream.on("end", () => opening.cleanup());
+      stream.on("end", disarm);
       stream.on("status", () => this.watchClosed.add(stream));
     });
   }

@@ -20,7 +20,29 @@ export interface ConnectOptions extends CallOptions {
   clientId?: string;
   /** Deadline of calls that give none (default 10 s). */
   defaultTimeoutMs?: number;
+  /** Told of every state change of the client (from -> to), e.g. to log it. */
+  onStateChange?: (change: { from: ClientStateKind; to: ClientStateKind }) => void;
 }
+
+/**
+ * A BrokerClient's life: `connecting` inside connect(), then `ready`, or
+ * `failed` when connect gives up (the error is what connect rejected with);
+ * `closed` after close(). Changed only by the client's transition function.
+ */
+export type ClientState =
+  | { kind: "connecting"; address: string }
+  | { kind: "ready" }
+  | { kind: "failed"; error: DmaBrokerError }
+  | { kind: "closed" };
+
+export type ClientStateKind = ClientState["kind"];
+
+const CLIENT_TRANSITIONS: Readonly<Record<ClientStateKind, readonly ClientStateKind[]>> = {
+  connecting: ["ready", "failed", "closed"],
+  ready: ["closed"],
+  failed: [],
+  closed: [],
+};
 
 /**
  * What to lease, and what to do if its provider vanishes (`failover`, default
@@ -47,43 +69,63 @@ export interface ChannelRequestOptions extends CallOptions, FailoverOptions {
  */
 export class BrokerClient {
   private readonly leases = new Set<Lease>();
-  private closed = false;
+  private current: ClientState;
 
   private constructor(
     private readonly stub: DmaBrokerClient,
     readonly clientId: string,
     private readonly defaultTimeoutMs: number,
-  ) {}
+    address: string,
+    private readonly onStateChange?: ConnectOptions["onStateChange"],
+  ) {
+    this.current = { kind: "connecting", address };
+  }
+
+  get state(): ClientState {
+    return this.current;
+  }
+
+  /** The one place the state changes; false (and no change) for a transition the table does not allow. */
+  private transition(next: ClientState): boolean {
+    const from = this.current.kind;
+    if (!CLIENT_TRANSITIONS[from].includes(next.kind)) return false;
+    this.current = next;
+    this.onStateChange?.({ from, to: next.kind });
+    return true;
+  }
 
   /** Connects and waits (bounded) until the broker is reachable. */
   static async connect(options: ConnectOptions): Promise<BrokerClient> {
     const v1 = loadDmaBrokerV1();
     const stub = new v1.DmaBroker(options.address, grpc.credentials.createInsecure(), PEER_CHANNEL_OPTIONS);
+    const client = new BrokerClient(stub, options.clientId ?? `client-${randomUUID()}`, options.defaultTimeoutMs ?? 10_000, options.address, options.onStateChange);
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
     // Our own deadline decides DEADLINE_EXCEEDED vs CANCELLED (not grpc-js's message text):
     // when it fires the channel is closed, which ends waitForReady.
-    const d = deadline(`connecting to ${options.address}`, timeoutMs, options.signal);
     try {
       await new Promise<void>((resolve, reject) => {
-        const onEnd = (): void => {
+        let ended = false;
+        const disarm = deadline(`connecting to ${options.address}`, timeoutMs, options.signal, (error) => {
+          ended = true;
           stub.close();
-          reject(d.signal.reason as DmaBrokerError);
-        };
-        if (d.signal.aborted) return onEnd();
-        d.signal.addEventListener("abort", onEnd, { once: true });
+          reject(error);
+        });
+        if (ended) return;
         stub.waitForReady(Infinity, (err) => {
-          if (d.signal.aborted) return; // onEnd rejected already
-          d.signal.removeEventListener("abort", onEnd);
+          if (ended) return; // the deadline or the caller ended it (closing the channel ends this wait)
+          disarm();
           if (err) {
             stub.close();
             reject(DmaBrokerError.of("TRANSPORT_FAILURE", err.message));
           } else resolve();
         });
       });
-    } finally {
-      d.cleanup();
+    } catch (err) {
+      client.transition({ kind: "failed", error: err as DmaBrokerError });
+      throw err;
     }
-    return new BrokerClient(stub, options.clientId ?? `client-${randomUUID()}`, options.defaultTimeoutMs ?? 10_000);
+    client.transition({ kind: "ready" });
+    return client;
   }
 
   /**
@@ -93,12 +135,12 @@ export class BrokerClient {
    * FailoverPolicy); bad failover options fail with INVALID_ARGUMENT.
    */
   async requestChannel(options: ChannelRequestOptions): Promise<Lease> {
-    this.checkOpen();
     try {
       compileFailoverOptions(options);
     } catch (err) {
       throw DmaBrokerError.of("INVALID_ARGUMENT", (err as Error).message);
     }
+    this.checkOpen();
     const mask = typeof options.capabilities === "number" ? options.capabilities : capabilityMask(options.capabilities);
     const request = {
       capabilityMask: mask,
@@ -140,8 +182,7 @@ export class BrokerClient {
 
   /** Closes the connection and local lease resources. Leases are not released: they expire by TTL. */
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (!this.transition({ kind: "closed" })) return;
     for (const lease of this.leases) lease.dispose();
     this.leases.clear();
     this.stub.close();
@@ -154,7 +195,7 @@ export class BrokerClient {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw DmaBrokerError.of("CANCELLED", "the client is closed");
+    if (this.current.kind !== "ready") throw DmaBrokerError.of("CANCELLED", "the client is closed");
   }
 }
 

@@ -1,5 +1,5 @@
 export { BrokerClient } from "./broker-client.js";
-export type { ConnectOptions, ChannelRequestOptions } from "./broker-client.js";
+export type { ConnectOptions, ChannelRequestOptions, ClientState, ClientStateKind } from "./broker-client.js";
 export { Lease } from "./lease.js";
 export { DmaBrokerError } from "./dma-broker-error.js";
 export type { CallOptions } from "./call-options.js";
@@ -7,3 +7,5 @@ export type { Completion, CookieStatus, ProviderPlacement, RanOn } from "./compl
 export { FAILOVER_DEFAULTS, RELOCATE_RETRYABLE } from "./failover-options.js";
 export type { FailoverEvent, FailoverOptions, FailoverPolicy } from "./failover-options.js";
 export { ops } from "./descriptors.js";
+export { AdminClient, AdminError, AdminUnreachableError } from "./admin-client.js";
+export type { AdminChannel, AdminProblem } from "./admin-client.js";

@@ -4,6 +4,7 @@ import type { BackoffOptions, Constraints, DmaDescriptor, LeaseMode, LeaseState,
 import type { Completion__Output, Lease__Output } from "@dmabroker/proto";
 import { BackingLease } from "./backing-lease.js";
 import type { BackingEvents, LeaseContext } from "./backing-lease.js";
+import { cancelled } from "./call-options.js";
 import { deadline } from "./deadline.js";
 import type { CallOptions } from "./call-options.js";
 import { completionFromWire, statusFromWire } from "./completion.js";
@@ -337,12 +338,12 @@ export class Lease {
       );
     }
     if (this.isEnded) return Promise.reject(this.endedError());
-    const end = deadline(`waiting for cookie ${cookie}`, options?.timeoutMs ?? this.ctx.defaultTimeoutMs, options?.signal);
-    if (end.signal.aborted) return Promise.reject(end.signal.reason as DmaBrokerError);
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(cancelled(signal));
     return new Promise<Completion>((resolve, reject) => {
       const list = this.waiters.get(cookie) ?? [];
       const cleanup = (): void => {
-        end.cleanup();
+        disarm();
         const l = this.waiters.get(cookie);
         if (!l) return;
         const i = l.indexOf(waiter);
@@ -359,7 +360,7 @@ export class Lease {
           reject(e);
         },
       };
-      end.signal.addEventListener("abort", () => waiter.reject(end.signal.reason as DmaBrokerError), { once: true });
+      const disarm = deadline(`waiting for cookie ${cookie}`, options?.timeoutMs ?? this.ctx.defaultTimeoutMs, signal, (e) => waiter.reject(e));
       list.push(waiter);
       this.waiters.set(cookie, list);
     });

@@ -351,17 +351,17 @@ export class BrokerCore {
     const request: ChannelRequest = { capabilityMask: req.capabilityMask, labels, providerId: req.providerId || undefined, mode: req.mode };
     const channel = selectChannel(this.providers.present(), request);
     const provider = channel.provider;
-    const lease: LeaseRecord = new LeaseRecord(
-      this.newLeaseId(),
+    const lease: LeaseRecord = new LeaseRecord({
+      id: this.newLeaseId(),
       owner,
       provider,
       channel,
-      req.mode,
+      mode: req.mode,
       ttlMs,
-      this.clock.now(),
-      this.clock.wallNow(),
-      { maxRetainedResults: o.maxRetainedResults, maxRetainedOutputBytes: o.maxRetainedOutputBytes },
-    );
+      now: this.clock.now(),
+      wallNow: this.clock.wallNow(),
+      ledgerLimits: { maxRetainedResults: o.maxRetainedResults, maxRetainedOutputBytes: o.maxRetainedOutputBytes },
+    });
     if (req.mode === "exclusive") channel.exclusive = lease;
     else channel.shared.add(lease);
     provider.leases.add(lease);

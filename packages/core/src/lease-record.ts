@@ -45,6 +45,22 @@ export interface LeaseObserver {
   onState(change: LeaseStateChange): void;
 }
 
+/** What a new lease is made of. */
+export interface LeaseRecordOptions {
+  id: string;
+  /** The client id that holds it. */
+  owner: string;
+  provider: ProviderRecord;
+  channel: ChannelRecord;
+  mode: LeaseMode;
+  ttlMs: number;
+  /** Monotonic and wall-clock time of the grant (the expiry counts from them). */
+  now: number;
+  wallNow: number;
+  ledgerLimits: LedgerLimits;
+  onTransition?: (change: { kind: string; from: LeaseState; to: LeaseState }) => void;
+}
+
 /**
  * A lease: pins the broker's records of a provider incarnation (never the
  * provider itself). When it ends, it stays as a tombstone (no ledger) so late
@@ -65,22 +81,24 @@ export class LeaseRecord {
   /** Terminate orders sent and not yet acknowledged: token → resolve. */
   readonly pendingTerminates = new Map<number, () => void>();
 
-  constructor(
-    readonly id: string,
-    readonly owner: string,
-    readonly provider: ProviderRecord,
-    readonly channel: ChannelRecord,
-    readonly mode: LeaseMode,
-    readonly ttlMs: number,
-    now: number,
-    wallNow: number,
-    ledgerLimits: LedgerLimits,
-    onTransition?: (change: { kind: string; from: LeaseState; to: LeaseState }) => void,
-  ) {
-    this.machine = new StateMachine<LeaseState>("lease", "active", LEASE_TRANSITIONS, onTransition);
-    this.ledger = new CookieLedger(ledgerLimits);
-    this.expiresAt = now + ttlMs;
-    this.expiresAtWallMs = wallNow + ttlMs;
+  readonly id: string;
+  readonly owner: string;
+  readonly provider: ProviderRecord;
+  readonly channel: ChannelRecord;
+  readonly mode: LeaseMode;
+  readonly ttlMs: number;
+
+  constructor(o: LeaseRecordOptions) {
+    this.id = o.id;
+    this.owner = o.owner;
+    this.provider = o.provider;
+    this.channel = o.channel;
+    this.mode = o.mode;
+    this.ttlMs = o.ttlMs;
+    this.machine = new StateMachine<LeaseState>("lease", "active", LEASE_TRANSITIONS, o.onTransition);
+    this.ledger = new CookieLedger(o.ledgerLimits);
+    this.expiresAt = o.now + o.ttlMs;
+    this.expiresAtWallMs = o.wallNow + o.ttlMs;
   }
 
   get state(): LeaseState {

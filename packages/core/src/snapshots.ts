@@ -1,18 +1,11 @@
 import type { Constraints } from "./descriptor.js";
 import type { LeaseMode, LeaseRecord, LeaseState } from "./lease-record.js";
-import type { Ordering, ProviderRecord, ProviderState } from "./provider-record.js";
+import type { ProviderRecord, ProviderSpec, ProviderState } from "./provider-record.js";
 
-/** A provider as the outside world sees it (ListProviders, admin API). */
-export interface ProviderSnapshot {
-  providerId: string;
+/** A provider as the outside world sees it (ListProviders, admin API): its registration plus what the broker knows. */
+export interface ProviderSnapshot extends Omit<ProviderSpec, "channels"> {
   epoch: number;
   state: ProviderState;
-  labels: Record<string, string>;
-  capabilityMask: number;
-  constraints: Constraints;
-  ordering: Ordering;
-  public: boolean;
-  profile: string;
   channels: {
     index: number;
     queueDepth: number;

@@ -49,30 +49,24 @@ export function ok(workId: number, output?: Uint8Array): WorkReport {
   return { workId, result: "NOERROR", residue: 0, reason: "", output };
 }
 
-/** Runs `fn`, expects a DmaError with `reason`, and returns it. */
-export function expectDmaError(fn: () => unknown, reason: Reason): DmaError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
+function expectReason(thrown: unknown, reason: Reason): DmaError {
   expect(thrown, `expected DmaError ${reason}`).toBeInstanceOf(DmaError);
   const e = thrown as DmaError;
   expect(e.reason).toBe(reason);
   return e;
 }
 
+/** Runs `fn`, expects a DmaError with `reason`, and returns it. */
+export function expectDmaError(fn: () => unknown, reason: Reason): DmaError {
+  try {
+    fn();
+  } catch (err) {
+    return expectReason(err, reason);
+  }
+  return expectReason(undefined, reason);
+}
+
 /** Same for a promise-returning call. */
 export async function expectDmaErrorAsync(fn: () => Promise<unknown>, reason: Reason): Promise<DmaError> {
-  let thrown: unknown;
-  try {
-    await fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown, `expected DmaError ${reason}`).toBeInstanceOf(DmaError);
-  const e = thrown as DmaError;
-  expect(e.reason).toBe(reason);
-  return e;
+  return expectReason(await Promise.resolve().then(fn).then(() => undefined, (err: unknown) => err), reason);
 }

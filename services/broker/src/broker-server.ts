@@ -59,6 +59,22 @@ function timedHandlers<H extends object>(definition: grpc.ServiceDefinition, han
   return out as H;
 }
 
+/** What start() wires together and hands to the server object. */
+interface BrokerServerParts {
+  core: BrokerCore;
+  grpcServer: grpc.Server;
+  admin: FastifyInstance;
+  sessions: Set<ProviderSession>;
+  clients: ClientService;
+  health: HealthImplementation;
+  log: Logger;
+  config: BrokerConfig;
+  grpcAddress: string;
+  adminUrl: string;
+  events: EventHub;
+  metrics: BrokerMetrics;
+}
+
 /**
  * The broker process's composition root: one gRPC server for the client and
  * provider services, the admin HTTP server, and the core they share.
@@ -66,23 +82,36 @@ function timedHandlers<H extends object>(definition: grpc.ServiceDefinition, han
 export class BrokerServer {
   private closing: Promise<void> | undefined;
 
-  private constructor(
-    readonly core: BrokerCore,
-    private readonly grpcServer: grpc.Server,
-    private readonly admin: FastifyInstance,
-    private readonly sessions: Set<ProviderSession>,
-    private readonly clients: ClientService,
-    private readonly health: HealthImplementation,
-    private readonly log: Logger,
-    private readonly config: BrokerConfig,
-    /** host:port the gRPC server listens on. */
-    readonly grpcAddress: string,
-    /** http://host:port of the admin API. */
-    readonly adminUrl: string,
-    /** The event fan-out (logs, metrics and /v1/events subscribe to it). */
-    readonly events: EventHub,
-    readonly metrics: BrokerMetrics,
-  ) {}
+  readonly core: BrokerCore;
+  /** host:port the gRPC server listens on. */
+  readonly grpcAddress: string;
+  /** http://host:port of the admin API. */
+  readonly adminUrl: string;
+  /** The event fan-out (logs, metrics and /v1/events subscribe to it). */
+  readonly events: EventHub;
+  readonly metrics: BrokerMetrics;
+  private readonly grpcServer: grpc.Server;
+  private readonly admin: FastifyInstance;
+  private readonly sessions: Set<ProviderSession>;
+  private readonly clients: ClientService;
+  private readonly health: HealthImplementation;
+  private readonly log: Logger;
+  private readonly config: BrokerConfig;
+
+  private constructor(parts: BrokerServerParts) {
+    this.core = parts.core;
+    this.grpcAddress = parts.grpcAddress;
+    this.adminUrl = parts.adminUrl;
+    this.events = parts.events;
+    this.metrics = parts.metrics;
+    this.grpcServer = parts.grpcServer;
+    this.admin = parts.admin;
+    this.sessions = parts.sessions;
+    this.clients = parts.clients;
+    this.health = parts.health;
+    this.log = parts.log;
+    this.config = parts.config;
+  }
 
   /** Starts both servers; ports 0 pick free ports (read them back from the result). */
   static async start(config: BrokerConfig, logger: Logger): Promise<BrokerServer> {
@@ -146,7 +175,7 @@ export class BrokerServer {
     ready = true;
     for (const s of HEALTH_SERVICES) health.setStatus(s, "SERVING");
     const grpcAddress = `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${port}`;
-    const broker = new BrokerServer(core, server, admin, sessions, clients, health, log, config, grpcAddress, adminAddress, hub, metrics);
+    const broker = new BrokerServer({ core, grpcServer: server, admin, sessions, clients, health, log, config, grpcAddress, adminUrl: adminAddress, events: hub, metrics });
     log.info({ grpc: grpcAddress, admin: adminAddress, admin_auth: config.adminToken ? "bearer" : "none" }, "broker ready");
     return broker;
   }

@@ -1,5 +1,4 @@
-import { parseArgs } from "node:util";
-import { DEFAULT_BROKER_OPTIONS, DmaError, compileBrokerOptions } from "@dmabroker/core";
+import { DEFAULT_BROKER_OPTIONS, Settings, compileBrokerOptions, settingNames } from "@dmabroker/core";
 import type { BrokerOptions, ResolvedBrokerOptions } from "@dmabroker/core";
 
 /** How log lines are written. */
@@ -27,9 +26,6 @@ export interface BrokerConfig {
   broker: ResolvedBrokerOptions;
 }
 
-const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-const envName = (s: string): string => `DMABROKER_${s.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-
 const BASE = {
   grpcHost: "127.0.0.1",
   grpcPort: 50051,
@@ -40,9 +36,14 @@ const BASE = {
   adminToken: "",
   shutdownGraceMs: 2000,
 };
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+
+type Key = keyof typeof BASE | keyof BrokerOptions;
+const OPTION_KEYS = Object.keys(DEFAULT_BROKER_OPTIONS) as (keyof BrokerOptions)[];
+const NAMES = settingNames<Key>([...(Object.keys(BASE) as (keyof typeof BASE)[]), ...OPTION_KEYS]);
 
 /** Every setting's environment variable (documented in the README and checked by tests). */
-export const BROKER_ENV_VARS: readonly string[] = [...Object.keys(BASE), ...Object.keys(DEFAULT_BROKER_OPTIONS)].map(envName);
+export const BROKER_ENV_VARS: readonly string[] = Settings.envVars(NAMES);
 
 /**
  * Reads the configuration: flags (`--grpc-port 0`) over `DMABROKER_*`
@@ -51,46 +52,20 @@ export const BROKER_ENV_VARS: readonly string[] = [...Object.keys(BASE), ...Obje
  * `DMABROKER_HEARTBEAT_TIMEOUT_MS`. Bad values fail with INVALID_ARGUMENT.
  */
 export function loadBrokerConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): BrokerConfig {
-  const keys = [...Object.keys(BASE), ...Object.keys(DEFAULT_BROKER_OPTIONS)];
-  const options = Object.fromEntries(keys.map((k) => [kebab(k), { type: "string" as const }]));
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args: argv, options, allowPositionals: false }).values;
-  } catch (err) {
-    throw new DmaError("INVALID_ARGUMENT", (err as Error).message);
-  }
-  const raw = (key: string): string | undefined => values[kebab(key)] ?? env[envName(key)];
-  const int = (key: string, fallback: number, min: number): number => {
-    const text = raw(key);
-    if (text === undefined || text === "") return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) {
-      throw new DmaError("INVALID_ARGUMENT", `${kebab(key)} / ${envName(key)} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-    }
-    return n;
-  };
-  const logFormat = raw("logFormat") || BASE.logFormat;
-  if (!LOG_FORMATS.includes(logFormat as LogFormat)) {
-    throw new DmaError("INVALID_ARGUMENT", `log-format / DMABROKER_LOG_FORMAT must be one of ${LOG_FORMATS.join(", ")}, got ${JSON.stringify(logFormat)}`);
-  }
-  const levels = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
-  const logLevel = raw("logLevel") || BASE.logLevel;
-  if (!levels.includes(logLevel)) {
-    throw new DmaError("INVALID_ARGUMENT", `log-level / DMABROKER_LOG_LEVEL must be one of ${levels.join(", ")}, got ${JSON.stringify(logLevel)}`);
-  }
+  const s = Settings.read(NAMES, argv, env);
   const brokerOptions: BrokerOptions = {};
-  for (const key of Object.keys(DEFAULT_BROKER_OPTIONS) as (keyof BrokerOptions)[]) {
-    if (raw(key) !== undefined) brokerOptions[key] = int(key, 0, 1);
+  for (const key of OPTION_KEYS) {
+    if (s.raw(key) !== undefined) brokerOptions[key] = s.number(key, 0, { min: 1 });
   }
   return {
-    grpcHost: raw("grpcHost") ?? BASE.grpcHost,
-    grpcPort: int("grpcPort", BASE.grpcPort, 0),
-    adminHost: raw("adminHost") ?? BASE.adminHost,
-    adminPort: int("adminPort", BASE.adminPort, 0),
-    logLevel,
-    logFormat: logFormat as LogFormat,
-    adminToken: raw("adminToken") ?? BASE.adminToken,
-    shutdownGraceMs: int("shutdownGraceMs", BASE.shutdownGraceMs, 0),
+    grpcHost: s.raw("grpcHost") ?? BASE.grpcHost,
+    grpcPort: s.number("grpcPort", BASE.grpcPort, { min: 0 }),
+    adminHost: s.raw("adminHost") ?? BASE.adminHost,
+    adminPort: s.number("adminPort", BASE.adminPort, { min: 0 }),
+    logLevel: s.oneOf("logLevel", "info", LOG_LEVELS),
+    logFormat: s.oneOf("logFormat", "auto", LOG_FORMATS),
+    adminToken: s.raw("adminToken") ?? BASE.adminToken,
+    shutdownGraceMs: s.number("shutdownGraceMs", BASE.shutdownGraceMs, { min: 0 }),
     broker: compileBrokerOptions(brokerOptions),
   };
 }

@@ -12,40 +12,9 @@ export interface Out {
   err: (line: string) => void;
 }
 
-interface ProviderView {
-  providerId: string;
-  epoch: number;
-  state: string;
-  profile: string;
-  labels: Record<string, string>;
-  capabilityMask: number;
-  channels: { leases: number; outstanding: number }[];
-  endReason: string;
-}
-interface LeaseView {
-  leaseId: string;
-  clientId: string;
-  providerId: string;
-  epoch: number;
-  channel: number;
-  mode: string;
-  state: string;
-  endReason: string;
-  unfinished: number;
-  lastCookie: number;
-}
-interface ChannelView {
-  providerId: string;
-  epoch: number;
-  providerState: string;
-  index: number;
-  queueDepth: number;
-  leases: number;
-  outstanding: number;
-  exclusive: boolean;
-  removed: boolean;
-  completed: number;
-  failed: number;
+/** A listing: the items as JSON, or as a table with one row per item. */
+function printList<T>(io: Out, json: boolean, items: T[], headers: string[], row: (item: T) => (string | number)[]): void {
+  io.out(json ? JSON.stringify(items) : renderTable(headers, items.map(row)));
 }
 
 const labelsText = (labels: Record<string, string>): string =>
@@ -62,13 +31,8 @@ const query = (params: Record<string, string | string[] | undefined>): string =>
 
 /** `dmactl providers [--state S] [--label k=v]...` */
 export async function listProviders(admin: AdminClient, io: Out, json: boolean, filter: { state?: string; label?: string[] }): Promise<ExitCode> {
-  const { providers } = await admin.request<{ providers: ProviderView[] }>("GET", `/v1/providers${query(filter)}`);
-  if (json) io.out(JSON.stringify(providers));
-  else
-    io.out(
-      renderTable(
-        ["PROVIDER", "EPOCH", "STATE", "PROFILE", "CHANNELS", "LEASES", "OUTSTANDING", "LABELS", "OPERATIONS"],
-        providers.map((p) => [
+  const providers = await admin.providers(filter);
+  printList(io, json, providers, ["PROVIDER", "EPOCH", "STATE", "PROFILE", "CHANNELS", "LEASES", "OUTSTANDING", "LABELS", "OPERATIONS"], (p) => [
           p.providerId,
           p.epoch,
           p.state,
@@ -78,35 +42,21 @@ export async function listProviders(admin: AdminClient, io: Out, json: boolean, 
           p.channels.reduce((n, c) => n + c.outstanding, 0),
           labelsText(p.labels),
           operationsOf(p.capabilityMask).join(","),
-        ]),
-      ),
-    );
+        ]);
   return EXIT.OK;
 }
 
 /** `dmactl leases [--client C] [--provider P] [--state S]` */
 export async function listLeases(admin: AdminClient, io: Out, json: boolean, filter: { client?: string; provider?: string; state?: string }): Promise<ExitCode> {
-  const { leases } = await admin.request<{ leases: LeaseView[] }>("GET", `/v1/leases${query(filter)}`);
-  if (json) io.out(JSON.stringify(leases));
-  else
-    io.out(
-      renderTable(
-        ["LEASE", "CLIENT", "PROVIDER", "EPOCH", "CHANNEL", "MODE", "STATE", "REASON", "UNFINISHED", "COOKIES"],
-        leases.map((l) => [l.leaseId, l.clientId, l.providerId, l.epoch, l.channel, l.mode, l.state, l.endReason || "-", l.unfinished, l.lastCookie]),
-      ),
-    );
+  const leases = await admin.leases(filter);
+  printList(io, json, leases, ["LEASE", "CLIENT", "PROVIDER", "EPOCH", "CHANNEL", "MODE", "STATE", "REASON", "UNFINISHED", "COOKIES"], (l) => [l.leaseId, l.clientId, l.providerId, l.epoch, l.channel, l.mode, l.state, l.endReason || "-", l.unfinished, l.lastCookie]);
   return EXIT.OK;
 }
 
 /** `dmactl channels [--provider P] [--free]` */
 export async function listChannels(admin: AdminClient, io: Out, json: boolean, filter: { provider?: string; free?: boolean }): Promise<ExitCode> {
-  const { channels } = await admin.request<{ channels: ChannelView[] }>("GET", `/v1/channels${query({ provider: filter.provider, free: filter.free ? "true" : undefined })}`);
-  if (json) io.out(JSON.stringify(channels));
-  else
-    io.out(
-      renderTable(
-        ["PROVIDER", "EPOCH", "CHANNEL", "STATE", "QUEUE", "OUTSTANDING", "LEASES", "HELD", "COMPLETED", "FAILED"],
-        channels.map((c) => [
+  const channels = await admin.channels(filter);
+  printList(io, json, channels, ["PROVIDER", "EPOCH", "CHANNEL", "STATE", "QUEUE", "OUTSTANDING", "LEASES", "HELD", "COMPLETED", "FAILED"], (c) => [
           c.providerId,
           c.epoch,
           c.index,
@@ -117,21 +67,8 @@ export async function listChannels(admin: AdminClient, io: Out, json: boolean, f
           c.exclusive ? "exclusive" : c.leases > 0 ? "shared" : "-",
           c.completed,
           c.failed,
-        ]),
-      ),
-    );
+        ]);
   return EXIT.OK;
-}
-
-interface UnbindReport {
-  providerId: string;
-  epoch: number;
-  mode: string;
-  dryRun: boolean;
-  alreadyUnbound: boolean;
-  leases: { leaseId: string; clientId: string; channel: number; mode: string; unfinished: number }[];
-  unfinishedCookies: number;
-  state: string;
 }
 
 /** `dmactl unbind ID [--drain|--force] [--dry-run] [--timeout-ms N] [--reason TEXT]` */
@@ -142,7 +79,7 @@ export async function unbind(
   id: string,
   opts: { mode: "polite" | "drain" | "force"; dryRun: boolean; timeoutMs?: number; reason?: string },
 ): Promise<ExitCode> {
-  const r = await admin.request<UnbindReport>("POST", `/v1/providers/${encodeURIComponent(id)}/unbind`, {
+  const r = await admin.unbind(id, {
     mode: opts.mode,
     dryRun: opts.dryRun,
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
@@ -164,7 +101,7 @@ export async function unbind(
 
 /** `dmactl bind ID` */
 export async function bind(admin: AdminClient, io: Out, json: boolean, id: string): Promise<ExitCode> {
-  const r = await admin.request<{ providerId: string; wasUnbound: boolean }>("POST", `/v1/providers/${encodeURIComponent(id)}/bind`);
+  const r = await admin.bind(id);
   if (json) io.out(JSON.stringify(r));
   else io.out(r.wasUnbound ? `bound ${id}: it may register again` : `${id} was not unbound (nothing changed)`);
   return EXIT.OK;
@@ -172,7 +109,7 @@ export async function bind(admin: AdminClient, io: Out, json: boolean, id: strin
 
 /** `dmactl revoke LEASE [--reason TEXT]` */
 export async function revoke(admin: AdminClient, io: Out, json: boolean, id: string, reason?: string): Promise<ExitCode> {
-  const r = await admin.request<{ revoked: boolean; lease: LeaseView }>("DELETE", `/v1/leases/${encodeURIComponent(id)}${query({ reason })}`);
+  const r = await admin.revoke(id, reason);
   if (json) io.out(JSON.stringify(r));
   else io.out(r.revoked ? `revoked ${id} (client ${r.lease.clientId}, provider ${r.lease.providerId})` : `${id} had ended already: ${r.lease.state} ${r.lease.endReason}`);
   return EXIT.OK;

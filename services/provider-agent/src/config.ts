@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import { hostname } from "node:os";
-import { DmaError } from "@dmabroker/core";
+import { DmaError, Settings, settingNames } from "@dmabroker/core";
 import { PROFILES } from "./profiles.js";
 import type { ProviderProfile } from "./profiles.js";
 
@@ -35,27 +34,30 @@ export interface AgentConfig {
 export const MAX_PROVIDERS_PER_AGENT = 10_000;
 
 const SETTINGS = {
-  broker: { env: "DMABROKER_BROKER", flag: "broker" },
-  providerId: { env: "DMABROKER_PROVIDER_ID", flag: "provider-id" },
-  profile: { env: "DMABROKER_PROFILE", flag: "profile" },
-  labels: { env: "DMABROKER_LABELS", flag: "labels" },
-  channels: { env: "DMABROKER_CHANNELS", flag: "channels" },
-  queueDepth: { env: "DMABROKER_QUEUE_DEPTH", flag: "queue-depth" },
+  ...settingNames([
+    "broker",
+    "providerId",
+    "profile",
+    "labels",
+    "channels",
+    "queueDepth",
+    "latencyUs",
+    "logLevel",
+    "readFailureRate",
+    "writeFailureRate",
+    "seed",
+    "drainTimeoutMs",
+    "reconnectMinMs",
+    "reconnectMaxMs",
+    "registerTimeoutMs",
+    "providers",
+  ] as const),
+  // Spelled with its unit, unlike the key.
   bandwidth: { env: "DMABROKER_BANDWIDTH_BYTES_PER_SEC", flag: "bandwidth-bytes-per-sec" },
-  latencyUs: { env: "DMABROKER_LATENCY_US", flag: "latency-us" },
-  logLevel: { env: "DMABROKER_LOG_LEVEL", flag: "log-level" },
-  readFailureRate: { env: "DMABROKER_READ_FAILURE_RATE", flag: "read-failure-rate" },
-  writeFailureRate: { env: "DMABROKER_WRITE_FAILURE_RATE", flag: "write-failure-rate" },
-  seed: { env: "DMABROKER_SEED", flag: "seed" },
-  drainTimeoutMs: { env: "DMABROKER_DRAIN_TIMEOUT_MS", flag: "drain-timeout-ms" },
-  reconnectMinMs: { env: "DMABROKER_RECONNECT_MIN_MS", flag: "reconnect-min-ms" },
-  reconnectMaxMs: { env: "DMABROKER_RECONNECT_MAX_MS", flag: "reconnect-max-ms" },
-  registerTimeoutMs: { env: "DMABROKER_REGISTER_TIMEOUT_MS", flag: "register-timeout-ms" },
-  providers: { env: "DMABROKER_PROVIDERS", flag: "providers" },
-} as const;
+};
 
 /** Every setting's environment variable (documented in the README and checked by tests). */
-export const AGENT_ENV_VARS: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
+export const AGENT_ENV_VARS: readonly string[] = Settings.envVars(SETTINGS);
 
 /**
  * Reads the agent configuration: flags over `DMABROKER_*` environment
@@ -63,25 +65,9 @@ export const AGENT_ENV_VARS: readonly string[] = Object.values(SETTINGS).map((s)
  * queue depth, bandwidth and latency may override it.
  */
 export function loadAgentConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): AgentConfig {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }])),
-    }).values;
-  } catch (err) {
-    throw new DmaError("INVALID_ARGUMENT", (err as Error).message);
-  }
-  const raw = (k: keyof typeof SETTINGS): string | undefined => values[SETTINGS[k].flag] ?? env[SETTINGS[k].env];
-  const num = (k: keyof typeof SETTINGS, fallback: number, min: number, max: number, integer = true): number => {
-    const text = raw(k);
-    if (text === undefined || text === "") return fallback;
-    const n = Number(text);
-    if (!Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-      throw new DmaError("INVALID_ARGUMENT", `--${SETTINGS[k].flag} / ${SETTINGS[k].env} must be ${integer ? "an integer" : "a number"} in ${min}..${max}, got ${JSON.stringify(text)}`);
-    }
-    return n;
-  };
+  const s = Settings.read(SETTINGS, argv, env);
+  const raw = (k: keyof typeof SETTINGS): string | undefined => s.raw(k);
+  const num = (k: keyof typeof SETTINGS, fallback: number, min: number, max: number, integer = true): number => s.number(k, fallback, { min, max, integer });
   const profileName = raw("profile") ?? "ioat";
   const base = PROFILES[profileName];
   if (!base) throw new DmaError("INVALID_ARGUMENT", `unknown profile ${JSON.stringify(profileName)}; known: ${Object.keys(PROFILES).join(", ")}`);

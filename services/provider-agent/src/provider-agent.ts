@@ -5,6 +5,8 @@ import { Backoff } from "@dmabroker/core";
 import type { DmaDescriptor } from "@dmabroker/core";
 import { PEER_CHANNEL_OPTIONS, loadDmaBrokerV1, orderingToWire } from "@dmabroker/proto";
 import type { AgentMessage, BrokerMessage__Output, ProviderHubClient } from "@dmabroker/proto";
+import { AGENT_TRANSITIONS, incarnationOf, isFinalAgentState } from "./agent-state.js";
+import type { AgentState, AgentStateKind, Incarnation } from "./agent-state.js";
 import type { Logger } from "pino";
 import type { AgentConfig } from "./config.js";
 import { profileCapabilityMask } from "./profiles.js";
@@ -13,35 +15,20 @@ import { toWorkResultChunks } from "./work-report.js";
 /** Output bytes per WorkDone message: well under every peer's message limit. */
 const REPORT_CHUNK_BYTES = 16 * 1024 * 1024;
 
-type AttachStream = grpc.ClientDuplexStream<AgentMessage, BrokerMessage__Output>;
-
-/** One registered incarnation: its stream, epoch, channels and timers. */
-interface Incarnation {
-  stream: AttachStream;
-  epoch: number;
-  channels: DmaChannel<number>[];
-  heartbeatTimer?: NodeJS.Timeout;
-  lastBrokerHeartbeat: number;
-  heartbeatTimeoutMs: number;
-  seq: number;
-  /** Resolvers waiting for the broker's echo of a heartbeat seq (an ordering barrier). */
-  echoWaiters: Map<number, () => void>;
-}
 
 /**
  * An emulated DMA controller process: registers with the broker over one
  * Attach stream, executes work on real bytes with packages/engine, reports
  * completions, and reconnects with backoff when the stream breaks (each
  * reconnection is a new incarnation with a new epoch; nothing of the old one
- * is kept, since the broker has already aborted it).
+ * is kept, since the broker has already aborted it). Its life is an
+ * explicit AgentState (agent-state.ts), changed only by `transition`.
  */
 export class ProviderAgent {
   private readonly client: ProviderHubClient;
-  private current: Incarnation | undefined;
+  private state: AgentState = { kind: "idle" };
   private readonly reconnectBackoff: Backoff;
-  private reconnectTimer: NodeJS.Timeout | undefined;
   private registerTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
   private registeredOnce: (() => void) | undefined;
   /** Resolves with the epoch of the first successful registration. */
   readonly firstRegistration: Promise<number>;
@@ -68,7 +55,7 @@ export class ProviderAgent {
     });
     let resolve!: (epoch: number) => void;
     this.firstRegistration = new Promise<number>((r) => (resolve = r));
-    this.registeredOnce = () => resolve(this.current?.epoch ?? 0);
+    this.registeredOnce = () => resolve(this.epoch);
     this.replaced = new Promise<string>((r) => (this.onReplaced = r));
   }
 
@@ -83,7 +70,35 @@ export class ProviderAgent {
 
   /** The epoch of the current incarnation (0 while not registered). */
   get epoch(): number {
-    return this.current?.epoch ?? 0;
+    return this.state.kind === "registered" || this.state.kind === "draining" ? this.state.inc.epoch : 0;
+  }
+
+  /** Where the agent is in its life (see AgentState). */
+  get stateKind(): AgentStateKind {
+    return this.state.kind;
+  }
+
+  /** The incarnation messages go to: the state's, unless its stream was torn down. */
+  private get current(): Incarnation | undefined {
+    const inc = incarnationOf(this.state);
+    return inc && !inc.closed ? inc : undefined;
+  }
+
+  /**
+   * The one place the state changes: refuses (and logs) a transition the
+   * table does not allow, logs every other one as `from -> to`.
+   */
+  private transition(next: AgentState): boolean {
+    const from = this.state.kind;
+    if (!AGENT_TRANSITIONS[from].includes(next.kind)) {
+      this.log.error({ from, to: next.kind }, "agent state transition refused");
+      return false;
+    }
+    if (this.state.kind === "backoff") clearTimeout(this.state.timer);
+    this.state = next;
+    const inc = incarnationOf(next);
+    this.log.info({ from, to: next.kind, ...(inc && inc.epoch > 0 ? { epoch: inc.epoch } : {}) }, `agent ${from} -> ${next.kind}`);
+    return true;
   }
 
   /**
@@ -91,12 +106,11 @@ export class ProviderAgent {
    * let in-flight work finish until the drain deadline, say goodbye, close.
    */
   async stop(reason = "shutting down"): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearTimeout(this.reconnectTimer);
+    if (isFinalAgentState(this.state.kind) || (this.state.kind === "draining" && this.state.then === "stop")) return;
     clearTimeout(this.registerTimer);
     const inc = this.current;
-    if (inc && inc.epoch > 0) {
+    if (inc && (this.state.kind === "registered" || this.state.kind === "draining")) {
+      this.transition({ kind: "draining", inc, then: "stop" });
       const deadline = this.config.drainTimeoutMs;
       const started = Date.now();
       this.send(inc, { draining: { deadlineMs: deadline } });
@@ -123,6 +137,7 @@ export class ProviderAgent {
       });
     }
     this.teardown(inc, "agent stopped");
+    if (!isFinalAgentState(this.state.kind)) this.transition({ kind: "stopped", why: reason }); // not if replaced meanwhile
     this.client.close();
   }
 
@@ -132,10 +147,9 @@ export class ProviderAgent {
    * process churn thousands of incarnations.
    */
   abort(): void {
-    this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    const inc = this.current;
-    this.teardown(inc, "aborted");
+    if (isFinalAgentState(this.state.kind)) return;
+    this.teardown(this.current, "aborted");
+    this.transition({ kind: "stopped", why: "aborted" });
     this.client.close();
   }
 
@@ -155,7 +169,6 @@ export class ProviderAgent {
   }
 
   private connect(): void {
-    if (this.stopped) return;
     const stream = this.client.Attach();
     const inc: Incarnation = {
       stream,
@@ -165,8 +178,12 @@ export class ProviderAgent {
       heartbeatTimeoutMs: 1500,
       seq: 0,
       echoWaiters: new Map(),
+      closed: false,
     };
-    this.current = inc;
+    if (!this.transition({ kind: "connecting", inc })) {
+      stream.cancel();
+      return;
+    }
     const { config } = this;
     const p = config.profile;
     stream.on("data", (msg: BrokerMessage__Output) => this.onMessage(inc, msg));
@@ -185,7 +202,7 @@ export class ProviderAgent {
       },
     });
     this.registerTimer = setTimeout(() => {
-      if (this.current === inc && inc.epoch === 0) this.onBroken(inc, "no registration answer in time");
+      if (this.state.kind === "connecting" && this.state.inc === inc) this.onBroken(inc, "no registration answer in time");
     }, config.registerTimeoutMs);
   }
 
@@ -226,8 +243,8 @@ export class ProviderAgent {
         // PROVIDER_UNBOUND: an operator unbound this id; keep retrying (with backoff) until it is bound again.
         if (msg.rejected!.reason === "PROVIDER_ID_CONFLICT") {
           this.log.error({ epoch: inc.epoch, reason: msg.rejected!.reason, detail: msg.rejected!.message }, "replaced by a newer agent with the same provider id; stopping");
-          this.stopped = true;
           this.teardown(inc, "replaced");
+          this.transition({ kind: "replaced", message: msg.rejected!.message });
           this.client.close();
           this.onReplaced(msg.rejected!.message);
           return;
@@ -241,8 +258,10 @@ export class ProviderAgent {
   }
 
   private onRegistered(inc: Incarnation, epoch: number, intervalMs: number, timeoutMs: number): void {
+    if (this.state.kind !== "connecting") return; // a second Registered on one stream: nothing to do
     clearTimeout(this.registerTimer);
     inc.epoch = epoch;
+    this.transition({ kind: "registered", inc });
     inc.heartbeatTimeoutMs = timeoutMs;
     inc.lastBrokerHeartbeat = Date.now();
     this.reconnectBackoff.reset();
@@ -281,6 +300,8 @@ export class ProviderAgent {
 
   /** Unbind: finish (or drop) work, say goodbye, then come back as a new incarnation. */
   private async leaveIncarnation(inc: Incarnation, deadlineMs: number, reason: string): Promise<void> {
+    if (this.state.kind !== "registered" || this.state.inc !== inc) return; // already leaving (stop, another unbind)
+    this.transition({ kind: "draining", inc, then: "reconnect" });
     if (deadlineMs > 0) await Promise.all(inc.channels.map((c) => c.drain(deadlineMs)));
     this.send(inc, { goodbye: { reason } });
     this.onBroken(inc, reason);
@@ -297,18 +318,18 @@ export class ProviderAgent {
 
   private onBroken(inc: Incarnation, why: string): void {
     if (this.current !== inc) return;
-    if (this.stopped) return this.teardown(inc, why);
+    // stop() is draining this incarnation: it finishes the exit itself.
+    if (this.state.kind === "draining" && this.state.then === "stop") return this.teardown(inc, why);
     this.log.warn({ epoch: inc.epoch, why }, "lost the broker stream");
     this.teardown(inc, why);
-    if (this.stopped) return;
     const delay = this.reconnectBackoff.next();
     this.log.info({ delay_ms: Math.round(delay), attempt: this.reconnectBackoff.attempts }, "reconnecting");
-    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    this.transition({ kind: "backoff", delayMs: delay, timer: setTimeout(() => this.connect(), delay) });
   }
 
   private teardown(inc: Incarnation | undefined, why: string): void {
-    if (!inc) return;
-    if (this.current === inc) this.current = undefined;
+    if (!inc || inc.closed) return;
+    inc.closed = true;
     clearInterval(inc.heartbeatTimer);
     clearTimeout(this.registerTimer);
     for (const channel of inc.channels) channel.close();

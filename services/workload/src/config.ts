@@ -1,6 +1,5 @@
-import { parseArgs } from "node:util";
 import { hostname } from "node:os";
-import { DmaError } from "@dmabroker/core";
+import { DmaError, Settings, settingNames } from "@dmabroker/core";
 import type { FailoverPolicy } from "@dmabroker/client";
 
 /** The operations a workload slot cycles through. */
@@ -35,49 +34,22 @@ export interface WorkloadConfig {
 }
 
 const SETTINGS = {
-  broker: { env: "DMABROKER_BROKER", flag: "broker" },
-  clientId: { env: "DMABROKER_CLIENT_ID", flag: "client-id" },
-  ops: { env: "DMABROKER_WORKLOAD_OPS", flag: "ops" },
-  sizeBytes: { env: "DMABROKER_WORKLOAD_SIZE_BYTES", flag: "size-bytes" },
-  batch: { env: "DMABROKER_WORKLOAD_BATCH", flag: "batch" },
-  leases: { env: "DMABROKER_WORKLOAD_LEASES", flag: "leases" },
-  pauseMs: { env: "DMABROKER_WORKLOAD_PAUSE_MS", flag: "pause-ms" },
-  batchesPerLease: { env: "DMABROKER_WORKLOAD_BATCHES_PER_LEASE", flag: "batches-per-lease" },
-  leaseTtlMs: { env: "DMABROKER_WORKLOAD_LEASE_TTL_MS", flag: "lease-ttl-ms" },
-  mode: { env: "DMABROKER_WORKLOAD_MODE", flag: "mode" },
-  failover: { env: "DMABROKER_WORKLOAD_FAILOVER", flag: "failover" },
-  durationMs: { env: "DMABROKER_WORKLOAD_DURATION_MS", flag: "duration-ms" },
-  seed: { env: "DMABROKER_SEED", flag: "seed" },
-  logLevel: { env: "DMABROKER_LOG_LEVEL", flag: "log-level" },
-} as const;
+  ...settingNames(["broker", "clientId", "seed", "logLevel"] as const),
+  // The workload's own knobs: DMABROKER_WORKLOAD_<NAME>.
+  ...settingNames(["ops", "sizeBytes", "batch", "leases", "pauseMs", "batchesPerLease", "leaseTtlMs", "mode", "failover", "durationMs"] as const, "DMABROKER_WORKLOAD_"),
+};
 
 /** Every setting's environment variable (checked against docker-compose.yml by a test). */
-export const WORKLOAD_ENV_VARS: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
+export const WORKLOAD_ENV_VARS: readonly string[] = Settings.envVars(SETTINGS);
 
 /** Failover policies the workload accepts. */
 export const FAILOVER_POLICIES = ["fail", "relocate", "cpu-fallback"] as const;
 
 /** Reads the workload configuration: flags over `DMABROKER_*` variables over defaults. */
 export function loadWorkloadConfig(argv: string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): WorkloadConfig {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: Object.fromEntries(Object.values(SETTINGS).map((s) => [s.flag, { type: "string" as const }])),
-    }).values;
-  } catch (err) {
-    throw new DmaError("INVALID_ARGUMENT", (err as Error).message);
-  }
-  const raw = (k: keyof typeof SETTINGS): string | undefined => values[SETTINGS[k].flag] ?? env[SETTINGS[k].env];
-  const num = (k: keyof typeof SETTINGS, fallback: number, min: number, max: number): number => {
-    const text = raw(k);
-    if (text === undefined || text === "") return fallback;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new DmaError("INVALID_ARGUMENT", `--${SETTINGS[k].flag} / ${SETTINGS[k].env} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-    }
-    return n;
-  };
+  const s = Settings.read(SETTINGS, argv, env);
+  const raw = (k: keyof typeof SETTINGS): string | undefined => s.raw(k);
+  const num = (k: keyof typeof SETTINGS, fallback: number, min: number, max: number): number => s.number(k, fallback, { min, max });
   const ops = (raw("ops") ?? "memcpy").split(",").map((s) => s.trim()).filter(Boolean);
   for (const op of ops) {
     if (!(WORKLOAD_OPS as readonly string[]).includes(op)) {

@@ -8,8 +8,12 @@ import { FAULT_KINDS } from "../fault-driver.js";
 import type { FaultKind, ProviderFaultDriver } from "../fault-driver.js";
 import { ServiceProcess } from "../service-process.js";
 import type { RunMode } from "../service-process.js";
-import { AdminApi, AdminApiError } from "./admin-api.js";
-import type { AdminLease, AdminProvider } from "./admin-api.js";
+import { AdminError } from "@dmabroker/client";
+import { AdminApi } from "./admin-api.js";
+
+/** What the admin API lists (the SDK's admin client's types). */
+type AdminLease = Awaited<ReturnType<AdminApi["leases"]>>[number];
+type AdminProvider = Awaited<ReturnType<AdminApi["providers"]>>[number];
 import { InvariantChecker, liveLeasesOf } from "./invariant-checker.js";
 import type { ChaosVerdict, FaultRecord, Violation } from "./invariant-checker.js";
 
@@ -305,9 +309,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         const withLeases = victim!.channels.filter((c) => ownLeasesOn(leases, victim!, c.index).length > 0);
         const channel = (withLeases.length > 0 ? pick(withLeases) : pick(victim!.channels)).index;
         const fault: FaultRecord = { ...base, kind, channel, at: Date.now(), leasesHeld: ownLeasesOn(leases, victim!, channel).length };
-        await admin.removeChannel(id, channel, "chaos").catch((err: unknown) => {
+        await admin.removeChannel(id, channel, { reason: "chaos" }).catch((err: unknown) => {
           // Removed already in this incarnation: nothing to hurt.
-          if (!(err instanceof AdminApiError && err.reason === "CHANNEL_NOT_FOUND")) throw err;
+          if (!(err instanceof AdminError && err.reason === "CHANNEL_NOT_FOUND")) throw err;
           fault.expectGone = false;
         });
         record(fault, `${id}#${epoch} channel ${channel}`);

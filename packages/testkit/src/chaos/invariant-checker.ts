@@ -1,4 +1,5 @@
 import { isLiveLeaseState } from "@dmabroker/core";
+import type { LeaseSnapshot, ProviderSnapshot } from "@dmabroker/core";
 import type { FaultKind } from "../fault-driver.js";
 import type { LogLine } from "../service-process.js";
 import { percentiles } from "./percentiles.js";
@@ -59,7 +60,8 @@ export interface ChaosVerdict {
 }
 
 /** What the checker needs of an admin lease record. */
-type AdminLeaseView = { leaseId: string; providerId: string; epoch: number; channel: number; state: string };
+type AdminLeaseView = Pick<LeaseSnapshot, "leaseId" | "providerId" | "epoch" | "channel" | "state">;
+type AdminProviderView = Pick<ProviderSnapshot, "providerId" | "epoch"> & { channels: Pick<ProviderSnapshot["channels"][number], "index" | "leases" | "exclusive">[] };
 
 /** The admin leases a fault must have ended that are still live: same incarnation (and channel, for channel_remove). */
 export function liveLeasesOf<T extends AdminLeaseView>(fault: FaultRecord, leases: readonly T[]): T[] {
@@ -183,7 +185,7 @@ export class InvariantChecker {
   }
 
   /** I4: an admin snapshot of providers; an exclusive channel must never carry two leases. */
-  adminProviders(providers: { providerId: string; epoch: number; channels: { index: number; leases: number; exclusive: boolean }[] }[]): void {
+  adminProviders(providers: readonly AdminProviderView[]): void {
     for (const p of providers) {
       for (const ch of p.channels) {
         if (ch.exclusive && ch.leases > 1) this.violate("I4", `${p.providerId}#${p.epoch} channel ${ch.index}: exclusive with ${ch.leases} leases`);

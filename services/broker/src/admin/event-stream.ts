@@ -1,3 +1,4 @@
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
 import type { EventHub, SequencedEvent } from "./event-hub.js";
 import { EventsQuery, problems } from "./schemas.js";
@@ -18,7 +19,8 @@ export function formatSse(e: SequencedEvent): string {
  * id; `?types=provider.,lease.ended` filters by type prefix. The stream ends
  * when the client goes away, falls too far behind, or the server closes.
  */
-export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
+export function registerEventStream(fastify: FastifyInstance, hub: EventHub): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const open = new Set<() => void>();
   app.addHook("preClose", async () => {
     for (const end of [...open]) end();
@@ -37,7 +39,7 @@ export function registerEventStream(app: FastifyInstance, hub: EventHub): void {
       },
     },
     (req, reply) => {
-      const { types } = req.query as { types?: string };
+      const { types } = req.query;
       const prefixes = (types ?? "")
         .split(",")
         .map((t) => t.trim())

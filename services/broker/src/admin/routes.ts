@@ -22,8 +22,8 @@ import {
   UnbindReport,
   problems,
 } from "./schemas.js";
-import type { ChannelRemoveBody as ChannelRemoveBodyT, ChannelsQuery as ChannelsQueryT, LeasesQuery as LeasesQueryT, ProvidersQuery as ProvidersQueryT, UnbindBody as UnbindBodyT } from "./schemas.js";
 import { Type } from "@sinclair/typebox";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 
 /** Parses `key=value` label filters (one string or several). */
 function labelFilter(label: string | string[] | undefined): [string, string][] {
@@ -35,7 +35,9 @@ function labelFilter(label: string | string[] | undefined): [string, string][] {
 }
 
 /** The /v1 operator routes over a BrokerCore. Every action on a provider or lease is logged with its ids. */
-export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Logger): void {
+export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log: Logger): void {
+  // Request types come from the route schemas (params, querystring, body): no casts.
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     "/v1/providers",
     {
@@ -47,7 +49,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const q = req.query as ProvidersQueryT;
+      const q = req.query;
       const labels = labelFilter(q.label);
       const providers = core
         .listProviders()
@@ -67,7 +69,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const d = core.describeProvider(id);
       const channels = d.provider?.channels ?? [];
       const sum = (f: (c: (typeof channels)[number]) => number): number => channels.reduce((n, c) => n + f(c), 0);
@@ -102,8 +104,8 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const body = req.body as UnbindBodyT;
+      const { id } = req.params;
+      const body = req.body;
       try {
         const report = core.unbindProvider(id, { mode: body.mode, timeoutMs: body.timeoutMs, dryRun: body.dryRun, reason: body.reason });
         log.info(
@@ -143,7 +145,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const wasUnbound = core.bindProvider(id);
       if (!wasUnbound && !core.providers.get(id) && core.providers.history(id).length === 0) {
         throw new DmaError("PROVIDER_NOT_FOUND", `no provider ${JSON.stringify(id)} is known or unbound`, { provider_id: id });
@@ -165,8 +167,8 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id, index } = req.params as { id: string; index: number };
-      const body = (req.body ?? {}) as ChannelRemoveBodyT;
+      const { id, index } = req.params;
+      const body = req.body ?? {};
       const report = core.removeChannel(id, index, { dryRun: body.dryRun, reason: body.reason });
       log.info(
         { event: "admin.channel_remove", provider_id: id, epoch: report.epoch, channel: index, dry_run: report.dryRun, lease_ids: report.leases.map((l) => l.leaseId) },
@@ -187,7 +189,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const q = req.query as ChannelsQueryT;
+      const q = req.query;
       const channels: Channel[] = [];
       for (const p of core.providers.present()) {
         if (q.provider && p.id !== q.provider) continue;
@@ -223,7 +225,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const q = req.query as LeasesQueryT;
+      const q = req.query;
       const leases = core
         .listLeases()
         .filter((l: LeaseSnapshot) => (!q.client || l.clientId === q.client) && (!q.provider || l.providerId === q.provider) && (!q.state || l.state === q.state));
@@ -242,7 +244,7 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
+      const { id } = req.params;
       const lease = core.leases.get(id);
       if (!lease) throw new DmaError("LEASE_NOT_FOUND", `no lease ${JSON.stringify(id)}`, { lease_id: id });
       return snapshotLease(lease);
@@ -261,8 +263,8 @@ export function registerV1Routes(app: FastifyInstance, core: BrokerCore, log: Lo
       },
     },
     async (req) => {
-      const { id } = req.params as { id: string };
-      const { reason } = req.query as { reason?: string };
+      const { id } = req.params;
+      const { reason } = req.query;
       const before = core.leases.get(id);
       const wasLive = before !== undefined && !before.ended;
       const lease = core.revoke(id, reason ? `revoked by an operator: ${reason}` : "revoked by an operator");
