@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { BrokerClient, ops } from "@dmabroker/client";
 import { REPO_ROOT } from "@dmabroker/testkit";
 
@@ -38,9 +39,12 @@ const alive = (pid: number): boolean => {
 
 describe("npm start (the main job)", () => {
   it("runs the broker and three agents, serves a transfer, and Ctrl-C stops every process", async () => {
+    // A fresh data dir: the store in the working tree may hold an earlier run's providers.
+    const dataDir = mkdtempSync(path.join(tmpdir(), "dmabroker-npm-start-"));
+    onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
     const launcher = spawn(process.execPath, [path.join(REPO_ROOT, "scripts/start-local.mjs")], {
       cwd: REPO_ROOT,
-      env: { ...process.env, NODE_OPTIONS: "", DMABROKER_GRPC_PORT: "0", DMABROKER_ADMIN_PORT: "0" },
+      env: { ...process.env, NODE_OPTIONS: "", DMABROKER_GRPC_PORT: "0", DMABROKER_ADMIN_PORT: "0", DMABROKER_DATA_DIR: dataDir },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const lines: string[] = [];
@@ -49,7 +53,7 @@ describe("npm start (the main job)", () => {
     const exited = new Promise<number | null>((resolve) => launcher.once("exit", (code) => resolve(code)));
     let children: number[] = [];
     try {
-      await expect.poll(() => lines.filter((l) => / registered {2}/.test(l)).length, { timeout: 30_000, interval: 100 }).toBe(3);
+      await expect.poll(() => lines.filter((l) => / INFO +registered {2}/.test(l)).length, { timeout: 30_000, interval: 100 }).toBe(3);
       const grpc = /gRPC \(clients and agents\): (\S+)/.exec(lines.join("\n"))?.[1];
       expect(grpc, lines.join("\n")).toBeDefined();
       expect(lines.join("\n")).toMatch(/admin API: +http:\/\/127\.0\.0\.1:\d+/);
