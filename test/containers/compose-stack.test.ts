@@ -273,7 +273,7 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       for (const kind of ["kill", "freeze", "terminate", "partition", "unbind_force", "unbind_drain", "channel_remove", "client_kill"] as const) {
         expect({ kind, injected: (summary.faults[kind] ?? 0) > 0 }).toEqual({ kind, injected: true });
       }
-      expect(Object.keys(summary.skipped).sort()).toEqual(["duplicate", "reset"]);
+      expect(Object.keys(summary.skipped).sort()).toEqual(["broker_restart", "duplicate", "reset"]);
       const total = Object.values(summary.faults).reduce((a, b) => a + b, 0);
       const hit = Object.values(summary.faults_hitting_leases).reduce((a, b) => a + b, 0);
       expect(hit / total, "most faults hit a provider carrying the run's leases").toBeGreaterThan(0.5);
@@ -294,11 +294,14 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
     expect(summary!.completed as number).toBeGreaterThan(1000);
     measured.workload_completed = summary!.completed as number;
     // Cookies in flight when the broker died were answered by no one: the workload counts them lost
-    // (with the named reason TRANSPORT_FAILURE) and so exits 1; nothing else may be lost.
+    // (with a named reason) and so exits 1; nothing else may be lost. With the store the SDK keeps a
+    // lease's watch reopening for up to 15 s, so such a cookie is declared lost only after the
+    // workload's 15 s wait: up to ~35 s after the kill. (Known gap of the durable-store work: they
+    // should end BROKER_RESTARTED instead; docs/store.md.)
     const lost = (await stack.jsonLogs("workload")).filter((l) => l.event === "lost");
     expect(summary!.lost).toBe(lost.length);
     const named = new Set(["TRANSPORT_FAILURE", "DEADLINE_EXCEEDED"]);
-    expect(lost.filter((l) => !named.has(String(l.reason)) || (l.time as number) < brokerKilledAt || (l.time as number) > brokerKilledAt + 15_000)).toEqual([]);
+    expect(lost.filter((l) => !named.has(String(l.reason)) || (l.time as number) < brokerKilledAt || (l.time as number) > brokerKilledAt + 40_000)).toEqual([]);
     expect((await stack.state("workload")).exitCode).toBe(lost.length > 0 ? 1 : 0);
   });
 });
