@@ -1,4 +1,3 @@
-import { DEFAULT_BROKER_OPTIONS } from "@dmabroker/core";
 import { Cluster } from "../cluster.js";
 import type { FuzzLimits } from "./limits.js";
 import type { RunMode } from "../service-process.js";
@@ -20,7 +19,6 @@ export interface BrokerMemory {
 export const FUZZ_TOMBSTONE_TTL_MS = 1000;
 /** Where the broker has a handshake limit, the fuzz broker's is short, so cases can wait for the cut-off. */
 const FUZZ_REGISTER_TIMEOUT_MS = 1000;
-const hasRegisterTimeout = "registerTimeoutMs" in DEFAULT_BROKER_OPTIONS;
 
 /**
  * The system under attack: a real broker process (with --expose-gc, so its
@@ -36,7 +34,7 @@ export class FuzzTarget {
   readonly crashes: string[] = [];
 
   /** The limits this broker runs with where they differ from the defaults. */
-  readonly limits: Partial<FuzzLimits> = hasRegisterTimeout ? { registerTimeoutMs: FUZZ_REGISTER_TIMEOUT_MS } : {};
+  readonly limits: Partial<FuzzLimits> = { registerTimeoutMs: FUZZ_REGISTER_TIMEOUT_MS };
 
   private constructor(
     readonly cluster: Cluster,
@@ -64,7 +62,8 @@ export class FuzzTarget {
       brokerArgs: [
         "--lease-tombstone-ttl-ms",
         String(FUZZ_TOMBSTONE_TTL_MS),
-        ...(hasRegisterTimeout ? ["--register-timeout-ms", String(FUZZ_REGISTER_TIMEOUT_MS)] : []),
+        "--register-timeout-ms",
+        String(FUZZ_REGISTER_TIMEOUT_MS),
         ...(options.brokerArgs ?? []),
       ],
       brokerEnv: { NODE_OPTIONS: "--expose-gc" },
