@@ -5,6 +5,7 @@
 // invariant violation or lost cookie.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { intArg } from "./cli-args.mjs";
 import { CONTAINER_CLIS, FAULT_KINDS, composeChaosTarget, killAllServices, runChaos, startLocalChaosTarget } from "../packages/testkit/dist/index.js";
 
 const usage = `usage: npm run chaos -- [--seed N] [--duration 60s] [--providers 4] [--clients 8] [--out FILE] [--kinds ${FAULT_KINDS.join(",")}]
@@ -17,12 +18,6 @@ function parseDuration(text) {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(String(text).trim());
   if (!m) throw new Error(`--duration: cannot read ${JSON.stringify(text)} (try 60s, 10m)`);
   return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"];
-}
-
-function intArg(name, text, min, max) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-  return n;
 }
 
 let opts;

@@ -8,15 +8,10 @@
 // reported findings in packages/testkit/src/fuzz/known-findings.ts). Replay one case: --first I --cases 1.
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { intArg } from "./cli-args.mjs";
 import { FUZZ_FAMILY_NAMES, FuzzTarget, formatFuzzSummary, killAllServices, runFuzz } from "../packages/testkit/dist/index.js";
 
 const usage = `usage: npm run fuzz -- [--cases 1000] [--seed N] [--first 0] [--concurrency 16] [--families ${FUZZ_FAMILY_NAMES.join(",")}] [--out FILE] [--mode dist|source] [--tolerate-known]`;
-
-function intArg(name, text, min, max) {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
-  return n;
-}
 
 let opts;
 try {
