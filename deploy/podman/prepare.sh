@@ -45,8 +45,10 @@ die() { say "FAIL: $*"; exit 1; }
 step_packages() {
   command -v apt-get >/dev/null || die "no apt-get: install podman, runc, netavark, aardvark-dns, catatonit and podman-compose by hand"
   # catatonit is podman's --init (compose's `init: true`); uidmap, slirp4netns and
-  # fuse-overlayfs are podman's recommends; the rest are the stack's needs.
-  local pkgs=(podman runc netavark aardvark-dns catatonit podman-compose debootstrap uidmap slirp4netns fuse-overlayfs)
+  # fuse-overlayfs are podman's recommends; netavark sets up container networks with
+  # the iptables binary, which nothing depends on (without it, starting any container on a
+  # network fails with "netavark: No such file or directory"); the rest are the stack's needs.
+  local pkgs=(podman runc netavark aardvark-dns iptables catatonit podman-compose debootstrap uidmap slirp4netns fuse-overlayfs)
   local missing=()
   for p in "${pkgs[@]}"; do dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
   if [ ${#missing[@]} -eq 0 ]; then say "installed already"; return; fi

@@ -105,7 +105,14 @@ export class PodmanStack {
 
   /** `up -d` of the named services (no build: the image is built first). */
   async up(): Promise<void> {
-    await this.compose(["up", "-d", "--no-build", ...SERVICES]);
+    const out = await this.compose(["up", "-d", "--no-build", ...SERVICES]);
+    // podman-compose 1.0.3 exits 0 when a container was created but could not start
+    // (e.g. netavark failing to set up the network): name the first one that is not running.
+    const broker = await this.state("broker");
+    if (broker.status !== "running") {
+      const start = await run("podman", ["start", this.container("broker")], { timeoutMs: 30_000 });
+      throw new Error(`${this.container("broker")} is ${broker.status}, not running, after compose up; podman start says: ${(start.stderr || start.stdout).trim().split("\n").slice(-3).join(" | ")}\n${out.trim().split("\n").slice(-10).join("\n")}`);
+    }
   }
 
   /** Runs the service's compose healthcheck once (what Docker's scheduler would do every `interval`). */
