@@ -241,7 +241,7 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       expect((await stack.jsonLogs("workload", at - 50)).filter((x) => x.unnamed === true || x.event === "slow_call")).toEqual([]);
       expect((await stack.state("workload")).status).toBe("running");
 
-      // Started again: an empty broker (no durable store on main yet), every agent registers again, the workload leases anew.
+      // Started again on its volume (perhaps on a new IP): every agent attaches again, the workload leases anew.
       const t0 = Date.now();
       await must("podman", ["start", stack.container("broker")]);
       brokerDown = false;

@@ -30,7 +30,8 @@ const QUICK_RECONNECT_MAX_DELAY_MS = 250;
  * (agent-state.ts), changed only by `transition`.
  */
 export class ProviderAgent {
-  private readonly client: ProviderHubClient;
+  /** Replaced after every lost stream (see onBroken). */
+  private client: ProviderHubClient;
   private state: AgentState = { kind: "idle" };
   private readonly reconnectBackoff: Backoff;
   private registerTimer: NodeJS.Timeout | undefined;
@@ -55,17 +56,20 @@ export class ProviderAgent {
   ) {
     // Reconnects double from reconnectMinMs to reconnectMaxMs; each is taken anywhere in [d/2, d].
     this.reconnectBackoff = new Backoff({ initialMs: config.reconnectMinMs, multiplier: 2, maxMs: config.reconnectMaxMs, jitter: 0.5 });
-    const v1 = loadDmaBrokerV1();
-    this.client = new v1.ProviderHub(config.broker, grpc.credentials.createInsecure(), {
+    this.client = this.newClient();
+    let resolve!: (epoch: number) => void;
+    this.firstRegistration = new Promise<number>((r) => (resolve = r));
+    this.registeredOnce = () => resolve(this.epoch);
+    this.replaced = new Promise<string>((r) => (this.onReplaced = r));
+  }
+
+  private newClient(): ProviderHubClient {
+    return new (loadDmaBrokerV1().ProviderHub)(this.config.broker, grpc.credentials.createInsecure(), {
       ...PEER_CHANNEL_OPTIONS,
       // Reconnection is ours (with its own backoff); keep grpc-js's short.
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 1000,
     });
-    let resolve!: (epoch: number) => void;
-    this.firstRegistration = new Promise<number>((r) => (resolve = r));
-    this.registeredOnce = () => resolve(this.epoch);
-    this.replaced = new Promise<string>((r) => (this.onReplaced = r));
   }
 
   /** Starts connecting (and keeps reconnecting until stop()). */
@@ -346,6 +350,12 @@ export class ProviderAgent {
     // Losing a registered stream may be a broker restart: retry quickly (≤ 250 ms apart) for a while,
     // so the recovered incarnation is resumed well inside the broker's grace window.
     if (inc.epoch !== 0) this.quickReconnectUntil = Date.now() + QUICK_RECONNECT_MS;
+    // A fresh channel for the next attempt: it resolves the broker's name again and does not wait on
+    // a connect to the old address. A broker container started again may get a new IP, and grpc-js has
+    // no connect timeout of its own: a SYN to the dead address hangs until the kernel gives up (~2 min),
+    // and the old channel keeps every new Attach queued behind it.
+    this.client.close();
+    this.client = this.newClient();
     const backoff = this.reconnectBackoff.next();
     const delay = Date.now() < this.quickReconnectUntil ? Math.min(backoff, QUICK_RECONNECT_MAX_DELAY_MS) : backoff;
     this.log.info({ delay_ms: Math.round(delay), attempt: this.reconnectBackoff.attempts }, "reconnecting");
