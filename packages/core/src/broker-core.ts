@@ -25,11 +25,11 @@ import type { RemovalCause } from "./removal-cause.js";
 import type { ProviderLink, ProviderRecord, ProviderSpec, ProviderState } from "./provider-record.js";
 import { createMemoryStore } from "./store.js";
 import type { BrokerStore } from "./store.js";
-import { snapshotLease, snapshotProvider } from "./snapshots.js";
+import { pageOf, snapshotChannel, snapshotLease, snapshotProvider } from "./snapshots.js";
 import { COOKIE_BLOCK, StoreWriter } from "./store-records.js";
 import type { EpochRow, LeaseRow, ProviderRow, UnboundRow } from "./store-records.js";
 import { CookieLedger } from "./cookie-ledger.js";
-import type { LeaseSnapshot, ProviderSnapshot } from "./snapshots.js";
+import type { ChannelFilter, ChannelSnapshot, LeaseFilter, LeaseSnapshot, Page, PageRequest, ProviderFilter, ProviderSnapshot, RecordCounts } from "./snapshots.js";
 
 /** What BrokerCore is built from. */
 export interface BrokerCoreDeps {
@@ -124,8 +124,10 @@ const defaultLeaseId = (): string => `lease-${randomBytes(9).toString("base64url
  */
 export class BrokerCore {
   readonly options: ResolvedBrokerOptions;
-  readonly providers: ProviderRegistry;
-  readonly leases: LeaseTable;
+  // The record tables are private: readers go through the query methods
+  // below, which return snapshots (copies), never live records.
+  private readonly providers: ProviderRegistry;
+  private readonly leases: LeaseTable;
   private readonly clock: Clock;
   private readonly emit: (event: BrokerEvent) => void;
   private readonly newLeaseId: () => string;
@@ -700,12 +702,106 @@ export class BrokerCore {
     };
   }
 
-  listProviders(): ProviderSnapshot[] {
-    return this.providers.all().map(snapshotProvider);
+  // ------------------------------------------------------------------ queries
+  // The read API (the shape of etcd's Lessor: Lookup, Leases): snapshots,
+  // copied at the call; nothing here changes state.
+
+  /** The newest incarnation of a provider id (present or a tombstone), if any. */
+  providerSnapshot(id: string): ProviderSnapshot | undefined {
+    const p = this.providers.get(id);
+    return p ? snapshotProvider(p) : undefined;
   }
 
-  listLeases(): LeaseSnapshot[] {
-    return this.leases.all().map(snapshotLease);
+  /** The last incarnations of a provider id, newest last (empty when the id is unknown). */
+  providerHistory(id: string): IncarnationHistory[] {
+    return this.providers.history(id).map((h) => ({ ...h }));
+  }
+
+  /**
+   * When the broker last heard the given incarnation (the core clock's
+   * monotonic ms), or undefined when it is not the id's newest incarnation.
+   */
+  providerLastHeardAt(id: string, epoch: number): number | undefined {
+    const p = this.providers.get(id);
+    return p && p.epoch === epoch ? p.lastHeartbeatAt : undefined;
+  }
+
+  /** Providers: present ones, then tombstones still pinned by leases; filtered, then paged. */
+  listProviders(filter: ProviderFilter = {}, page?: PageRequest): Page<ProviderSnapshot> {
+    const labels = filter.labels ?? [];
+    const keep = (p: ProviderRecord): boolean =>
+      (filter.state === undefined || p.state === filter.state) && (!filter.present || p.present) && labels.every(([k, v]) => p.spec.labels[k] === v);
+    const source = filter.present ? [...this.providers.present()] : this.providers.all();
+    return pageOf(source.filter(keep), page, snapshotProvider);
+  }
+
+  /** One lease, live or a tombstone, if the broker still knows it. */
+  leaseSnapshot(id: string): LeaseSnapshot | undefined {
+    const l = this.leases.get(id);
+    return l ? snapshotLease(l) : undefined;
+  }
+
+  /** Leases: live ones, then tombstones of ended ones; filtered, then paged. */
+  listLeases(filter: LeaseFilter = {}, page?: PageRequest): Page<LeaseSnapshot> {
+    const keep = (l: LeaseRecord): boolean =>
+      (filter.clientId === undefined || l.owner === filter.clientId) &&
+      (filter.providerId === undefined || l.provider.id === filter.providerId) &&
+      (filter.state === undefined || l.state === filter.state);
+    const source = filter.live ? [...this.leases.liveLeases()] : this.leases.all();
+    return pageOf(source.filter(keep), page, snapshotLease);
+  }
+
+  /** Every channel of every present provider, in provider then index order. */
+  listChannels(filter: ChannelFilter = {}): ChannelSnapshot[] {
+    const out: ChannelSnapshot[] = [];
+    for (const p of this.providers.present()) {
+      if (filter.providerId !== undefined && p.id !== filter.providerId) continue;
+      for (const c of p.channels) {
+        if (filter.free && (c.leaseCount > 0 || c.removed)) continue;
+        out.push(snapshotChannel(p, c));
+      }
+    }
+    return out;
+  }
+
+  /** How many records the tables hold. */
+  counts(): RecordCounts {
+    return {
+      providersPresent: this.providers.presentCount,
+      providerTombstones: this.providers.tombstoneCount,
+      leasesLive: this.leases.liveCount,
+      leaseTombstones: this.leases.tombstoneCount,
+    };
+  }
+
+  /** Provider incarnations (present and tombstones) per state. */
+  providerStateCounts(): Map<ProviderState, number> {
+    const counts = new Map<ProviderState, number>();
+    for (const p of this.providers.all()) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Lease records (live and tombstones) per state. */
+  leaseStateCounts(): Map<LeaseState, number> {
+    const counts = new Map<LeaseState, number>();
+    for (const l of this.leases.all()) counts.set(l.state, (counts.get(l.state) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Live leases one client holds (what maxLeasesPerClient counts). */
+  leaseCountOf(clientId: string): number {
+    return this.leases.ownerCount(clientId);
+  }
+
+  /**
+   * Forgets every lease tombstone now, unpinning the provider incarnations
+   * they held (the sweep does this by age, `leaseTombstoneTtlMs`); later calls
+   * on those leases answer LEASE_NOT_FOUND. Returns how many were dropped.
+   */
+  dropLeaseTombstones(): number {
+    const n = this.leases.tombstoneCount;
+    this.leases.clearTombstones();
+    return n;
   }
 
   // ---------------------------------------------------------------- operators

@@ -1,6 +1,10 @@
 import type { Constraints } from "./descriptor.js";
 import type { LeaseMode, LeaseRecord, LeaseState } from "./lease-record.js";
-import type { ProviderRecord, ProviderSpec, ProviderState } from "./provider-record.js";
+import type { ChannelRecord, ProviderRecord, ProviderSpec, ProviderState } from "./provider-record.js";
+
+// What BrokerCore's query methods return: copies made at the call, so a reader
+// never holds (or changes) a live record, and the core may change its tables'
+// shape without touching readers. See BrokerCore's "queries" section.
 
 /** A provider as the outside world sees it (ListProviders, admin API): its registration plus what the broker knows. */
 export interface ProviderSnapshot extends Omit<ProviderSpec, "channels"> {
@@ -85,4 +89,103 @@ export function snapshotLease(l: LeaseRecord): LeaseSnapshot {
     unfinished: l.ledger?.unfinished ?? 0,
     lastCookie: l.ledger?.lastCookie ?? 0,
   };
+}
+
+/** One channel of a present provider (GET /v1/channels, metrics, the stats stream). */
+export interface ChannelSnapshot {
+  providerId: string;
+  epoch: number;
+  providerState: ProviderState;
+  index: number;
+  queueDepth: number;
+  leases: number;
+  outstanding: number;
+  exclusive: boolean;
+  /** Hot-removed by an operator: takes no leases for the rest of this incarnation. */
+  removed: boolean;
+  completed: number;
+  failed: number;
+}
+
+export function snapshotChannel(p: ProviderRecord, c: ChannelRecord): ChannelSnapshot {
+  return {
+    providerId: p.id,
+    epoch: p.epoch,
+    providerState: p.state,
+    index: c.index,
+    queueDepth: c.queueDepth,
+    leases: c.leaseCount,
+    outstanding: c.outstanding,
+    exclusive: c.exclusive !== undefined,
+    removed: c.removed,
+    completed: c.completed,
+    failed: c.failed,
+  };
+}
+
+/** Which providers a listing keeps (every given condition must hold). */
+export interface ProviderFilter {
+  state?: ProviderState;
+  /** Only present incarnations (online, suspect, draining), not tombstones. */
+  present?: boolean;
+  /** `[key, value]` pairs the provider's labels must all carry. */
+  labels?: readonly (readonly [string, string])[];
+}
+
+/** Which leases a listing keeps (every given condition must hold). */
+export interface LeaseFilter {
+  clientId?: string;
+  providerId?: string;
+  state?: LeaseState;
+  /** Only live leases (active, suspended), not tombstones. */
+  live?: boolean;
+}
+
+/** Which channels a listing keeps. */
+export interface ChannelFilter {
+  providerId?: string;
+  /** Only channels with no lease that are not removed. */
+  free?: boolean;
+}
+
+/** A window of a listing, by position: each edge (REST, gRPC) turns it into its own page token. */
+export interface PageRequest {
+  offset?: number;
+  /** Most items; all from `offset` when absent. */
+  limit?: number;
+}
+
+/** One page: its items, and the offset of the next page when more follow. */
+export interface Page<T> {
+  items: T[];
+  nextOffset: number | undefined;
+}
+
+/** The page of `all` that `page` asks for, each item copied by `snapshot` (only the page's items are copied). */
+export function pageOf<R, T>(all: readonly R[], page: PageRequest | undefined, snapshot: (record: R) => T): Page<T> {
+  const start = page?.offset ?? 0;
+  const end = page?.limit === undefined ? all.length : start + page.limit;
+  return { items: all.slice(start, end).map(snapshot), nextOffset: end < all.length ? end : undefined };
+}
+
+/** Record counts: what must return to baseline after any amount of churn (memory reports, readiness). */
+export interface RecordCounts {
+  providersPresent: number;
+  providerTombstones: number;
+  leasesLive: number;
+  leaseTombstones: number;
+}
+
+/**
+ * The broker process's memory report (logged on SIGUSR2 as event "memory";
+ * read by the fuzzer and the churn tests): heap after a forced GC where the
+ * process runs with --expose-gc, the core's record counts, the server's
+ * sessions and streams. What must return to baseline after any churn.
+ */
+export interface MemoryReport extends RecordCounts {
+  heapUsedBytes: number;
+  rssBytes: number;
+  gcForced: boolean;
+  providerSessions: number;
+  watchStreams: number;
 }
