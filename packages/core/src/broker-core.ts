@@ -111,6 +111,25 @@ export interface ProviderDetail {
   unbound: { atWallMs: number; reason: string } | undefined;
 }
 
+/** The core's counters (`BrokerCore.stats`), cumulative since the process started. */
+export interface BrokerStats {
+  readonly cookiesAccepted: number;
+  readonly cookiesCompleted: number;
+  readonly cookiesFailed: number;
+  readonly cookiesAborted: number;
+  readonly staleResultsRefused: number;
+  readonly unknownResultsDropped: number;
+  /** Results that broke the protocol (did not fit their descriptor); each ended its cookie PROVIDER_PROTOCOL_ERROR. */
+  readonly invalidResults: number;
+  /** Incarnations fenced for repeated protocol violations. */
+  readonly providersFencedForProtocol: number;
+  /** Time the broker's own event loop was stalled (sweep ticks more than an interval late). */
+  readonly loopStallMs: number;
+  readonly providersRegistered: number;
+  readonly providersLost: number;
+  readonly leasesGranted: number;
+}
+
 type EndedState = Exclude<LeaseState, "active" | "suspended">;
 
 const defaultLeaseId = (): string => `lease-${randomBytes(9).toString("base64url")}`;
@@ -139,19 +158,16 @@ export class BrokerCore {
   private readonly writer: StoreWriter;
   /** What the constructor recovered from the store. */
   readonly recovered: RecoveryReport;
-  /** Counters for metrics and tests. */
-  readonly stats = {
+  /** Counters for metrics and tests; read through `stats`. */
+  private readonly counters: { -readonly [K in keyof BrokerStats]: number } = {
     cookiesAccepted: 0,
     cookiesCompleted: 0,
     cookiesFailed: 0,
     cookiesAborted: 0,
     staleResultsRefused: 0,
     unknownResultsDropped: 0,
-    /** Results that broke the protocol (did not fit their descriptor); each ended its cookie PROVIDER_PROTOCOL_ERROR. */
     invalidResults: 0,
-    /** Incarnations fenced for repeated protocol violations. */
     providersFencedForProtocol: 0,
-    /** Time the broker's own event loop was stalled (sweep ticks more than an interval late). */
     loopStallMs: 0,
     providersRegistered: 0,
     providersLost: 0,
@@ -172,6 +188,11 @@ export class BrokerCore {
       this.providers.unref(lease.provider),
     );
     this.recovered = this.recover();
+  }
+
+  /** The counters as of now (a copy: metrics and tests read it, nothing outside the core changes it). */
+  get stats(): BrokerStats {
+    return { ...this.counters };
   }
 
   /** The store this core writes through. */
@@ -264,7 +285,7 @@ export class BrokerCore {
     let skipped = false;
     const tick = (): void => {
       const late = this.clock.now() - due;
-      if (late > interval) this.stats.loopStallMs += late;
+      if (late > interval) this.counters.loopStallMs += late;
       const skip = late > interval && !skipped;
       skipped = skip;
       this.sweep(!skip);
@@ -309,7 +330,7 @@ export class BrokerCore {
       // A recovered incarnation's agent is back (broker restart): it keeps its epoch and its leases.
       old.link = link;
       this.alive(old);
-      this.stats.providersRegistered++;
+      this.counters.providersRegistered++;
       this.emit({ type: "provider.registered", providerId: old.id, epoch: old.epoch, profile: spec.profile, channels: spec.channels.length });
       return old;
     }
@@ -335,7 +356,7 @@ export class BrokerCore {
       }),
     );
     this.writer.putProvider(record);
-    this.stats.providersRegistered++;
+    this.counters.providersRegistered++;
     this.emit({
       type: "provider.registered",
       providerId: record.id,
@@ -404,7 +425,7 @@ export class BrokerCore {
     p.removalCause = cause;
     p.endedAt = this.clock.now();
     p.machine.transition(REMOVAL_CAUSES[cause]);
-    this.stats.providersLost++;
+    this.counters.providersLost++;
     const link = p.link;
     p.link = undefined;
     p.work.clear();
@@ -424,7 +445,7 @@ export class BrokerCore {
    */
   workDone(p: ProviderRecord, epoch: number, reports: readonly WorkReport[]): { accepted: number; refused: number } {
     if (!p.present || epoch !== p.epoch) {
-      this.stats.staleResultsRefused += reports.length;
+      this.counters.staleResultsRefused += reports.length;
       this.emit({ type: "provider.stale_results", providerId: p.id, epoch, count: reports.length });
       return { accepted: 0, refused: reports.length };
     }
@@ -436,7 +457,7 @@ export class BrokerCore {
     for (const report of reports) {
       const route = p.work.get(report.workId);
       if (!route) {
-        this.stats.unknownResultsDropped++;
+        this.counters.unknownResultsDropped++;
         continue;
       }
       p.work.delete(report.workId);
@@ -445,7 +466,7 @@ export class BrokerCore {
       if (!settled) continue;
       const record = settled.record;
       if (settled.violation !== undefined) {
-        this.stats.invalidResults++;
+        this.counters.invalidResults++;
         p.protocolErrors++;
         this.emit({ type: "provider.protocol_error", providerId: p.id, epoch: p.epoch, leaseId: lease.id, cookie: record.cookie, detail: settled.violation });
       }
@@ -453,10 +474,10 @@ export class BrokerCore {
       lease.channel.outstanding--;
       if (record.result === "NOERROR") {
         lease.channel.completed++;
-        this.stats.cookiesCompleted++;
+        this.counters.cookiesCompleted++;
       } else {
         lease.channel.failed++;
-        this.stats.cookiesFailed++;
+        this.counters.cookiesFailed++;
       }
       if (lease !== lastLease) {
         byLease ??= new Map();
@@ -469,7 +490,7 @@ export class BrokerCore {
     if (byLease) for (const [lease, records] of byLease) this.deliver(lease, records);
     if (p.protocolErrors > this.options.maxProviderProtocolErrors && p.present) {
       // A provider that keeps answering against the protocol cannot be trusted with more work.
-      this.stats.providersFencedForProtocol++;
+      this.counters.providersFencedForProtocol++;
       const why = `fenced: ${p.protocolErrors} results against the protocol (limit ${this.options.maxProviderProtocolErrors})`;
       p.link?.sendRejected?.("PROVIDER_PROTOCOL_ERROR", why);
       this.providerLost(p, "protocol_error", why);
@@ -540,7 +561,7 @@ export class BrokerCore {
     this.scheduleExpiry(lease);
     lease.cookiesReservedUpTo = COOKIE_BLOCK;
     this.writer.putLease(lease);
-    this.stats.leasesGranted++;
+    this.counters.leasesGranted++;
     this.emit({
       type: "lease.granted",
       leaseId: lease.id,
@@ -617,7 +638,7 @@ export class BrokerCore {
       this.writer.putLease(lease);
     }
     channel.outstanding += descriptors.length;
-    this.stats.cookiesAccepted += descriptors.length;
+    this.counters.cookiesAccepted += descriptors.length;
     if (issue) this.issue(lease);
     return cookies;
   }
@@ -972,7 +993,7 @@ export class BrokerCore {
     const workIds = ledger.issuedUnfinishedWorkIds();
     const records = ledger.abortUnfinished(reason);
     lease.channel.outstanding -= records.length;
-    this.stats.cookiesAborted += records.length;
+    this.counters.cookiesAborted += records.length;
     for (const id of workIds) p.work.delete(id);
     let token = 0;
     if (workIds.length > 0 && p.present && p.link) {

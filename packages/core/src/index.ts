@@ -42,6 +42,7 @@ export type {
   AffectedLease,
   ProviderDetail,
   RecoveryReport,
+  BrokerStats,
 } from "./broker-core.js";
 export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";
