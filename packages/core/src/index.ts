@@ -31,7 +31,7 @@ export type { BrokerEvent, UnbindMode } from "./broker-event.js";
 export { REMOVAL_CAUSES } from "./removal-cause.js";
 export type { RemovalCause } from "./removal-cause.js";
 export { snapshotProvider, snapshotLease, snapshotChannel } from "./snapshots.js";
-export type { ProviderSnapshot, LeaseSnapshot, ChannelSnapshot, ProviderFilter, LeaseFilter, ChannelFilter, PageRequest, Page, RecordCounts, MemoryReport } from "./snapshots.js";
+export type { ProviderSnapshot, LeaseSnapshot, ChannelSnapshot, ProviderFilter, LeaseFilter, ChannelFilter, PageRequest, Page, RecordCounts, MemoryReport, StatsSnapshot } from "./snapshots.js";
 export { BrokerCore } from "./broker-core.js";
 export type {
   BrokerCoreDeps,

@@ -189,3 +189,19 @@ export interface MemoryReport extends RecordCounts {
   providerSessions: number;
   watchStreams: number;
 }
+
+/**
+ * What changes too often to be an event (every cookie moves it): the core's
+ * cookie counters, each present provider's per-channel occupancy, and each
+ * live lease's cookies in flight. The SSE stream sends one on request every
+ * `stats` ms (`event: stats`, no id: it is a sample, not part of the replayable
+ * history), so the console and `dmactl top` stay live without polling.
+ */
+export interface StatsSnapshot {
+  atMs: number;
+  cookies: { accepted: number; completed: number; failed: number; aborted: number; staleRefused: number };
+  providers: { providerId: string; epoch: number; state: string; channels: { index: number; outstanding: number; queueDepth: number; leases: number; removed: boolean }[] }[];
+  leases: { leaseId: string; state: string; unfinished: number }[];
+  /** Channels plus leases left out beyond the broker's per-message cap (STATS_MAX_ITEMS, services/broker/src/admin/stats-snapshot.ts). */
+  truncated: number;
+}
