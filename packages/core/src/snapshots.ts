@@ -7,42 +7,42 @@ import type { ChannelRecord, ProviderRecord, ProviderSpec, ProviderState } from 
 // shape without touching readers. See BrokerCore's "queries" section.
 
 /** A provider as the outside world sees it (ListProviders, admin API): its registration plus what the broker knows. */
-export interface ProviderSnapshot extends Omit<ProviderSpec, "channels"> {
-  epoch: number;
-  state: ProviderState;
-  channels: {
-    index: number;
-    queueDepth: number;
-    leases: number;
-    outstanding: number;
-    exclusive: boolean;
-    completed: number;
-    failed: number;
+export interface ProviderSnapshot extends Readonly<Omit<ProviderSpec, "channels">> {
+  readonly epoch: number;
+  readonly state: ProviderState;
+  readonly channels: {
+    readonly index: number;
+    readonly queueDepth: number;
+    readonly leases: number;
+    readonly outstanding: number;
+    readonly exclusive: boolean;
+    readonly completed: number;
+    readonly failed: number;
   }[];
   /** Lease records (live or tombstone) pinning this incarnation. */
-  refs: number;
-  registeredAtMs: number;
-  endReason: string;
+  readonly refs: number;
+  readonly registeredAtMs: number;
+  readonly endReason: string;
 }
 
 /** A lease as the outside world sees it. */
 export interface LeaseSnapshot {
-  leaseId: string;
-  clientId: string;
-  providerId: string;
-  epoch: number;
-  channel: number;
-  mode: LeaseMode;
-  ttlMs: number;
-  expiresAtMs: number;
-  capabilityMask: number;
-  constraints: Constraints;
-  state: LeaseState;
-  endReason: string;
-  endedAtMs: number;
+  readonly leaseId: string;
+  readonly clientId: string;
+  readonly providerId: string;
+  readonly epoch: number;
+  readonly channel: number;
+  readonly mode: LeaseMode;
+  readonly ttlMs: number;
+  readonly expiresAtMs: number;
+  readonly capabilityMask: number;
+  readonly constraints: Constraints;
+  readonly state: LeaseState;
+  readonly endReason: string;
+  readonly endedAtMs: number;
   /** Cookies accepted and not yet terminal. */
-  unfinished: number;
-  lastCookie: number;
+  readonly unfinished: number;
+  readonly lastCookie: number;
 }
 
 export function snapshotProvider(p: ProviderRecord): ProviderSnapshot {
@@ -93,18 +93,18 @@ export function snapshotLease(l: LeaseRecord): LeaseSnapshot {
 
 /** One channel of a present provider (GET /v1/channels, metrics, the stats stream). */
 export interface ChannelSnapshot {
-  providerId: string;
-  epoch: number;
-  providerState: ProviderState;
-  index: number;
-  queueDepth: number;
-  leases: number;
-  outstanding: number;
-  exclusive: boolean;
+  readonly providerId: string;
+  readonly epoch: number;
+  readonly providerState: ProviderState;
+  readonly index: number;
+  readonly queueDepth: number;
+  readonly leases: number;
+  readonly outstanding: number;
+  readonly exclusive: boolean;
   /** Hot-removed by an operator: takes no leases for the rest of this incarnation. */
-  removed: boolean;
-  completed: number;
-  failed: number;
+  readonly removed: boolean;
+  readonly completed: number;
+  readonly failed: number;
 }
 
 export function snapshotChannel(p: ProviderRecord, c: ChannelRecord): ChannelSnapshot {
@@ -170,10 +170,10 @@ export function pageOf<R, T>(all: readonly R[], page: PageRequest | undefined, s
 
 /** Record counts: what must return to baseline after any amount of churn (memory reports, readiness). */
 export interface RecordCounts {
-  providersPresent: number;
-  providerTombstones: number;
-  leasesLive: number;
-  leaseTombstones: number;
+  readonly providersPresent: number;
+  readonly providerTombstones: number;
+  readonly leasesLive: number;
+  readonly leaseTombstones: number;
 }
 
 /**
