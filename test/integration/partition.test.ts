@@ -24,6 +24,14 @@ const HEARTBEAT_TIMEOUT_MS = 1500;
 /** The victim's channel speed: slow enough that work is in flight during a fault. */
 const VICTIM_BYTES_PER_SEC = 1024 * 1024;
 
+/** Every result succeeded with the bytes of its source (results in submit order). */
+function expectCopied(settled: readonly { result: string; output?: Buffer }[], sources: readonly Buffer[]): void {
+  settled.forEach((c, i) => {
+    expect(c.result).toBe("NOERROR");
+    expect(c.output!.equals(sources[i]!)).toBe(true);
+  });
+}
+
 /** Resolves when the lease reaches `state` (or at once if it is there). */
 function leaseState(lease: Lease, state: string, timeoutMs: number): Promise<number> {
   if (lease.state === state) return Promise.resolve(performance.now());
@@ -133,10 +141,7 @@ describe("network partition through the fault proxy", () => {
     await active;
 
     const settled = await Promise.all(results);
-    settled.forEach((c, i) => {
-      expect(c.result).toBe("NOERROR");
-      expect(c.output!.equals(batch[i])).toBe(true);
-    });
+    expectCopied(settled, batch);
     // Same incarnation: no re-registration, the lease never ended.
     expect(lease.state).toBe("active");
     expect(cluster.agent("victim").process.lines.filter((l) => l.msg === "registered").map((l) => Number(l.epoch))).toEqual([epoch]);
@@ -267,10 +272,7 @@ describe("network partition through the fault proxy", () => {
       const batch = sources.slice(0, 16);
       const cookies = await lease.submit(batch.map((s) => ops.memcpy(s)));
       const settled = await lease.waitForAll(cookies, { timeoutMs: 20_000 });
-      settled.forEach((c, i) => {
-        expect(c.result).toBe("NOERROR");
-        expect(c.output!.equals(batch[i])).toBe(true);
-      });
+      expectCopied(settled, batch);
     } finally {
       proxy.setLatency(0);
     }
@@ -291,10 +293,7 @@ describe("network partition through the fault proxy", () => {
     try {
       const cookies = await lease.submit(batch.map((s) => ops.memcpy(s)));
       const settled = await lease.waitForAll(cookies, { timeoutMs: 20_000 });
-      settled.forEach((c, i) => {
-        expect(c.result).toBe("NOERROR");
-        expect(c.output!.equals(batch[i])).toBe(true);
-      });
+      expectCopied(settled, batch);
     } finally {
       proxy.setBandwidth(undefined);
     }

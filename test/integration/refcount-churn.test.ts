@@ -1,6 +1,6 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { MemoryReport } from "@dmabroker/broker";
+import type { MemoryReport } from "@dmabroker/core";
 import { BrokerClient, ops } from "@dmabroker/client";
 import { ProviderAgent, loadAgentConfig } from "@dmabroker/provider-agent";
 import { Cluster } from "@dmabroker/testkit";

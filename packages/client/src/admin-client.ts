@@ -1,24 +1,12 @@
-import type { AffectedLease, ChannelRemovalReport, LeaseSnapshot, ProviderDetail, ProviderSnapshot, ProviderState, UnbindMode, UnbindReport } from "@dmabroker/core";
+import type { AffectedLease, ChannelRemovalReport, ChannelSnapshot, LeaseSnapshot, ProviderDetail, ProviderSnapshot, UnbindMode, UnbindReport } from "@dmabroker/core";
 
 // The broker's admin REST API as typed calls. The response types are core's
 // snapshots and reports: the admin routes serialise exactly those (their
 // TypeBox schemas list the same fields, and the broker's inject tests compare
 // responses with core's snapshots).
 
-/** One channel of a present provider (GET /v1/channels). */
-export interface AdminChannel {
-  providerId: string;
-  epoch: number;
-  providerState: ProviderState;
-  index: number;
-  queueDepth: number;
-  leases: number;
-  outstanding: number;
-  exclusive: boolean;
-  removed: boolean;
-  completed: number;
-  failed: number;
-}
+/** One channel of a present provider (GET /v1/channels): core's channel snapshot. */
+export type AdminChannel = ChannelSnapshot;
 
 /** An RFC 9457 problem as the admin API answers a refused request. */
 export interface AdminProblem {

@@ -25,11 +25,11 @@ import type { RemovalCause } from "./removal-cause.js";
 import type { ProviderLink, ProviderRecord, ProviderSpec, ProviderState } from "./provider-record.js";
 import { createMemoryStore } from "./store.js";
 import type { BrokerStore } from "./store.js";
-import { snapshotLease, snapshotProvider } from "./snapshots.js";
+import { pageOf, snapshotChannel, snapshotLease, snapshotProvider } from "./snapshots.js";
 import { COOKIE_BLOCK, StoreWriter } from "./store-records.js";
 import type { EpochRow, LeaseRow, ProviderRow, UnboundRow } from "./store-records.js";
 import { CookieLedger } from "./cookie-ledger.js";
-import type { LeaseSnapshot, ProviderSnapshot } from "./snapshots.js";
+import type { ChannelFilter, ChannelSnapshot, LeaseFilter, LeaseSnapshot, Page, PageRequest, ProviderFilter, ProviderSnapshot, RecordCounts } from "./snapshots.js";
 
 /** What BrokerCore is built from. */
 export interface BrokerCoreDeps {
@@ -111,6 +111,25 @@ export interface ProviderDetail {
   unbound: { atWallMs: number; reason: string } | undefined;
 }
 
+/** The core's counters (`BrokerCore.stats`), cumulative since the process started. */
+export interface BrokerStats {
+  readonly cookiesAccepted: number;
+  readonly cookiesCompleted: number;
+  readonly cookiesFailed: number;
+  readonly cookiesAborted: number;
+  readonly staleResultsRefused: number;
+  readonly unknownResultsDropped: number;
+  /** Results that broke the protocol (did not fit their descriptor); each ended its cookie PROVIDER_PROTOCOL_ERROR. */
+  readonly invalidResults: number;
+  /** Incarnations fenced for repeated protocol violations. */
+  readonly providersFencedForProtocol: number;
+  /** Time the broker's own event loop was stalled (sweep ticks more than an interval late). */
+  readonly loopStallMs: number;
+  readonly providersRegistered: number;
+  readonly providersLost: number;
+  readonly leasesGranted: number;
+}
+
 type EndedState = Exclude<LeaseState, "active" | "suspended">;
 
 const defaultLeaseId = (): string => `lease-${randomBytes(9).toString("base64url")}`;
@@ -124,8 +143,10 @@ const defaultLeaseId = (): string => `lease-${randomBytes(9).toString("base64url
  */
 export class BrokerCore {
   readonly options: ResolvedBrokerOptions;
-  readonly providers: ProviderRegistry;
-  readonly leases: LeaseTable;
+  // The record tables are private: readers go through the query methods
+  // below, which return snapshots (copies), never live records.
+  private readonly providers: ProviderRegistry;
+  private readonly leases: LeaseTable;
   private readonly clock: Clock;
   private readonly emit: (event: BrokerEvent) => void;
   private readonly newLeaseId: () => string;
@@ -137,19 +158,16 @@ export class BrokerCore {
   private readonly writer: StoreWriter;
   /** What the constructor recovered from the store. */
   readonly recovered: RecoveryReport;
-  /** Counters for metrics and tests. */
-  readonly stats = {
+  /** Counters for metrics and tests; read through `stats`. */
+  private readonly counters: { -readonly [K in keyof BrokerStats]: number } = {
     cookiesAccepted: 0,
     cookiesCompleted: 0,
     cookiesFailed: 0,
     cookiesAborted: 0,
     staleResultsRefused: 0,
     unknownResultsDropped: 0,
-    /** Results that broke the protocol (did not fit their descriptor); each ended its cookie PROVIDER_PROTOCOL_ERROR. */
     invalidResults: 0,
-    /** Incarnations fenced for repeated protocol violations. */
     providersFencedForProtocol: 0,
-    /** Time the broker's own event loop was stalled (sweep ticks more than an interval late). */
     loopStallMs: 0,
     providersRegistered: 0,
     providersLost: 0,
@@ -170,6 +188,11 @@ export class BrokerCore {
       this.providers.unref(lease.provider),
     );
     this.recovered = this.recover();
+  }
+
+  /** The counters as of now (a copy: metrics and tests read it, nothing outside the core changes it). */
+  get stats(): BrokerStats {
+    return { ...this.counters };
   }
 
   /** The store this core writes through. */
@@ -262,7 +285,7 @@ export class BrokerCore {
     let skipped = false;
     const tick = (): void => {
       const late = this.clock.now() - due;
-      if (late > interval) this.stats.loopStallMs += late;
+      if (late > interval) this.counters.loopStallMs += late;
       const skip = late > interval && !skipped;
       skipped = skip;
       this.sweep(!skip);
@@ -307,7 +330,7 @@ export class BrokerCore {
       // A recovered incarnation's agent is back (broker restart): it keeps its epoch and its leases.
       old.link = link;
       this.alive(old);
-      this.stats.providersRegistered++;
+      this.counters.providersRegistered++;
       this.emit({ type: "provider.registered", providerId: old.id, epoch: old.epoch, profile: spec.profile, channels: spec.channels.length });
       return old;
     }
@@ -333,7 +356,7 @@ export class BrokerCore {
       }),
     );
     this.writer.putProvider(record);
-    this.stats.providersRegistered++;
+    this.counters.providersRegistered++;
     this.emit({
       type: "provider.registered",
       providerId: record.id,
@@ -402,7 +425,7 @@ export class BrokerCore {
     p.removalCause = cause;
     p.endedAt = this.clock.now();
     p.machine.transition(REMOVAL_CAUSES[cause]);
-    this.stats.providersLost++;
+    this.counters.providersLost++;
     const link = p.link;
     p.link = undefined;
     p.work.clear();
@@ -422,7 +445,7 @@ export class BrokerCore {
    */
   workDone(p: ProviderRecord, epoch: number, reports: readonly WorkReport[]): { accepted: number; refused: number } {
     if (!p.present || epoch !== p.epoch) {
-      this.stats.staleResultsRefused += reports.length;
+      this.counters.staleResultsRefused += reports.length;
       this.emit({ type: "provider.stale_results", providerId: p.id, epoch, count: reports.length });
       return { accepted: 0, refused: reports.length };
     }
@@ -434,7 +457,7 @@ export class BrokerCore {
     for (const report of reports) {
       const route = p.work.get(report.workId);
       if (!route) {
-        this.stats.unknownResultsDropped++;
+        this.counters.unknownResultsDropped++;
         continue;
       }
       p.work.delete(report.workId);
@@ -443,7 +466,7 @@ export class BrokerCore {
       if (!settled) continue;
       const record = settled.record;
       if (settled.violation !== undefined) {
-        this.stats.invalidResults++;
+        this.counters.invalidResults++;
         p.protocolErrors++;
         this.emit({ type: "provider.protocol_error", providerId: p.id, epoch: p.epoch, leaseId: lease.id, cookie: record.cookie, detail: settled.violation });
       }
@@ -451,10 +474,10 @@ export class BrokerCore {
       lease.channel.outstanding--;
       if (record.result === "NOERROR") {
         lease.channel.completed++;
-        this.stats.cookiesCompleted++;
+        this.counters.cookiesCompleted++;
       } else {
         lease.channel.failed++;
-        this.stats.cookiesFailed++;
+        this.counters.cookiesFailed++;
       }
       if (lease !== lastLease) {
         byLease ??= new Map();
@@ -467,7 +490,7 @@ export class BrokerCore {
     if (byLease) for (const [lease, records] of byLease) this.deliver(lease, records);
     if (p.protocolErrors > this.options.maxProviderProtocolErrors && p.present) {
       // A provider that keeps answering against the protocol cannot be trusted with more work.
-      this.stats.providersFencedForProtocol++;
+      this.counters.providersFencedForProtocol++;
       const why = `fenced: ${p.protocolErrors} results against the protocol (limit ${this.options.maxProviderProtocolErrors})`;
       p.link?.sendRejected?.("PROVIDER_PROTOCOL_ERROR", why);
       this.providerLost(p, "protocol_error", why);
@@ -538,7 +561,7 @@ export class BrokerCore {
     this.scheduleExpiry(lease);
     lease.cookiesReservedUpTo = COOKIE_BLOCK;
     this.writer.putLease(lease);
-    this.stats.leasesGranted++;
+    this.counters.leasesGranted++;
     this.emit({
       type: "lease.granted",
       leaseId: lease.id,
@@ -615,7 +638,7 @@ export class BrokerCore {
       this.writer.putLease(lease);
     }
     channel.outstanding += descriptors.length;
-    this.stats.cookiesAccepted += descriptors.length;
+    this.counters.cookiesAccepted += descriptors.length;
     if (issue) this.issue(lease);
     return cookies;
   }
@@ -700,12 +723,106 @@ export class BrokerCore {
     };
   }
 
-  listProviders(): ProviderSnapshot[] {
-    return this.providers.all().map(snapshotProvider);
+  // ------------------------------------------------------------------ queries
+  // The read API (the shape of etcd's Lessor: Lookup, Leases): snapshots,
+  // copied at the call; nothing here changes state.
+
+  /** The newest incarnation of a provider id (present or a tombstone), if any. */
+  providerSnapshot(id: string): ProviderSnapshot | undefined {
+    const p = this.providers.get(id);
+    return p ? snapshotProvider(p) : undefined;
   }
 
-  listLeases(): LeaseSnapshot[] {
-    return this.leases.all().map(snapshotLease);
+  /** The last incarnations of a provider id, newest last (empty when the id is unknown). */
+  providerHistory(id: string): IncarnationHistory[] {
+    return this.providers.history(id).map((h) => ({ ...h }));
+  }
+
+  /**
+   * When the broker last heard the given incarnation (the core clock's
+   * monotonic ms), or undefined when it is not the id's newest incarnation.
+   */
+  providerLastHeardAt(id: string, epoch: number): number | undefined {
+    const p = this.providers.get(id);
+    return p && p.epoch === epoch ? p.lastHeartbeatAt : undefined;
+  }
+
+  /** Providers: present ones, then tombstones still pinned by leases; filtered, then paged. */
+  listProviders(filter: ProviderFilter = {}, page?: PageRequest): Page<ProviderSnapshot> {
+    const labels = filter.labels ?? [];
+    const keep = (p: ProviderRecord): boolean =>
+      (filter.state === undefined || p.state === filter.state) && (!filter.present || p.present) && labels.every(([k, v]) => p.spec.labels[k] === v);
+    const source = filter.present ? [...this.providers.present()] : this.providers.all();
+    return pageOf(source.filter(keep), page, snapshotProvider);
+  }
+
+  /** One lease, live or a tombstone, if the broker still knows it. */
+  leaseSnapshot(id: string): LeaseSnapshot | undefined {
+    const l = this.leases.get(id);
+    return l ? snapshotLease(l) : undefined;
+  }
+
+  /** Leases: live ones, then tombstones of ended ones; filtered, then paged. */
+  listLeases(filter: LeaseFilter = {}, page?: PageRequest): Page<LeaseSnapshot> {
+    const keep = (l: LeaseRecord): boolean =>
+      (filter.clientId === undefined || l.owner === filter.clientId) &&
+      (filter.providerId === undefined || l.provider.id === filter.providerId) &&
+      (filter.state === undefined || l.state === filter.state);
+    const source = filter.live ? [...this.leases.liveLeases()] : this.leases.all();
+    return pageOf(source.filter(keep), page, snapshotLease);
+  }
+
+  /** Every channel of every present provider, in provider then index order. */
+  listChannels(filter: ChannelFilter = {}): ChannelSnapshot[] {
+    const out: ChannelSnapshot[] = [];
+    for (const p of this.providers.present()) {
+      if (filter.providerId !== undefined && p.id !== filter.providerId) continue;
+      for (const c of p.channels) {
+        if (filter.free && (c.leaseCount > 0 || c.removed)) continue;
+        out.push(snapshotChannel(p, c));
+      }
+    }
+    return out;
+  }
+
+  /** How many records the tables hold. */
+  counts(): RecordCounts {
+    return {
+      providersPresent: this.providers.presentCount,
+      providerTombstones: this.providers.tombstoneCount,
+      leasesLive: this.leases.liveCount,
+      leaseTombstones: this.leases.tombstoneCount,
+    };
+  }
+
+  /** Provider incarnations (present and tombstones) per state. */
+  providerStateCounts(): Map<ProviderState, number> {
+    const counts = new Map<ProviderState, number>();
+    for (const p of this.providers.all()) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Lease records (live and tombstones) per state. */
+  leaseStateCounts(): Map<LeaseState, number> {
+    const counts = new Map<LeaseState, number>();
+    for (const l of this.leases.all()) counts.set(l.state, (counts.get(l.state) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Live leases one client holds (what maxLeasesPerClient counts). */
+  leaseCountOf(clientId: string): number {
+    return this.leases.ownerCount(clientId);
+  }
+
+  /**
+   * Forgets every lease tombstone now, unpinning the provider incarnations
+   * they held (the sweep does this by age, `leaseTombstoneTtlMs`); later calls
+   * on those leases answer LEASE_NOT_FOUND. Returns how many were dropped.
+   */
+  dropLeaseTombstones(): number {
+    const n = this.leases.tombstoneCount;
+    this.leases.clearTombstones();
+    return n;
   }
 
   // ---------------------------------------------------------------- operators
@@ -876,7 +993,7 @@ export class BrokerCore {
     const workIds = ledger.issuedUnfinishedWorkIds();
     const records = ledger.abortUnfinished(reason);
     lease.channel.outstanding -= records.length;
-    this.stats.cookiesAborted += records.length;
+    this.counters.cookiesAborted += records.length;
     for (const id of workIds) p.work.delete(id);
     let token = 0;
     if (workIds.length > 0 && p.present && p.link) {

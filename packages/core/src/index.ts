@@ -30,8 +30,8 @@ export type { BrokerOptions, ResolvedBrokerOptions } from "./broker-options.js";
 export type { BrokerEvent, UnbindMode } from "./broker-event.js";
 export { REMOVAL_CAUSES } from "./removal-cause.js";
 export type { RemovalCause } from "./removal-cause.js";
-export { snapshotProvider, snapshotLease } from "./snapshots.js";
-export type { ProviderSnapshot, LeaseSnapshot } from "./snapshots.js";
+export { snapshotProvider, snapshotLease, snapshotChannel } from "./snapshots.js";
+export type { ProviderSnapshot, LeaseSnapshot, ChannelSnapshot, ProviderFilter, LeaseFilter, ChannelFilter, PageRequest, Page, RecordCounts, MemoryReport, StatsSnapshot } from "./snapshots.js";
 export { BrokerCore } from "./broker-core.js";
 export type {
   BrokerCoreDeps,
@@ -42,6 +42,7 @@ export type {
   AffectedLease,
   ProviderDetail,
   RecoveryReport,
+  BrokerStats,
 } from "./broker-core.js";
 export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";

@@ -160,7 +160,7 @@ describe("back-pressure", () => {
     core.requestChannel("bob", req);
     core.release("alice", first.id);
     expect(core.requestChannel("alice", req).owner).toBe("alice");
-    expect(core.leases.liveCount).toBe(3);
+    expect(core.counts().leasesLive).toBe(3);
   });
 
   it("limits watchers per lease with QUOTA_EXCEEDED; detaching frees a slot", () => {
@@ -182,7 +182,7 @@ describe("requestChannel arguments and shutdown", () => {
     expectDmaError(() => core.requestChannel("bob", { capabilityMask: MEMCPY, mode: "both" as "shared" }), "INVALID_ARGUMENT");
     const labels = Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, "v"]));
     expectDmaError(() => core.requestChannel("bob", { capabilityMask: MEMCPY, mode: "shared", labels }), "INVALID_ARGUMENT");
-    expect(core.leases.ownerCount("bob")).toBe(0);
+    expect(core.leaseCountOf("bob")).toBe(0);
   });
 
   it("distinguishes NO_PROVIDER (nothing could ever match) from NO_CHANNEL_AVAILABLE (matches, all busy)", () => {

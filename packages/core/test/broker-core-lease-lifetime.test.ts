@@ -67,7 +67,7 @@ describe("lease TTL", () => {
     for (const ttlMs of [499, 10_001, -1]) {
       expectDmaError(() => core.requestChannel("a", { capabilityMask: MEMCPY, mode: "exclusive", ttlMs }), "INVALID_ARGUMENT");
     }
-    expect(core.leases.liveCount).toBe(2);
+    expect(core.counts().leasesLive).toBe(2);
   });
 });
 
@@ -134,7 +134,7 @@ describe("lease tombstones", () => {
     const e = expectDmaError(() => core.keepAlive("alice", lease.id), "LEASE_NOT_FOUND");
     expect(e.grpcCode).toBe(GrpcCode.NOT_FOUND);
     expectDmaError(() => core.release("alice", lease.id), "LEASE_NOT_FOUND");
-    expect(core.leases.tombstoneCount).toBe(0);
+    expect(core.counts().leaseTombstones).toBe(0);
     core.close();
   });
 });

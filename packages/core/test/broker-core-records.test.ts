@@ -19,18 +19,18 @@ describe("reference-counted records", () => {
     core.providerLost(p, "stream_break", "killed");
     expect(p.state).toBe("lost");
     expect(p.refs).toBe(2);
-    expect(core.providers.presentCount).toBe(0);
-    expect(core.providers.tombstoneCount).toBe(1);
-    expect(core.listProviders()).toEqual([expect.objectContaining({ providerId: "dev-a", state: "lost", refs: 2, endReason: "killed" })]);
+    expect(core.counts().providersPresent).toBe(0);
+    expect(core.counts().providerTombstones).toBe(1);
+    expect(core.listProviders().items).toEqual([expect.objectContaining({ providerId: "dev-a", state: "lost", refs: 2, endReason: "killed" })]);
 
     clock.advance(999);
-    expect(core.providers.tombstoneCount).toBe(1);
+    expect(core.counts().providerTombstones).toBe(1);
     clock.advance(100);
-    expect(core.leases.tombstoneCount).toBe(0);
+    expect(core.counts().leaseTombstones).toBe(0);
     expect(p.refs).toBe(0);
     expect(p.state).toBe("freed");
-    expect(core.providers.tombstoneCount).toBe(0);
-    expect(core.listProviders()).toEqual([]);
+    expect(core.counts().providerTombstones).toBe(0);
+    expect(core.listProviders().items).toEqual([]);
     expect(events).toContainEqual({ type: "provider.freed", providerId: "dev-a", epoch: p.epoch });
     core.close();
   });
@@ -40,7 +40,7 @@ describe("reference-counted records", () => {
     const p = core.attachProvider(providerSpec("dev-a"), new FakeLink());
     core.providerLost(p, "unbound", "unbound");
     expect(p.state).toBe("freed");
-    expect(core.providers.tombstoneCount).toBe(0);
+    expect(core.counts().providerTombstones).toBe(0);
   });
 
   it("does not free a present provider when its lease tombstones go", () => {
@@ -49,7 +49,7 @@ describe("reference-counted records", () => {
     const l = core.requestChannel("alice", { capabilityMask: MEMCPY, mode: "exclusive" });
     core.release("alice", l.id);
     expect(p.refs).toBe(1);
-    core.leases.clearTombstones();
+    core.dropLeaseTombstones();
     expect(p.refs).toBe(0);
     expect(p.state).toBe("online");
     expect(core.requestChannel("alice", { capabilityMask: MEMCPY, mode: "exclusive" }).provider).toBe(p);
@@ -64,7 +64,7 @@ describe("reference-counted records", () => {
       ids.push(l.id);
       core.release("alice", l.id);
     }
-    expect(core.leases.tombstoneCount).toBe(3);
+    expect(core.counts().leaseTombstones).toBe(3);
     expect(p.refs).toBe(3);
     expectDmaError(() => core.keepAlive("alice", ids[0]), "LEASE_NOT_FOUND");
     expectDmaError(() => core.keepAlive("alice", ids[1]), "LEASE_NOT_FOUND");
@@ -84,7 +84,7 @@ describe("reference-counted records", () => {
       core.release("alice", l.id);
     }
     expect(gone.state).toBe("freed");
-    expect(core.providers.tombstoneCount).toBe(0);
+    expect(core.counts().providerTombstones).toBe(0);
   });
 });
 
@@ -131,18 +131,18 @@ describe("churn returns to baseline", () => {
     }
 
     clock.advance(1000); // tombstones age out
-    expect(core.leases.liveCount).toBe(0);
-    expect(core.leases.tombstoneCount).toBe(0);
-    expect(core.providers.presentCount).toBe(0);
-    expect(core.providers.tombstoneCount).toBe(0);
+    expect(core.counts().leasesLive).toBe(0);
+    expect(core.counts().leaseTombstones).toBe(0);
+    expect(core.counts().providersPresent).toBe(0);
+    expect(core.counts().providerTombstones).toBe(0);
     for (const p of incarnations) {
       expect(p.state).toBe("freed");
       expect(p.refs).toBe(0);
       expect(p.work.size).toBe(0);
       expect(p.leases.size).toBe(0);
     }
-    expect(core.listLeases()).toEqual([]);
-    expect(core.listProviders()).toEqual([]);
+    expect(core.listLeases().items).toEqual([]);
+    expect(core.listProviders().items).toEqual([]);
     expect(clock.pendingTimers).toBe(1); // only the sweep
     core.close();
     expect(clock.pendingTimers).toBe(0);

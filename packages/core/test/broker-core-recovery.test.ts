@@ -62,10 +62,10 @@ describe("the store seam", () => {
 
     const second = boot(store);
     expect(second.core.recovered).toMatchObject({ providers: 1, leases: 1, dropped: 0 });
-    const back = second.core.providers.get("p1")!;
+    const back = second.core.providerSnapshot("p1")!;
     expect({ epoch: back.epoch, state: back.state }).toEqual({ epoch: p.epoch, state: "suspect" });
-    const again = second.core.leases.get(lease.id)!;
-    expect({ state: again.state, channel: again.channel.index, mode: again.mode, ttl: again.ttlMs }).toEqual({ state: "suspended", channel: 0, mode: "exclusive", ttl: 5000 });
+    const again = second.core.leaseSnapshot(lease.id)!;
+    expect({ state: again.state, channel: again.channel, mode: again.mode, ttl: again.ttlMs }).toEqual({ state: "suspended", channel: 0, mode: "exclusive", ttl: 5000 });
     // Both cookies' fates died with the first process (the completed one's result was never persisted).
     for (const c of cookies) expect(second.core.txStatus("c1", lease.id, c).record).toMatchObject({ result: "ABORTED", reason: "BROKER_RESTARTED" });
     expectDmaError(() => second.core.submit("c1", lease.id, [memcpy(8)], true), "PROVIDER_SUSPECT");
@@ -74,8 +74,9 @@ describe("the store seam", () => {
     second.core.watch("c1", lease.id, 0, observer);
     const newLink = new FakeLink();
     const resumed = second.core.attachProvider(providerSpec("p1"), newLink, p.epoch);
-    expect(resumed).toBe(back);
-    expect(resumed.state).toBe("online");
+    // The recovered incarnation resumes (same epoch, its lease with it), not a new one.
+    expect({ epoch: resumed.epoch, state: resumed.state }).toEqual({ epoch: back.epoch, state: "online" });
+    expect(second.core.listProviders().items.map((s) => [s.providerId, s.epoch])).toEqual([["p1", p.epoch]]);
     expect(observer.states.map((s) => s.state)).toEqual(["suspended", "active"]);
     const [next] = second.core.submit("c1", lease.id, [memcpy(8)], true);
     expect(next).toBe(COOKIE_BLOCK + 1);
@@ -93,9 +94,9 @@ describe("the store seam", () => {
     first.core.close();
     const second = boot(store, { restartGraceMs: 3000 });
     second.clock.advance(2900);
-    expect(second.core.providers.get("p1")!.state).toBe("suspect");
+    expect(second.core.providerSnapshot("p1")!.state).toBe("suspect");
     second.clock.advance(200);
-    expect(second.core.leases.get(lease.id)!.endReason).toBe("PROVIDER_GONE");
+    expect(second.core.leaseSnapshot(lease.id)!.endReason).toBe("PROVIDER_GONE");
     expect(store.load().tables.lease.size).toBe(0);
     expect(store.load().tables.provider.size).toBe(0);
   });
@@ -109,7 +110,7 @@ describe("the store seam", () => {
     const second = boot(store);
     const fresh = second.core.attachProvider(providerSpec("p1", { channels: [{ queueDepth: 4 }] }), new FakeLink(), p.epoch);
     expect(fresh.epoch).toBeGreaterThan(p.epoch);
-    expect(second.core.leases.get(lease.id)!.endReason).toBe("PROVIDER_GONE");
+    expect(second.core.leaseSnapshot(lease.id)!.endReason).toBe("PROVIDER_GONE");
   });
 
   it("never hands out an epoch twice across restarts (reserved in blocks)", () => {

@@ -68,9 +68,17 @@ function matches(p: ProviderRecord, mask: number, mode: LeaseMode, zone: string 
   return true;
 }
 
-function checkInvariants(core: BrokerCore, everyProvider: ProviderRecord[]): void {
-  const live = [...core.leases.liveLeases()];
-  const allLeases = core.leases.all();
+function checkInvariants(core: BrokerCore, everyProvider: ProviderRecord[], granted: LeaseRecord[]): void {
+  // What the core holds, through its query API; the records the test was handed stand for its entries.
+  const byId = new Map(granted.map((l) => [l.id, l]));
+  const recordOf = (id: string): LeaseRecord => {
+    const l = byId.get(id);
+    if (!l) throw new Error(`the core lists lease ${id}, which it never granted`);
+    return l;
+  };
+  const live = core.listLeases({ live: true }).items.map((s) => recordOf(s.leaseId));
+  const allLeases = core.listLeases().items.map((s) => recordOf(s.leaseId));
+  const listed = (p: ProviderRecord): boolean => core.listProviders().items.some((s) => s.providerId === p.id && s.epoch === p.epoch);
 
   // An exclusive channel never has two leases, nor an exclusive plus shared ones.
   const byChannel = new Map<ChannelRecord, LeaseRecord[]>();
@@ -102,15 +110,15 @@ function checkInvariants(core: BrokerCore, everyProvider: ProviderRecord[]): voi
     expect(p.refs, `refs of ${p.id} epoch ${p.epoch}`).toBe(pointing);
     if (p.state === "freed") {
       expect(pointing).toBe(0);
-      expect(core.providers.all()).not.toContain(p);
+      expect(listed(p)).toBe(false);
     } else if (!p.present) {
       // A tombstone exists only while something refers to it.
       expect(pointing).toBeGreaterThan(0);
-      expect(core.providers.all()).toContain(p);
+      expect(listed(p)).toBe(true);
     }
     expect(p.leases.size).toBe(live.filter((l) => l.provider === p).length);
   }
-  expect(core.providers.tombstoneCount).toBe(everyProvider.filter((p) => !p.present && p.state !== "freed").length);
+  expect(core.counts().providerTombstones).toBe(everyProvider.filter((p) => !p.present && p.state !== "freed").length);
 }
 
 describe("channel allocation (property, driving BrokerCore)", () => {
@@ -203,7 +211,7 @@ describe("channel allocation (property, driving BrokerCore)", () => {
               } catch (err) {
                 // Only a tombstone that aged out may be unknown.
                 expect((err as DmaError).reason).toBe("LEASE_NOT_FOUND");
-                expect(core.leases.get(l.id)).toBeUndefined();
+                expect(core.leaseSnapshot(l.id)).toBeUndefined();
                 break;
               }
               expect(res.released).toBe(wasLive);
@@ -228,18 +236,18 @@ describe("channel allocation (property, driving BrokerCore)", () => {
               break;
             }
             case "dropTombstones":
-              core.leases.clearTombstones();
+              core.dropLeaseTombstones();
               break;
           }
-          checkInvariants(core, everyProvider);
+          checkInvariants(core, everyProvider, granted);
         }
 
         // Teardown: everything lost and every tombstone dropped → nothing left.
         for (const p of current) if (p) core.providerLost(p, "unbound", "teardown");
-        core.leases.clearTombstones();
-        expect(core.leases.liveCount).toBe(0);
-        expect(core.providers.presentCount).toBe(0);
-        expect(core.providers.tombstoneCount).toBe(0);
+        core.dropLeaseTombstones();
+        expect(core.counts().leasesLive).toBe(0);
+        expect(core.counts().providersPresent).toBe(0);
+        expect(core.counts().providerTombstones).toBe(0);
         for (const p of everyProvider) {
           expect(p.state).toBe("freed");
           expect(p.refs).toBe(0);

@@ -4,6 +4,7 @@ import type { DmaDescriptor } from "@dmabroker/core";
 import { DmaChannel, channelClockFrom, executeSync } from "../src/index.js";
 import type { ChannelModelOptions, WorkOutcome } from "../src/index.js";
 import { bytesEqual, crc32cRef, nextTurn, randomView, turns } from "./reference.js";
+import { countLoopTicks } from "./loop-ticks.js";
 
 const memcpy = (size: number): DmaDescriptor => ({ op: "memcpy", memcpy: { src: randomView(size) } });
 
@@ -225,21 +226,14 @@ describe("DmaChannel", () => {
   it("big transfers leave the event loop responsive", async () => {
     const { channel, delivered } = harness({ real: true });
     const src = randomView(64 << 20);
-    let ticks = 0;
-    let running = true;
-    const spin = (): void => {
-      ticks++;
-      if (running) setImmediate(spin);
-    };
-    setImmediate(spin);
+    const loop = countLoopTicks();
     channel.submit([
       { id: 1, descriptor: { op: "crc32c", crc32c: { src, seed: 0 } } },
       { id: 2, descriptor: { op: "memcpy", memcpy: { src: src.subarray(0, 16 << 20) } } },
     ]);
-    const before = ticks;
+    const before = loop.ticks;
     expect(await channel.drain(20_000)).toBe(true);
-    running = false;
-    expect(ticks - before).toBeGreaterThan(10);
+    expect(loop.stop() - before).toBeGreaterThan(10);
     expect(delivered().map((o) => o.result)).toEqual(["NOERROR", "NOERROR"]);
     expect(bytesEqual(delivered()[1].output, src.subarray(0, 16 << 20))).toBe(true);
   });

@@ -4,6 +4,7 @@ import type { DmaDescriptor } from "@dmabroker/core";
 import { execute, executeSync } from "../src/index.js";
 import type { OpOutput } from "../src/index.js";
 import { SIZES, bytesEqual, crc32cRef, diffRef, fillRef, nextTurn, randomView, xorRef } from "./reference.js";
+import { countLoopTicks } from "./loop-ticks.js";
 
 /** Runs a descriptor three ways: sync, async in one chunk, async in many small chunks. */
 async function runAll(d: DmaDescriptor): Promise<OpOutput[]> {
@@ -123,16 +124,9 @@ describe("operations: edge cases", () => {
       { op: "crc32c", crc32c: { src, seed: 0 } },
       { op: "xor", xor: { sources: [src, src] } },
     ] as DmaDescriptor[]) {
-      let ticks = 0;
-      let running = true;
-      const spin = (): void => {
-        ticks++;
-        if (running) setImmediate(spin);
-      };
-      setImmediate(spin);
+      const loop = countLoopTicks();
       await execute(d);
-      running = false;
-      expect(ticks).toBeGreaterThan(0);
+      expect(loop.stop()).toBeGreaterThan(0);
     }
   });
 });

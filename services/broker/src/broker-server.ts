@@ -1,7 +1,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { BrokerCore, DmaError, createMemoryStore, systemClock } from "@dmabroker/core";
-import type { BrokerEvent, BrokerStore } from "@dmabroker/core";
+import type { BrokerEvent, BrokerStore, MemoryReport } from "@dmabroker/core";
 import { FileStore } from "./store/index.js";
 import type { FlushStats } from "./store/index.js";
 import { loadDmaBrokerV1, loadPackageDefinition } from "@dmabroker/proto";
@@ -19,19 +19,6 @@ import { attachMessageLimit, clientMethodLimits } from "./message-limits.js";
 import { ProtocolViolations } from "./protocol-violations.js";
 import { LoopDelayMonitor } from "./loop-delay-monitor.js";
 import { ProviderSession } from "./provider-session.js";
-
-/** What `memoryReport` returns (logged on SIGUSR2 as event "memory"). */
-export interface MemoryReport {
-  heapUsedBytes: number;
-  rssBytes: number;
-  gcForced: boolean;
-  providersPresent: number;
-  providerTombstones: number;
-  leasesLive: number;
-  leaseTombstones: number;
-  providerSessions: number;
-  watchStreams: number;
-}
 
 /** Largest gRPC message: a full batch plus framing headroom. */
 const messageLimit = (config: BrokerConfig): number => config.broker.maxBatchBytes + 16 * 1024 * 1024;
@@ -221,10 +208,7 @@ export class BrokerServer {
       heapUsedBytes: m.heapUsed,
       rssBytes: m.rss,
       gcForced: typeof (globalThis as { gc?: unknown }).gc === "function",
-      providersPresent: this.core.providers.presentCount,
-      providerTombstones: this.core.providers.tombstoneCount,
-      leasesLive: this.core.leases.liveCount,
-      leaseTombstones: this.core.leases.tombstoneCount,
+      ...this.core.counts(),
       providerSessions: this.sessions.size,
       watchStreams: this.clients.watchCount,
     };

@@ -112,9 +112,8 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
       const size = req.pageSize === 0 ? LIST_PAGE_SIZE : Math.min(req.pageSize, LIST_PAGE_SIZE);
       const start = req.pageToken === "" ? 0 : Number(req.pageToken);
       if (!Number.isSafeInteger(start) || start < 0) throw new DmaError("INVALID_ARGUMENT", "page_token is not one this broker gave out");
-      const all = core.listProviders();
-      const next = start + size < all.length ? String(start + size) : "";
-      return { providers: all.slice(start, start + size).map(providerToWire), nextPageToken: next };
+      const page = core.listProviders({}, { offset: start, limit: size });
+      return { providers: page.items.map(providerToWire), nextPageToken: page.nextOffset === undefined ? "" : String(page.nextOffset) };
     }),
     WatchLease: (call) => {
       try {

@@ -1,4 +1,3 @@
 export { BrokerServer } from "./broker-server.js";
-export type { MemoryReport } from "./broker-server.js";
 export { loadBrokerConfig, BROKER_ENV_VARS } from "./config.js";
 export type { BrokerConfig } from "./config.js";

@@ -59,10 +59,10 @@ describe("GET /metrics", () => {
     f = await adminFixture();
     const { core, clock } = f;
     const a = core.attachProvider(spec("dev-a"), new FakeLink());
-    core.attachProvider(spec("dev-b"), new FakeLink());
+    const b = core.attachProvider(spec("dev-b"), new FakeLink());
     const lease = core.requestChannel("alice", { capabilityMask: capabilityMask(["memcpy"]), providerId: "dev-a", mode: "exclusive" });
     core.submit("alice", lease.id, [memcpy(8), memcpy(8), memcpy(8)], true);
-    const work = core.providers.get("dev-a")!.work;
+    const work = a.work;
     const [firstWork] = [...work.keys()];
     core.workDone(a, a.epoch, [{ workId: firstWork, result: "NOERROR", residue: 0, reason: "", output: new Uint8Array(8) }]);
     let text = (await f.app.inject({ url: "/metrics" })).body;
@@ -78,7 +78,6 @@ describe("GET /metrics", () => {
     core.providerLost(a, "stream_break", "stream error: connection reset");
     // dev-b goes silent; the sweep declares it lost after the heartbeat timeout.
     core.start();
-    const b = core.providers.get("dev-b")!;
     clock.advance(core.options.heartbeatTimeoutMs + core.options.sweepIntervalMs * 2);
     expect(b.state).not.toBe("online");
     text = (await f.app.inject({ url: "/metrics" })).body;

@@ -54,7 +54,7 @@ describe("admin API routes (inject)", () => {
 
   it("GET /v1/providers returns core's snapshots whole and filters by state and label", async () => {
     const all = (await get("/v1/providers")).json<{ providers: unknown[] }>();
-    expect(all.providers).toEqual(f.core.listProviders());
+    expect(all.providers).toEqual(f.core.listProviders().items);
     expect((await get("/v1/providers?label=zone=b")).json<{ providers: { providerId: string }[] }>().providers.map((p) => p.providerId)).toEqual(["dev-b"]);
     expect((await get("/v1/providers?label=zone=a&label=numa=0")).json<{ providers: unknown[] }>().providers).toHaveLength(1);
     expect((await get("/v1/providers?label=zone=a&label=numa=1")).json<{ providers: unknown[] }>().providers).toHaveLength(0);
@@ -74,7 +74,7 @@ describe("admin API routes (inject)", () => {
     const lease = f.core.requestChannel("alice", { capabilityMask: capabilityMask(["memcpy"]), providerId: "dev-a", mode: "exclusive" });
     f.core.submit("alice", lease.id, [memcpy(64), memcpy(64)], true);
     // A second registration of dev-a fences the first: two incarnations in the history.
-    const old = f.core.providers.get("dev-a")!;
+    const old = f.core.providerSnapshot("dev-a")!;
     f.core.attachProvider(spec("dev-a"), new FakeLink());
     const detail = (await get("/v1/providers/dev-a")).json<{
       providerId: string;
@@ -111,7 +111,7 @@ describe("admin API routes (inject)", () => {
     const body = expectProblem(res, 409, "PROVIDER_BUSY");
     expect(body.leases).toEqual([{ leaseId: lease.id, clientId: "alice", channel: lease.channel.index, mode: "exclusive", unfinished: 1 }]);
     expect(body.metadata).toMatchObject({ provider_id: "dev-a", lease_count: "1", leases: lease.id });
-    expect(f.core.providers.get("dev-a")!.state).toBe("online");
+    expect(f.core.providerSnapshot("dev-a")!.state).toBe("online");
     expect(lease.state).toBe("active");
     // Without leases a polite unbind goes through.
     expect((await post("/v1/providers/dev-b/unbind", { mode: "polite" })).json()).toMatchObject({ providerId: "dev-b", mode: "polite", dryRun: false, leases: [] });
@@ -123,7 +123,7 @@ describe("admin API routes (inject)", () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
       providerId: "dev-a",
-      epoch: f.core.providers.get("dev-a")!.epoch,
+      epoch: f.core.providerSnapshot("dev-a")!.epoch,
       mode: "force",
       dryRun: true,
       alreadyUnbound: false,
@@ -175,7 +175,7 @@ describe("admin API routes (inject)", () => {
     expectProblem(await post("/v1/providers/dev-a/unbind", { mode: "drain", timeoutMs: 10 ** 9 }), 400, "INVALID_ARGUMENT");
     expectProblem(await post("/v1/providers/ghost/unbind", { mode: "force" }), 404, "PROVIDER_NOT_FOUND");
     expectProblem(await post("/v1/providers/ghost/bind"), 404, "PROVIDER_NOT_FOUND");
-    expect(f.core.providers.get("dev-a")!.state).toBe("online");
+    expect(f.core.providerSnapshot("dev-a")!.state).toBe("online");
   });
 
   it("POST channels/{index}/remove ends only that channel's leases; 404 CHANNEL_NOT_FOUND; 400 on a bad index", async () => {
@@ -215,14 +215,14 @@ describe("admin API routes (inject)", () => {
     const b = f.core.requestChannel("bob", { capabilityMask: mask, providerId: "dev-b", mode: "shared" });
     f.core.release("bob", b.id);
     const list = (await get("/v1/leases")).json<{ leases: unknown[] }>();
-    expect(list.leases).toEqual(f.core.listLeases());
+    expect(list.leases).toEqual(f.core.listLeases().items);
     const ids = async (q: string): Promise<string[]> => (await get(`/v1/leases${q}`)).json<{ leases: { leaseId: string }[] }>().leases.map((l) => l.leaseId);
     expect(await ids("?client=alice")).toEqual([a.id]);
     expect(await ids("?provider=dev-b")).toEqual([b.id]);
     expect(await ids("?state=released")).toEqual([b.id]);
     expect(await ids("?client=alice&state=released")).toEqual([]);
     expectProblem(await get("/v1/leases?state=zombie"), 400, "INVALID_ARGUMENT");
-    expect((await get(`/v1/leases/${a.id}`)).json()).toEqual(f.core.listLeases().find((l) => l.leaseId === a.id));
+    expect((await get(`/v1/leases/${a.id}`)).json()).toEqual(f.core.listLeases().items.find((l) => l.leaseId === a.id));
     expectProblem(await get("/v1/leases/lease-nope"), 404, "LEASE_NOT_FOUND");
   });
 

@@ -1,5 +1,7 @@
 /** What `dmactl top` knows: one REST load, then the event stream's events and `stats` samples. */
 
+import type { StatsSnapshot } from "@dmabroker/core";
+
 export interface TopProvider {
   providerId: string;
   epoch: number;
@@ -22,12 +24,8 @@ export interface TopLease {
   endedAtMs: number;
 }
 
-export interface StatsSample {
-  atMs: number;
-  cookies: { accepted: number; completed: number; failed: number; aborted: number; staleRefused: number };
-  providers: { providerId: string; epoch: number; state: string; channels: TopProvider["channels"] }[];
-  leases: { leaseId: string; state: string; unfinished: number }[];
-}
+/** One `stats` message of the event stream: the broker's StatsSnapshot. */
+export type StatsSample = StatsSnapshot;
 
 export interface Rates {
   atMs: number;

@@ -18,12 +18,13 @@ describe("dmactl top's picture", () => {
     const m = new TopModel();
     m.load([provider("b-0", 2), provider("a-0", 1)], [{ leaseId: "lease-1", clientId: "c", providerId: "a-0", epoch: 1, channel: 0, mode: "exclusive", state: "active", endReason: "", unfinished: 0 }]);
     const cookies = { accepted: 100, completed: 90, failed: 0, aborted: 0, staleRefused: 0 };
-    m.stats({ atMs: 1000, cookies, providers: [], leases: [] });
+    m.stats({ atMs: 1000, cookies, providers: [], leases: [], truncated: 0 });
     m.stats({
       atMs: 2000,
       cookies: { ...cookies, accepted: 600, completed: 590 },
       providers: [{ providerId: "a-0", epoch: 1, state: "online", channels: [{ index: 0, queueDepth: 16, leases: 1, outstanding: 12, removed: false }] }],
       leases: [{ leaseId: "lease-1", state: "active", unfinished: 12 }],
+      truncated: 0,
     });
     let lines = renderTop(m, { url: "http://x", conn: "live", nowMs: 0 }, 200, 40);
     expect(lines[2]).toMatch(/^cookies\/s completed 500  accepted 500/);

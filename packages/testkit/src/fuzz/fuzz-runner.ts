@@ -6,7 +6,8 @@ import type { GeneratedCase } from "./case-stream.js";
 import { Bystander } from "./bystander.js";
 import { FAMILIES, FAMILY_NAMES } from "./families/index.js";
 import { FUZZ_TOMBSTONE_TTL_MS } from "./fuzz-target.js";
-import type { BrokerMemory, FuzzTarget } from "./fuzz-target.js";
+import type { MemoryReport } from "@dmabroker/core";
+import type { FuzzTarget } from "./fuzz-target.js";
 import { knownFinding } from "./known-findings.js";
 import { defaultLimits } from "./limits.js";
 import type { FuzzLimits } from "./limits.js";
@@ -83,7 +84,7 @@ export interface FuzzSummary {
     suspectRetries: number;
     latencyMs: { p50: number; p99: number; max: number; n: number } | undefined;
   };
-  memory: { baseline: BrokerMemory; after: BrokerMemory; heapRatio: number } | undefined;
+  memory: { baseline: MemoryReport; after: MemoryReport; heapRatio: number } | undefined;
   replay: string;
 }
 
@@ -210,7 +211,7 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   globalChecks();
 
   // Records back to baseline once tombstones age out; the heap within slack of it.
-  let after: BrokerMemory | undefined;
+  let after: MemoryReport | undefined;
   if (target.alive) {
     const deadline = Date.now() + FUZZ_TOMBSTONE_TTL_MS + 20_000;
     await sleep(FUZZ_TOMBSTONE_TTL_MS + 500);
@@ -261,12 +262,12 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   };
 }
 
-function sameCounts(a: BrokerMemory, b: BrokerMemory): boolean {
+function sameCounts(a: MemoryReport, b: MemoryReport): boolean {
   return (["providersPresent", "providerTombstones", "leasesLive", "leaseTombstones", "providerSessions", "watchStreams"] as const).every((k) => a[k] === b[k]);
 }
 
 /** Best of three heap readings (a GC right before each), counts from the last. */
-async function settledMemory(target: FuzzTarget): Promise<BrokerMemory> {
+async function settledMemory(target: FuzzTarget): Promise<MemoryReport> {
   const first = await target.memory();
   const second = await target.memory();
   const last = await target.memory();

@@ -1,19 +1,7 @@
 import { Cluster } from "../cluster.js";
+import type { MemoryReport } from "@dmabroker/core";
 import type { FuzzLimits } from "./limits.js";
 import type { RunMode } from "../service-process.js";
-
-/** The broker's SIGUSR2 memory report (heap after a forced GC, record counts). */
-export interface BrokerMemory {
-  heapUsedBytes: number;
-  rssBytes: number;
-  gcForced: boolean;
-  providersPresent: number;
-  providerTombstones: number;
-  leasesLive: number;
-  leaseTombstones: number;
-  providerSessions: number;
-  watchStreams: number;
-}
 
 /** Broker settings of a fuzz run: tombstones age out in a second, so records can return to baseline at the end. */
 export const FUZZ_TOMBSTONE_TTL_MS = 1000;
@@ -76,7 +64,7 @@ export class FuzzTarget {
   }
 
   /** Asks the broker for a memory report (SIGUSR2) and waits for it (bounded). */
-  memory(timeoutMs = 10_000): Promise<BrokerMemory> {
+  memory(timeoutMs = 10_000): Promise<MemoryReport> {
     const broker = this.cluster.broker;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -87,7 +75,7 @@ export class FuzzTarget {
         if (l.event !== "memory") return;
         clearTimeout(timer);
         off();
-        resolve(l as unknown as BrokerMemory);
+        resolve(l as unknown as MemoryReport);
       });
       broker.kill("SIGUSR2");
     });

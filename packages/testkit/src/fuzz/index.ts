@@ -2,7 +2,6 @@ export { runFuzz } from "./fuzz-runner.js";
 export type { FuzzOptions, FuzzProgress, FuzzSummary, FuzzViolation } from "./fuzz-runner.js";
 export { formatFuzzSummary } from "./fuzz-summary.js";
 export { FuzzTarget } from "./fuzz-target.js";
-export type { BrokerMemory } from "./fuzz-target.js";
 export { Bystander } from "./bystander.js";
 export type { BystanderReport } from "./bystander.js";
 export { CI_FAMILY_NAMES, FAMILIES, FAMILY_NAMES } from "./families/index.js";

@@ -95,7 +95,7 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
     { schema: { ...probe, summary: "Readiness: listening and serving (503 while starting or stopping)", response: { 200: Status, 503: Status } } },
     async (_req, reply) => {
       if (!deps.isReady()) return reply.code(503).send({ status: "not ready" });
-      return { status: "ready", providers: deps.core.providers.presentCount };
+      return { status: "ready", providers: deps.core.counts().providersPresent };
     },
   );
   app.get(

@@ -60,9 +60,8 @@ export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { p
     labelNames: ["state"],
     registers: [registry],
     collect() {
-      const counts = new Map<string, number>(PROVIDER_STATES.map((s) => [s, 0]));
-      for (const p of core.providers.all()) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
-      for (const [state, n] of counts) this.set({ state }, n);
+      const counts = core.providerStateCounts();
+      for (const state of new Set([...PROVIDER_STATES, ...counts.keys()])) this.set({ state }, counts.get(state) ?? 0);
     },
   });
   new Gauge({
@@ -71,9 +70,8 @@ export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { p
     labelNames: ["state"],
     registers: [registry],
     collect() {
-      const counts = new Map<string, number>(LEASE_STATES.map((s) => [s, 0]));
-      for (const l of core.leases.all()) counts.set(l.state, (counts.get(l.state) ?? 0) + 1);
-      for (const [state, n] of counts) this.set({ state }, n);
+      const counts = core.leaseStateCounts();
+      for (const state of new Set([...LEASE_STATES, ...counts.keys()])) this.set({ state }, counts.get(state) ?? 0);
     },
   });
   new Counter({
@@ -99,15 +97,17 @@ export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { p
     collect() {
       outstanding.reset();
       capacity.reset();
-      for (const p of core.providers.present()) {
-        let used = 0;
-        let depth = 0;
-        for (const c of p.channels) {
-          used += c.outstanding;
-          depth += c.removed ? 0 : c.queueDepth;
-        }
-        outstanding.set({ provider_id: p.id }, used);
-        capacity.set({ provider_id: p.id }, depth);
+      // Every present provider has at least one channel, so each appears here.
+      const per = new Map<string, { used: number; depth: number }>();
+      for (const c of core.listChannels()) {
+        const t = per.get(c.providerId) ?? { used: 0, depth: 0 };
+        t.used += c.outstanding;
+        t.depth += c.removed ? 0 : c.queueDepth;
+        per.set(c.providerId, t);
+      }
+      for (const [providerId, t] of per) {
+        outstanding.set({ provider_id: providerId }, t.used);
+        capacity.set({ provider_id: providerId }, t.depth);
       }
     },
   });
@@ -205,8 +205,8 @@ export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { p
       const cause = event.type === "provider.state" && event.cause !== undefined ? DETECTION_CAUSE[event.cause] : undefined;
       if (event.type === "provider.state" && cause !== undefined) {
         // Emitted inside core.providerLost before the record is retired, so the registry still holds it.
-        const p = core.providers.get(event.providerId);
-        if (p && p.epoch === event.epoch) detection.observe({ cause }, Math.max(0, clock.now() - p.lastHeartbeatAt) / 1000);
+        const heardAt = core.providerLastHeardAt(event.providerId, event.epoch);
+        if (heardAt !== undefined) detection.observe({ cause }, Math.max(0, clock.now() - heardAt) / 1000);
       }
     },
     observeRpc(method, code, seconds) {

@@ -1,5 +1,5 @@
-import { DmaError, snapshotLease } from "@dmabroker/core";
-import type { BrokerCore, LeaseSnapshot, ProviderSnapshot } from "@dmabroker/core";
+import { DmaError, isLiveLeaseState, snapshotLease } from "@dmabroker/core";
+import type { BrokerCore, Page, PageRequest } from "@dmabroker/core";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import { ProblemError, problemOf } from "./problem.js";
@@ -36,11 +36,14 @@ function labelFilter(label: string | string[] | undefined): [string, string][] {
   });
 }
 
-/** One page of a listing: `limit` items from `pageToken` (an offset), and the token of the next page if any. */
-function pageOf<T>(all: T[], q: { limit?: number; pageToken?: string }): { items: T[]; next: { nextPageToken?: string } } {
-  const start = q.pageToken ? Number(q.pageToken) : 0;
-  const end = start + (q.limit ?? LIST_PAGE_DEFAULT);
-  return { items: all.slice(start, end), next: end < all.length ? { nextPageToken: String(end) } : {} };
+/** The core's page window of a REST listing: `limit` items from `pageToken` (an offset). */
+function pageRequest(q: { limit?: number; pageToken?: string }): PageRequest {
+  return { offset: q.pageToken ? Number(q.pageToken) : 0, limit: q.limit ?? LIST_PAGE_DEFAULT };
+}
+
+/** The REST form of a core page: the token of the next page, if any. */
+function nextPage(page: Page<unknown>): { nextPageToken?: string } {
+  return page.nextOffset === undefined ? {} : { nextPageToken: String(page.nextOffset) };
 }
 
 /** The /v1 operator routes over a BrokerCore. Every action on a provider or lease is logged with its ids. */
@@ -70,12 +73,8 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
     },
     async (req) => {
       const q = req.query;
-      const labels = labelFilter(q.label);
-      const providers = core
-        .listProviders()
-        .filter((p: ProviderSnapshot) => (!q.state || p.state === q.state) && labels.every(([k, v]) => p.labels[k] === v));
-      const page = pageOf(providers, q);
-      return { providers: page.items, ...page.next };
+      const page = core.listProviders({ state: q.state, labels: labelFilter(q.label) }, pageRequest(q));
+      return { providers: page.items, ...nextPage(page) };
     },
   );
 
@@ -168,7 +167,7 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
     async (req) => {
       const { id } = req.params;
       const wasUnbound = core.bindProvider(id);
-      if (!wasUnbound && !core.providers.get(id) && core.providers.history(id).length === 0) {
+      if (!wasUnbound && !core.providerSnapshot(id) && core.providerHistory(id).length === 0) {
         throw new DmaError("PROVIDER_NOT_FOUND", `no provider ${JSON.stringify(id)} is known or unbound`, { provider_id: id });
       }
       log.info({ event: "admin.bind", provider_id: id, was_unbound: wasUnbound }, wasUnbound ? "provider bound by an operator" : "bind: provider was not unbound");
@@ -211,26 +210,7 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
     },
     async (req) => {
       const q = req.query;
-      const channels: Channel[] = [];
-      for (const p of core.providers.present()) {
-        if (q.provider && p.id !== q.provider) continue;
-        for (const c of p.channels) {
-          if (q.free && (c.leaseCount > 0 || c.removed)) continue;
-          channels.push({
-            providerId: p.id,
-            epoch: p.epoch,
-            providerState: p.state,
-            index: c.index,
-            queueDepth: c.queueDepth,
-            leases: c.leaseCount,
-            outstanding: c.outstanding,
-            exclusive: c.exclusive !== undefined,
-            removed: c.removed,
-            completed: c.completed,
-            failed: c.failed,
-          });
-        }
-      }
+      const channels: Channel[] = core.listChannels({ providerId: q.provider || undefined, free: q.free });
       return { channels };
     },
   );
@@ -247,11 +227,8 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
     },
     async (req) => {
       const q = req.query;
-      const leases = core
-        .listLeases()
-        .filter((l: LeaseSnapshot) => (!q.client || l.clientId === q.client) && (!q.provider || l.providerId === q.provider) && (!q.state || l.state === q.state));
-      const page = pageOf(leases, q);
-      return { leases: page.items, ...page.next };
+      const page = core.listLeases({ clientId: q.client || undefined, providerId: q.provider || undefined, state: q.state }, pageRequest(q));
+      return { leases: page.items, ...nextPage(page) };
     },
   );
 
@@ -267,9 +244,9 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
     },
     async (req) => {
       const { id } = req.params;
-      const lease = core.leases.get(id);
+      const lease = core.leaseSnapshot(id);
       if (!lease) throw new DmaError("LEASE_NOT_FOUND", `no lease ${JSON.stringify(id)}`, { lease_id: id });
-      return snapshotLease(lease);
+      return lease;
     },
   );
 
@@ -287,8 +264,8 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
     async (req) => {
       const { id } = req.params;
       const { reason } = req.query;
-      const before = core.leases.get(id);
-      const wasLive = before !== undefined && !before.ended;
+      const before = core.leaseSnapshot(id);
+      const wasLive = before !== undefined && isLiveLeaseState(before.state);
       const lease = core.revoke(id, reason ? `revoked by an operator: ${reason}` : "revoked by an operator");
       log.info(
         { event: "admin.revoke", lease_id: id, client_id: lease.owner, provider_id: lease.provider.id, epoch: lease.provider.epoch, revoked: wasLive, reason: reason ?? "" },

@@ -1,47 +1,32 @@
-import type { BrokerCore } from "@dmabroker/core";
+import type { BrokerCore, StatsSnapshot } from "@dmabroker/core";
+
+export type { StatsSnapshot };
 
 /** Channels and leases one stats message lists at most (the rest is counted in `truncated`). */
 export const STATS_MAX_ITEMS = 2000;
-
-/**
- * What changes too often to be an event (every cookie moves it): the core's
- * cookie counters, each present provider's per-channel occupancy, and each
- * live lease's cookies in flight. The SSE stream sends one on request every
- * `stats` ms (`event: stats`, no id: it is a sample, not part of the replayable
- * history), so the console and `dmactl top` stay live without polling.
- */
-export interface StatsSnapshot {
-  atMs: number;
-  cookies: { accepted: number; completed: number; failed: number; aborted: number; staleRefused: number };
-  providers: { providerId: string; epoch: number; state: string; channels: { index: number; outstanding: number; queueDepth: number; leases: number; removed: boolean }[] }[];
-  leases: { leaseId: string; state: string; unfinished: number }[];
-  /** Channels plus leases left out beyond STATS_MAX_ITEMS. */
-  truncated: number;
-}
 
 export function statsSnapshot(core: BrokerCore, atMs: number): StatsSnapshot {
   const s = core.stats;
   let budget = STATS_MAX_ITEMS;
   let truncated = 0;
+  // listChannels lists present providers in order, each one's channels together (and each has at least one).
   const providers: StatsSnapshot["providers"] = [];
-  for (const p of core.providers.present()) {
-    const channels: StatsSnapshot["providers"][number]["channels"] = [];
-    for (const c of p.channels) {
-      if (budget-- <= 0) {
-        truncated++;
-        continue;
-      }
-      channels.push({ index: c.index, outstanding: c.outstanding, queueDepth: c.queueDepth, leases: c.leaseCount, removed: c.removed });
-    }
-    providers.push({ providerId: p.id, epoch: p.epoch, state: p.state, channels });
-  }
-  const leases: StatsSnapshot["leases"] = [];
-  for (const l of core.leases.liveLeases()) {
+  let last: StatsSnapshot["providers"][number] | undefined;
+  for (const c of core.listChannels()) {
+    if (last?.providerId !== c.providerId) providers.push((last = { providerId: c.providerId, epoch: c.epoch, state: c.providerState, channels: [] }));
     if (budget-- <= 0) {
       truncated++;
       continue;
     }
-    leases.push({ leaseId: l.id, state: l.state, unfinished: l.ledger?.unfinished ?? 0 });
+    last.channels.push({ index: c.index, outstanding: c.outstanding, queueDepth: c.queueDepth, leases: c.leases, removed: c.removed });
+  }
+  const leases: StatsSnapshot["leases"] = [];
+  for (const l of core.listLeases({ live: true }).items) {
+    if (budget-- <= 0) {
+      truncated++;
+      continue;
+    }
+    leases.push({ leaseId: l.leaseId, state: l.state, unfinished: l.unfinished });
   }
   return {
     atMs,
