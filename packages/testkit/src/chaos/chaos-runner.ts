@@ -80,6 +80,8 @@ export interface ChaosSummary {
   leases_ended_by_fault: ChaosVerdict["leasesEndedByFault"];
   /** Per kind: faults whose victim carried at least one of this run's leases when it was hit. */
   faults_hitting_leases: ChaosVerdict["faultsHittingLeases"];
+  /** Per kind: provider faults that ended at least one of this run's leases PROVIDER_GONE (what a fault is for). */
+  faults_ending_leases: ChaosVerdict["faultsEndingLeases"];
 }
 
 /** The load clients' id prefix: the final records check counts only this run's leases, not those of other clients of the broker (a compose stack's own workload). */
@@ -201,6 +203,16 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     return item;
   };
   const between = (lo: number, hi: number): number => Math.round(lo + rng() * (hi - lo));
+  /** One of `list`, with odds proportional to `weight` (all > 0). */
+  const pickWeighted = <T>(list: readonly T[], weight: (item: T) => number): T => {
+    const total = list.reduce((sum, item) => sum + weight(item), 0);
+    let r = rng() * total;
+    for (const item of list) {
+      r -= weight(item);
+      if (r < 0) return item;
+    }
+    return pick(list);
+  };
 
   /** This run's live leases on one incarnation (and channel). */
   const ownLeasesOn = (leases: readonly LeaseSnapshot[], p: { providerId: string; epoch: number }, channel?: number): LeaseSnapshot[] =>
@@ -209,7 +221,10 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   /**
    * A fault's victim: an online provider of the target that carries this run's
    * leases (a fault on an idle provider tests nothing), waiting up to
-   * VICTIM_WAIT_MS for one; then any online provider.
+   * VICTIM_WAIT_MS for one; then any online provider. Among those that carry
+   * leases, the odds are proportional to how many: a lease may be released
+   * between this snapshot and the fault, and the more a provider carries, the
+   * likelier one is still live when the fault lands.
    */
   const chooseVictim = async (): Promise<{ victim?: ProviderSnapshot; leases: LeaseSnapshot[] }> => {
     const deadline = Date.now() + VICTIM_WAIT_MS;
@@ -217,7 +232,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       const [providers, leases] = await Promise.all([admin.providers(), admin.leases()]);
       const online = providers.filter((p) => p.state === "online" && target.providerIds.includes(p.providerId));
       const leased = online.filter((p) => ownLeasesOn(leases, p).length > 0);
-      if (leased.length > 0) return { victim: pick(leased), leases };
+      if (leased.length > 0) return { victim: pickWeighted(leased, (p) => ownLeasesOn(leases, p).length), leases };
       if (online.length === 0 || Date.now() > deadline) return { victim: online.length > 0 ? pick(online) : undefined, leases };
       await sleep(50);
     }
@@ -306,7 +321,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       }
       case "channel_remove": {
         const withLeases = victim!.channels.filter((c) => ownLeasesOn(leases, victim!, c.index).length > 0);
-        const channel = (withLeases.length > 0 ? pick(withLeases) : pick(victim!.channels)).index;
+        const channel = (withLeases.length > 0 ? pickWeighted(withLeases, (c) => ownLeasesOn(leases, victim!, c.index).length) : pick(victim!.channels)).index;
         const fault: FaultRecord = { ...base, kind, channel, at: Date.now(), leasesHeld: ownLeasesOn(leases, victim!, channel).length };
         await admin.removeChannel(id, channel, { reason: "chaos" }).catch((err: unknown) => {
           // Removed already in this incarnation: nothing to hurt.
@@ -465,6 +480,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     detection_ms: verdict.detectionMs,
     leases_ended_by_fault: verdict.leasesEndedByFault,
     faults_hitting_leases: verdict.faultsHittingLeases,
+    faults_ending_leases: verdict.faultsEndingLeases,
   };
 }
 
