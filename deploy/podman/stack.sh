@@ -52,8 +52,9 @@ case "${1:-}" in
     ;;
   health) health ;;
   down)
-    for s in "${SERVICES[@]}"; do podman stop -t 5 --ignore "$(name "$s")" >/dev/null 2>&1 || true; done
-    for s in "${SERVICES[@]}"; do podman rm -f --ignore "$(name "$s")" >/dev/null 2>&1; done
+    # (prometheus and grafana too, in case the monitoring profile was brought up by hand)
+    for s in "${SERVICES[@]}" prometheus grafana; do podman stop -t 5 --ignore "$(name "$s")" >/dev/null 2>&1 || true; done
+    for s in "${SERVICES[@]}" prometheus grafana; do podman rm -f --ignore "$(name "$s")" >/dev/null 2>&1; done
     # podman-compose 1.0.3's `down` leaves the network behind.
     podman network exists "${PROJECT}_default" && podman network rm -f "${PROJECT}_default" >/dev/null
     # The broker's store stays unless VOLUMES=1 (as `docker compose down` keeps volumes; `down -v` removes them).
