@@ -310,7 +310,12 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       brokerDown = false;
       await stack.waitHealthy("broker", 60_000);
       measured.broker_address_changed = String((await stack.address("broker")) !== ipBefore);
-      await until("three providers online", 60_000, async () => ((await admin.providers()).filter((p) => p.state === "online").length === 3 ? true : undefined));
+      await until("three providers online", 60_000, async () => ((await admin.providers()).filter((p) => p.state === "online").length === 3 ? true : undefined)).catch(async (err: unknown) => {
+        // Say which agent did not come back, and what it and the broker logged.
+        const states = (await admin.providers().catch(() => [])).map((p) => `${p.providerId}#${p.epoch} ${p.state}`).join(", ");
+        const tails = await Promise.all(["broker", ...AGENTS].map(async (s) => `--- ${s}\n${(await stack.logs(s as Service, t0)).trim().split("\n").slice(-6).join("\n")}`));
+        throw new Error(`${(err as Error).message}; providers: ${states || "none"}\n${tails.join("\n")}`);
+      });
       measured.broker_start_to_agents_online_ms = Date.now() - t0;
       await until("NOERROR results after the broker came back", 60_000, async () =>
         (await stack.jsonLogs("workload", t0)).some((x) => x.event === "result" && x.result === "NOERROR") ? true : undefined,
