@@ -232,8 +232,12 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   const ownLeasesOn = (leases: readonly LeaseSnapshot[], p: { providerId: string; epoch: number }, channel?: number): LeaseSnapshot[] =>
     leases.filter((l) => isChaosClient(l.clientId) && isLiveLeaseState(l.state) && l.providerId === p.providerId && l.epoch === p.epoch && (channel === undefined || l.channel === channel));
 
-  /** A victim's weight: the life its leases have left, each at least 0.05 (a lease about to go still counts a little). */
-  const lifeOn = (own: readonly LeaseSnapshot[]): number => own.reduce((sum, l) => sum + Math.max(0.05, leaseLifeLeft(l)), 0);
+  /**
+   * A victim's weight: the life its leases have left, each at least 0.05 (a lease about to go still
+   * counts a little); a lease with no cookie yet counts only that much too: its grant may not have
+   * reached its client (on a busy machine the answer can trail the broker's record by a second).
+   */
+  const lifeOn = (own: readonly LeaseSnapshot[]): number => own.reduce((sum, l) => sum + (l.lastCookie === 0 ? 0.05 : Math.max(0.05, leaseLifeLeft(l))), 0);
 
   /**
    * A fault's victim: an online provider of the target that carries this run's
