@@ -121,7 +121,7 @@ try {
 const pad = (s, n) => String(s).padEnd(n);
 const lines = [];
 lines.push("", `chaos summary (seed ${summary.seed}, ${(summary.duration_ms / 1000).toFixed(1)} s, ${summary.providers} providers, ${summary.clients} clients)`);
-lines.push(`${pad("fault", 16)}${pad("count", 7)}${pad("hit leases", 12)}${pad("leases ended", 14)}${pad("detect p50", 12)}${pad("p99", 10)}${pad("max", 10)}n`);
+lines.push(`${pad("fault", 16)}${pad("count", 7)}${pad("hit leases", 12)}${pad("ended ≥1", 10)}${pad("leases ended", 14)}${pad("detect p50", 12)}${pad("p99", 10)}${pad("max", 10)}n`);
 for (const kind of FAULT_KINDS) {
   const count = summary.faults[kind] ?? 0;
   const d = summary.detection_ms[kind];
@@ -130,11 +130,15 @@ for (const kind of FAULT_KINDS) {
     lines.push(`${pad(kind, 16)}skipped: ${skip}`);
     continue;
   }
-  lines.push(`${pad(kind, 16)}${pad(count, 7)}${pad(summary.faults_hitting_leases[kind] ?? 0, 12)}${pad(summary.leases_ended_by_fault[kind] ?? "-", 14)}${pad(d ? `${d.p50} ms` : "-", 12)}${pad(d ? `${d.p99} ms` : "-", 10)}${pad(d ? `${d.max} ms` : "-", 10)}${d?.n ?? ""}`);
+  lines.push(`${pad(kind, 16)}${pad(count, 7)}${pad(summary.faults_hitting_leases[kind] ?? 0, 12)}${pad(kind === "client_kill" || kind === "broker_restart" ? "-" : (summary.faults_ending_leases[kind] ?? 0), 10)}${pad(summary.leases_ended_by_fault[kind] ?? "-", 14)}${pad(d ? `${d.p50} ms` : "-", 12)}${pad(d ? `${d.p99} ms` : "-", 10)}${pad(d ? `${d.max} ms` : "-", 10)}${d?.n ?? ""}`);
 }
 const total = Object.values(summary.faults).reduce((a, b) => a + b, 0);
 const hit = Object.values(summary.faults_hitting_leases).reduce((a, b) => a + b, 0);
 lines.push(`faults: ${total}, ${hit} (${total ? Math.round((100 * hit) / total) : 0}%) on a victim that held leases of this run`);
+// Provider faults: every kind but client_kill and broker_restart (which hit no provider).
+const providerFaults = Object.entries(summary.faults).filter(([k]) => k !== "client_kill" && k !== "broker_restart").reduce((a, [, n]) => a + n, 0);
+const ending = Object.values(summary.faults_ending_leases).reduce((a, b) => a + b, 0);
+lines.push(`provider faults: ${providerFaults}, ${ending} (${providerFaults ? Math.round((100 * ending) / providerFaults) : 0}%) ended ≥1 of this run's leases PROVIDER_GONE (a short freeze, by design, ends none)`);
 const c = summary.cookies;
 lines.push(`cookies: ${c.submitted} submitted, ${c.completed} completed, ${c.aborted} aborted, ${c.failed} failed, ${c.lost} lost, ${c.abandoned} abandoned by killed clients`);
 lines.push(`violations: ${summary.violations}`);

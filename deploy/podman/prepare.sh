@@ -3,7 +3,7 @@
 # and run docker-compose.yml with podman instead of Docker, with no container
 # registry reachable (only Debian's archive and the npm registry).
 #
-#   deploy/podman/prepare.sh [packages] [config] [base] [build]     (default: all four)
+#   deploy/podman/prepare.sh [packages] [config] [base] [build] [monitoring]   (default: all five)
 #   deploy/podman/prepare.sh sweep                                   (after an interrupted test run)
 #
 #   packages  apt-get install podman, runc, netavark, aardvark-dns, catatonit,
@@ -17,8 +17,12 @@
 #             FORCE_BASE=1 rebuilds it.
 #   build     podman build -f deploy/docker/Dockerfile -t dmabroker:local . (the
 #             file unmodified), with npm trusting this machine's CA bundle
-#   sweep     removes the containers and networks the container suite left behind
-#             when it was interrupted (compose projects named dmabroker-ct-*)
+#   monitoring  docker.io/prom/prometheus:v2.55.1 (the compose file's monitoring
+#             profile), stood in for by Debian's prometheus package (2.42) on the
+#             base image; FORCE_MONITORING=1 rebuilds it. Grafana has none (README)
+#   sweep     removes the containers, networks and broker volumes the container suite
+#             or chaos-record.sh left behind when interrupted (compose projects named
+#             dmabroker-ct-* and dmabroker-rec-*; not while one of them runs)
 #
 # Variables: NODE_BIN (a node 20 binary; default: node on PATH), NPM_VERSION
 # (10.8.2), DEBIAN_MIRROR (default: the first URIs of this host's apt sources),
@@ -31,6 +35,8 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 CACHE="$ROOT/.cache/containers"
 BASE_IMAGE=docker.io/library/node:20-slim
 IMAGE=dmabroker:local
+# What docker-compose.yml's monitoring profile names (the monitoring step builds a stand-in).
+PROMETHEUS_IMAGE=docker.io/prom/prometheus:v2.55.1
 NODE_BIN="${NODE_BIN:-$(command -v node || true)}"
 NPM_VERSION="${NPM_VERSION:-10.8.2}"
 DEBIAN_MIRROR="${DEBIAN_MIRROR:-$(grep -h -oP '^URIs:\s*\K\S+' /etc/apt/sources.list.d/*.sources 2>/dev/null | head -1 || true)}"
@@ -148,22 +154,61 @@ step_build() {
   say "built $IMAGE"
 }
 
+# The monitoring profile's prometheus image, stood in for by Debian's own Prometheus (the package
+# `prometheus`, 2.42 in bookworm; the compose file names prom/prometheus:v2.55.1): its binaries on the
+# local base image, laid out like the official image (user nobody, /prometheus, entrypoint prometheus).
+# Debian's build keeps its data in /var/lib/prometheus/metrics2 by default (the compose file passes only
+# --config.file): that path is a link to /prometheus.
+# Grafana has no stand-in: it is neither in Debian's archive nor on npm (deploy/README.md).
+step_monitoring() {
+  if [ "${FORCE_MONITORING:-0}" != 1 ] && podman image exists "$PROMETHEUS_IMAGE"; then say "$PROMETHEUS_IMAGE present"; return; fi
+  podman image exists "$BASE_IMAGE" || die "no $BASE_IMAGE: run the base step first"
+  if ! command -v prometheus >/dev/null; then
+    command -v apt-get >/dev/null || die "no prometheus binary and no apt-get to install Debian's"
+    export DEBIAN_FRONTEND=noninteractive
+    timeout "$APT_TIMEOUT_S" apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 ||
+      { timeout "$APT_TIMEOUT_S" apt-get update -qq && timeout "$APT_TIMEOUT_S" apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } ||
+      die "apt-get install prometheus failed or took over ${APT_TIMEOUT_S} s"
+  fi
+  local prom; prom="$(command -v prometheus)"
+  local version; version="$("$prom" --version 2>&1 | awk 'NR == 1 {print $3}')"
+  local work; work="$(mktemp -d -t dmabroker-prom.XXXXXX)"
+  cp "$prom" "$(command -v promtool)" "$work/"
+  printf '%s\n' \
+    'FROM docker.io/library/node:20-slim' \
+    'COPY prometheus promtool /bin/' \
+    'RUN mkdir -p /etc/prometheus /prometheus /var/lib/prometheus && chown nobody:nogroup /prometheus && ln -s /prometheus /var/lib/prometheus/metrics2' \
+    'USER nobody' \
+    'WORKDIR /prometheus' \
+    'EXPOSE 9090' \
+    'ENTRYPOINT ["/bin/prometheus"]' \
+    'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]' >"$work/Containerfile"
+  local rc=0
+  podman build --network none --label "dmabroker.stand-in=Debian prometheus $version" -t "$PROMETHEUS_IMAGE" "$work" >"$work/build.log" 2>&1 || rc=$?
+  [ "$rc" = 0 ] || { tail -20 "$work/build.log" >&2; rm -rf "$work"; die "podman build of the prometheus stand-in exited $rc"; }
+  rm -rf "$work"
+  say "built $PROMETHEUS_IMAGE from Debian's prometheus $version"
+}
+
 step_sweep() {
   local projects p
-  projects="$(podman ps -a --format '{{index .Labels "com.docker.compose.project"}}' | grep '^dmabroker-ct-' | sort -u || true)"
+  projects="$(podman ps -a --format '{{index .Labels "com.docker.compose.project"}}' | grep -E '^dmabroker-(ct|rec)-' | sort -u || true)"
   for p in $projects; do
     podman rm -f -t 1 $(podman ps -a -q --filter "label=com.docker.compose.project=$p") >/dev/null 2>&1 || true
     say "removed the containers of $p"
   done
-  for p in $(podman network ls --format '{{.Name}}' | grep '^dmabroker-ct-.*_default$' || true); do
+  for p in $(podman network ls --format '{{.Name}}' | grep -E '^dmabroker-(ct|rec)-.*_default$' || true); do
     podman network rm -f "$p" >/dev/null && say "removed network $p"
+  done
+  for p in $(podman volume ls --format '{{.Name}}' | grep -E '^dmabroker-(ct|rec)-.*_broker-data$' || true); do
+    podman volume rm -f "$p" >/dev/null 2>&1 && say "removed volume $p"
   done
 }
 
 [ "$(id -u)" = 0 ] || { STEP=-; die "run as root (rootful podman)"; }
-[ $# -gt 0 ] || set -- packages config base build
+[ $# -gt 0 ] || set -- packages config base build monitoring
 for STEP in "$@"; do
-  declare -F "step_$STEP" >/dev/null || { die "unknown step (packages, config, base, build, sweep)"; }
+  declare -F "step_$STEP" >/dev/null || { die "unknown step (packages, config, base, build, monitoring, sweep)"; }
   t0=$SECONDS
   "step_$STEP"
   say "done in $((SECONDS - t0)) s"

@@ -6,6 +6,7 @@
 #                                   # healthchecks run by hand until broker and agents pass
 #   deploy/podman/stack.sh health   # each service's healthcheck once (exit 1 if one fails)
 #   deploy/podman/stack.sh down     # stop (5 s grace), remove every container and the network, by name
+#                                   # (VOLUMES=1: the broker's volume too, like `docker compose down -v`)
 #
 # PROJECT (default dmabroker) is the compose project: containers are
 # <project>_<service>_1, the network <project>_default. Compose variables
@@ -51,11 +52,14 @@ case "${1:-}" in
     ;;
   health) health ;;
   down)
-    for s in "${SERVICES[@]}"; do podman stop -t 5 --ignore "$(name "$s")" >/dev/null 2>&1 || true; done
-    for s in "${SERVICES[@]}"; do podman rm -f --ignore "$(name "$s")" >/dev/null 2>&1; done
+    # (prometheus and grafana too, in case the monitoring profile was brought up by hand)
+    for s in "${SERVICES[@]}" prometheus grafana; do podman stop -t 5 --ignore "$(name "$s")" >/dev/null 2>&1 || true; done
+    for s in "${SERVICES[@]}" prometheus grafana; do podman rm -f --ignore "$(name "$s")" >/dev/null 2>&1; done
     # podman-compose 1.0.3's `down` leaves the network behind.
     podman network exists "${PROJECT}_default" && podman network rm -f "${PROJECT}_default" >/dev/null
-    say "down: containers and network ${PROJECT}_default removed"
+    # The broker's store stays unless VOLUMES=1 (as `docker compose down` keeps volumes; `down -v` removes them).
+    if [ "${VOLUMES:-0}" = 1 ]; then podman volume rm -f "${PROJECT}_broker-data" >/dev/null 2>&1 || true; fi
+    say "down: containers and network ${PROJECT}_default removed$([ "${VOLUMES:-0}" = 1 ] && echo ", volume ${PROJECT}_broker-data too")"
     ;;
   *) echo "usage: PROJECT=name $0 up|health|down" >&2; exit 2 ;;
 esac

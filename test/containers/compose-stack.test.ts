@@ -11,11 +11,19 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient, DmaBrokerError } from "@dmabroker/client";
 import { AdminApi, COMPOSE_PROVIDER_SERVICES, ComposeFaultDriver, composeChaosTarget, runChaos } from "@dmabroker/testkit";
 import type { ProviderSnapshot as AdminProvider } from "@dmabroker/core";
-import { AGENTS, EventTap, PodmanStack, buildImage, freePort, must, unavailableReason } from "./podman-stack.js";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { REPO_ROOT } from "@dmabroker/testkit";
+import { AGENTS, EventTap, PodmanStack, buildImage, freePort, monitoringUnavailableReason, must, unavailableReason } from "./podman-stack.js";
 import type { Service } from "./podman-stack.js";
 
 const reason = await unavailableReason();
 if (reason) console.log(`container suite skipped: ${reason}`);
+const monitoringReason = reason ?? (await monitoringUnavailableReason());
+if (!reason && monitoringReason) console.log(`monitoring profile (prometheus) skipped: ${monitoringReason}`);
+// Grafana (the profile's other service) cannot run here: no image can be pulled, and Grafana is
+// neither in Debian's archive nor on npm, so there is nothing to build a stand-in from (deploy/README.md).
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const serviceOf = (providerId: string): Service => COMPOSE_PROVIDER_SERVICES[providerId] as Service;
@@ -33,6 +41,7 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
   let admin: AdminApi;
   let adminUrl: string;
   let grpcAddress: string;
+  let prometheusUrl: string;
   let driver: ComposeFaultDriver;
   let events: EventTap | undefined;
   let brokerKilledAt = 0;
@@ -58,7 +67,8 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
   }
 
   beforeAll(async () => {
-    const [grpcPort, adminPort] = [await freePort(), await freePort()];
+    const [grpcPort, adminPort, prometheusPort] = [await freePort(), await freePort(), await freePort()];
+    prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
     grpcAddress = `127.0.0.1:${grpcPort}`;
     adminUrl = `http://127.0.0.1:${adminPort}`;
     admin = new AdminApi(adminUrl);
@@ -66,6 +76,7 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       DMABROKER_PUBLISH_GRPC_PORT: String(grpcPort),
       DMABROKER_PUBLISH_ADMIN_PORT: String(adminPort),
       DMABROKER_LEASE_TOMBSTONE_TTL_MS: String(TOMBSTONE_TTL_MS),
+      DMABROKER_PUBLISH_PROMETHEUS_PORT: String(prometheusPort),
     });
     driver = new ComposeFaultDriver({ cli: "podman", project, stopTimeoutSec: 10 });
     measured.build_ms = await buildImage();
@@ -106,6 +117,58 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
     expect(new Set(results.map((r) => r.provider_id)).size, "both shared providers used").toBeGreaterThanOrEqual(2);
     measured.workload_results_seen = results.length;
   });
+
+  it.skipIf(monitoringReason !== undefined)(
+    "monitoring profile: Prometheus scrapes the broker over the compose network, loads the alert rules, and every dashboard query runs on it",
+    async () => {
+      const t0 = Date.now();
+      await stack.upMonitoring();
+      const prom = async <T>(route: string): Promise<T> => {
+        const res = await fetch(`${prometheusUrl}${route}`, { signal: AbortSignal.timeout(5_000) });
+        const body = (await res.json()) as { status: string; data: T; error?: string };
+        if (body.status !== "success") throw new Error(`prometheus ${route}: ${body.error ?? res.status}`);
+        return body.data;
+      };
+      type Targets = { activeTargets: { labels: Record<string, string>; health: string; scrapeUrl: string; lastError: string }[] };
+      // Scrapes every 5 s (deploy/prometheus/prometheus.yml): the broker's target is up once one scrape went through.
+      const target = await until("the broker's scrape target up", 60_000, async () =>
+        (await prom<Targets>("/api/v1/targets")).activeTargets.find((t) => t.labels.job === "dmabroker-broker" && t.health === "up"),
+      );
+      expect(target.scrapeUrl).toBe("http://broker:8080/metrics");
+      measured.prometheus_up_to_scraped_ms = Date.now() - t0;
+      // The alert rules as deploy/prometheus/alerts.yml has them, loaded and evaluated without error.
+      const file = parseYaml(readFileSync(path.join(REPO_ROOT, "deploy/prometheus/alerts.yml"), "utf8")) as { groups: { rules: { alert?: string }[] }[] };
+      const wanted = file.groups.flatMap((g) => g.rules.map((r) => r.alert)).filter(Boolean).sort();
+      type Rules = { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
+      const loaded = await until("the alert rules evaluated", 30_000, async () => {
+        const rs = (await prom<Rules>("/api/v1/rules")).groups.flatMap((g) => g.rules);
+        return rs.length === wanted.length && rs.every((r) => r.health === "ok") ? rs : undefined;
+      });
+      expect(loaded.map((r) => r.name).sort()).toEqual(wanted);
+      // The broker is up as Prometheus sees it, and its own series arrived.
+      type Vector = { result: { metric: Record<string, string>; value: [number, string] }[] };
+      expect((await prom<Vector>(`/api/v1/query?query=${encodeURIComponent('up{job="dmabroker-broker"}')}`)).result.map((r) => r.value[1])).toEqual(["1"]);
+      // Every Grafana panel's query (Grafana's own interval variables substituted) is valid PromQL on this
+      // Prometheus and the broker's metrics; what Grafana itself would draw is not checked (no Grafana here).
+      const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, "deploy/grafana/dashboards/dmabroker.json"), "utf8")) as { panels: Panel[] };
+      interface Panel { title: string; targets?: { expr: string }[]; panels?: Panel[] }
+      const exprs = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replace(/\$__rate_interval|\$__interval|\$__range/g, "1m") })));
+      expect(exprs.length).toBeGreaterThan(0);
+      const failed: string[] = [];
+      let withData = 0;
+      for (const { panel, expr } of exprs) {
+        try {
+          if ((await prom<Vector>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result.length > 0) withData++;
+        } catch (err) {
+          failed.push(`${panel}: ${(err as Error).message}`);
+        }
+      }
+      expect(failed).toEqual([]);
+      expect(withData, "dashboard queries with data from the live broker").toBeGreaterThan(0);
+      measured.dashboard_queries_with_data = `${withData}/${exprs.length}`;
+    },
+    120_000,
+  );
 
   it("SIGKILL of a provider container mid-transfer: its in-flight transfers end ABORTED / PROVIDER_GONE, the workload goes on elsewhere", async () => {
     // "In flight" is sampled from the admin API just before the kill; on a loaded machine those
@@ -247,7 +310,12 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       brokerDown = false;
       await stack.waitHealthy("broker", 60_000);
       measured.broker_address_changed = String((await stack.address("broker")) !== ipBefore);
-      await until("three providers online", 60_000, async () => ((await admin.providers()).filter((p) => p.state === "online").length === 3 ? true : undefined));
+      await until("three providers online", 60_000, async () => ((await admin.providers()).filter((p) => p.state === "online").length === 3 ? true : undefined)).catch(async (err: unknown) => {
+        // Say which agent did not come back, and what it and the broker logged.
+        const states = (await admin.providers().catch(() => [])).map((p) => `${p.providerId}#${p.epoch} ${p.state}`).join(", ");
+        const tails = await Promise.all(["broker", ...AGENTS].map(async (s) => `--- ${s}\n${(await stack.logs(s as Service, t0)).trim().split("\n").slice(-6).join("\n")}`));
+        throw new Error(`${(err as Error).message}; providers: ${states || "none"}\n${tails.join("\n")}`);
+      });
       measured.broker_start_to_agents_online_ms = Date.now() - t0;
       await until("NOERROR results after the broker came back", 60_000, async () =>
         (await stack.jsonLogs("workload", t0)).some((x) => x.event === "result" && x.result === "NOERROR") ? true : undefined,

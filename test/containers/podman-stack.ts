@@ -17,6 +17,17 @@ export const IMAGE = "dmabroker:local";
 export const SERVICES = ["broker", "agent-ioat", "agent-dsa", "agent-plx", "workload"] as const;
 export type Service = (typeof SERVICES)[number];
 export const AGENTS = ["agent-ioat", "agent-dsa", "agent-plx"] as const;
+/** The `monitoring` profile's services that can run here: prometheus, from a stand-in image (Grafana has none). */
+export const MONITORING = ["prometheus"] as const;
+export type MonitoringService = (typeof MONITORING)[number];
+/** What docker-compose.yml names; `prepare.sh monitoring` builds it from Debian's prometheus package. */
+export const PROMETHEUS_IMAGE = "docker.io/prom/prometheus:v2.55.1";
+
+/** Why the monitoring profile's Prometheus cannot run here, or undefined when it can. */
+export async function monitoringUnavailableReason(): Promise<string | undefined> {
+  if ((await run("podman", ["image", "exists", PROMETHEUS_IMAGE])).code !== 0) return `no ${PROMETHEUS_IMAGE} image (deploy/podman/prepare.sh monitoring builds the stand-in from Debian's prometheus)`;
+  return undefined;
+}
 
 export interface RunResult {
   code: number;
@@ -91,12 +102,17 @@ export class PodmanStack {
   ) {}
 
   /** podman-compose 1.0.3's container name for a service. */
-  container(service: Service): string {
+  container(service: Service | MonitoringService): string {
     return `${this.project}_${service}_1`;
   }
 
   get network(): string {
     return `${this.project}_default`;
+  }
+
+  /** The broker's store, docker-compose.yml's volume broker-data under podman-compose's name. */
+  get volume(): string {
+    return `${this.project}_broker-data`;
   }
 
   compose(args: readonly string[], timeoutMs = 120_000): Promise<string> {
@@ -115,6 +131,16 @@ export class PodmanStack {
     }
   }
 
+  /**
+   * `up -d` of the monitoring profile's prometheus on the running stack (podman-compose
+   * ignores `profiles`, so it is named; its dependency, the running broker, is left as it is).
+   */
+  async upMonitoring(): Promise<void> {
+    await this.compose(["up", "-d", "--no-build", ...MONITORING]);
+    const state = await this.state("prometheus");
+    if (state.status !== "running") throw new Error(`${this.container("prometheus")} is ${state.status} after compose up:\n${(await this.logs("prometheus")).split("\n").slice(-10).join("\n")}`);
+  }
+
   /** Runs the service's compose healthcheck once (what Docker's scheduler would do every `interval`). */
   async healthy(service: Service): Promise<boolean> {
     return (await run("podman", ["healthcheck", "run", this.container(service)], { timeoutMs: 15_000 })).code === 0;
@@ -130,7 +156,7 @@ export class PodmanStack {
     return Date.now() - t0;
   }
 
-  async state(service: Service): Promise<{ status: string; exitCode: number }> {
+  async state(service: Service | MonitoringService): Promise<{ status: string; exitCode: number }> {
     const out = await must("podman", ["inspect", "--format", "{{.State.Status}} {{.State.ExitCode}}", this.container(service)]);
     const [status, code] = out.trim().split(" ");
     return { status, exitCode: Number(code) };
@@ -147,7 +173,7 @@ export class PodmanStack {
   }
 
   /** The container's log (stdout and stderr), optionally only since a wall-clock time. */
-  async logs(service: Service, sinceMs?: number): Promise<string> {
+  async logs(service: Service | MonitoringService, sinceMs?: number): Promise<string> {
     const r = await run("podman", ["logs", ...(sinceMs ? ["--since", new Date(sinceMs - 1000).toISOString()] : []), this.container(service)], { timeoutMs: 30_000 });
     return r.stdout + r.stderr;
   }
@@ -168,19 +194,22 @@ export class PodmanStack {
   }
 
   /**
-   * Removes every container of the project and its network, by name (then by
+   * Removes every container of the project, its network and its volume, by name (then by
    * label, in case a name changed), and returns what was still left after that.
    */
   async remove(): Promise<string[]> {
-    const names = SERVICES.map((s) => this.container(s));
+    const names = [...SERVICES, ...MONITORING].map((s) => this.container(s));
     await run("podman", ["rm", "-f", "-t", "2", "--ignore", ...names], { timeoutMs: 60_000 });
     const byLabel = (await run("podman", ["ps", "-a", "-q", "--filter", `label=com.docker.compose.project=${this.project}`])).stdout.split("\n").filter(Boolean);
     if (byLabel.length > 0) await run("podman", ["rm", "-f", "-t", "2", ...byLabel], { timeoutMs: 60_000 });
     await run("podman", ["network", "rm", "-f", this.network], { timeoutMs: 30_000 });
+    // The broker's store (compose volume broker-data): podman-compose's `down` would leave it, and every run would leave one more.
+    await run("podman", ["volume", "rm", "-f", this.volume], { timeoutMs: 30_000 });
     const left: string[] = [];
     for (const n of names) if ((await run("podman", ["container", "exists", n])).code === 0) left.push(n);
     left.push(...(await run("podman", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=com.docker.compose.project=${this.project}`])).stdout.split("\n").filter(Boolean));
     if ((await run("podman", ["network", "exists", this.network])).code === 0) left.push(this.network);
+    if ((await run("podman", ["volume", "exists", this.volume])).code === 0) left.push(this.volume);
     return [...new Set(left)];
   }
 }

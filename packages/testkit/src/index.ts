@@ -5,7 +5,7 @@ export type { AgentHandle, AgentSpec, ClusterOptions } from "./cluster.js";
 export { REPO_ROOT } from "./repo-root.js";
 export { FAULT_KINDS } from "./fault-driver.js";
 export type { FaultKind, ProviderFaultDriver } from "./fault-driver.js";
-export { runChaos } from "./chaos/chaos-runner.js";
+export { leaseLifeLeft, runChaos } from "./chaos/chaos-runner.js";
 export type { ChaosOptions, ChaosProgress, ChaosSummary, ChaosTarget } from "./chaos/chaos-runner.js";
 export { startLocalChaosTarget } from "./chaos/local-target.js";
 export { composeChaosTarget } from "./chaos/compose-target.js";

@@ -27,6 +27,27 @@ describe("InvariantChecker", () => {
     expect(v.detectionMs.kill).toEqual({ p50: 9, p99: 9, max: 9, n: 1 });
   });
 
+  it("counts the provider faults that ended a lease apart from those that only hit a provider carrying one", () => {
+    const c = new InvariantChecker();
+    leaseWithCookies(c, [1]);
+    c.onClientLine("c1", line({ event: "result", lkey: "0.0", cookie: 1, result: "NOERROR", ok: true, epoch: 7, time: T + 5 }));
+    // Released before the fault landed: the victim carried a lease when chosen, the fault ended none.
+    c.onClientLine("c1", line({ event: "lease_end", lkey: "0.0", reason: "LEASE_RELEASED", time: T + 8 }));
+    c.recordFault({ kind: "kill", variant: "", providerId: "p1", epoch: 7, at: T + 10, expectGone: true, leasesHeld: 1 });
+    c.onClientLine("c1", line({ event: "lease", lkey: "0.1", lease_id: "L2", provider_id: "p1", epoch: 8, channel: 0, time: T + 20 }));
+    c.recordFault({ kind: "kill", variant: "", providerId: "p1", epoch: 8, at: T + 30, expectGone: true, leasesHeld: 1 });
+    c.onClientLine("c1", line({ event: "lease_end", lkey: "0.1", reason: "PROVIDER_GONE", time: T + 40 }));
+    // The grant reached the client only after the fault (a busy broker answers late): ended by the fault all the same.
+    c.recordFault({ kind: "kill", variant: "", providerId: "p1", epoch: 9, at: T + 50, expectGone: true, leasesHeld: 1 });
+    c.onClientLine("c1", line({ event: "lease", lkey: "0.2", lease_id: "L3", provider_id: "p1", epoch: 9, channel: 0, time: T + 55 }));
+    c.onClientLine("c1", line({ event: "lease_end", lkey: "0.2", reason: "PROVIDER_GONE", time: T + 60 }));
+    const v = c.finish();
+    expect(v.violations).toEqual([]);
+    expect(v.faultsHittingLeases).toEqual({ kill: 3 });
+    expect(v.faultsEndingLeases).toEqual({ kill: 2 });
+    expect(v.leasesEndedByFault).toEqual({ kill: 1 });
+  });
+
   it("I1: a duplicate result and a cookie never answered", () => {
     const c = new InvariantChecker();
     leaseWithCookies(c, [1, 2]);

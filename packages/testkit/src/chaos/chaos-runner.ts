@@ -80,6 +80,8 @@ export interface ChaosSummary {
   leases_ended_by_fault: ChaosVerdict["leasesEndedByFault"];
   /** Per kind: faults whose victim carried at least one of this run's leases when it was hit. */
   faults_hitting_leases: ChaosVerdict["faultsHittingLeases"];
+  /** Per kind: provider faults that ended at least one of this run's leases PROVIDER_GONE (what a fault is for). */
+  faults_ending_leases: ChaosVerdict["faultsEndingLeases"];
 }
 
 /** The load clients' id prefix: the final records check counts only this run's leases, not those of other clients of the broker (a compose stack's own workload). */
@@ -87,6 +89,20 @@ export const CHAOS_CLIENT_PREFIX = "chaos-client-";
 const isChaosClient = (clientId: string): boolean => clientId.startsWith(CHAOS_CLIENT_PREFIX);
 /** How long a fault waits for a provider that carries one of this run's leases before it takes any online one. */
 const VICTIM_WAIT_MS = 3_000;
+/** Batches a load client runs on one lease before it releases it (its --batches-per-lease). */
+const BATCHES_PER_LEASE = 25;
+/** Load client n's batch size (its --batch): 4, 8 or 12 cookies. */
+const batchOf = (n: number): number => 4 + (n % 3) * 4;
+/**
+ * How much of a live lease of this run is still ahead of it, 0..1, from its
+ * cookies so far (a load client releases it after BATCHES_PER_LEASE batches):
+ * a lease close to its release is likely gone by the time a fault lands.
+ */
+export function leaseLifeLeft(lease: Pick<LeaseSnapshot, "clientId" | "lastCookie">): number {
+  const n = Number(lease.clientId.slice(CHAOS_CLIENT_PREFIX.length));
+  if (!Number.isInteger(n) || n < 0) return 0;
+  return Math.max(0, 1 - lease.lastCookie / (BATCHES_PER_LEASE * batchOf(n)));
+}
 /** Longest wait, at the start, for every load client to hold a lease before the first fault. */
 const WARMUP_MAX_MS = 30_000;
 
@@ -125,10 +141,10 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         "--seed", String((options.seed + n * 7919) >>> 0),
         "--ops", "memcpy,fill,crc32c,xor,compare",
         "--size-bytes", String(4096 << (n % 3)),
-        "--batch", String(4 + (n % 3) * 4),
+        "--batch", String(batchOf(n)),
         "--leases", "2",
         "--mode", n % 4 === 3 ? "exclusive" : "shared",
-        "--batches-per-lease", "25",
+        "--batches-per-lease", String(BATCHES_PER_LEASE),
         "--pause-ms", "5",
         "--lease-ttl-ms", String(leaseTtlMs),
         "--log-level", "info",
@@ -201,15 +217,37 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     return item;
   };
   const between = (lo: number, hi: number): number => Math.round(lo + rng() * (hi - lo));
+  /** One of `list`, with odds proportional to `weight` (all > 0). */
+  const pickWeighted = <T>(list: readonly T[], weight: (item: T) => number): T => {
+    const total = list.reduce((sum, item) => sum + weight(item), 0);
+    let r = rng() * total;
+    for (const item of list) {
+      r -= weight(item);
+      if (r < 0) return item;
+    }
+    return pick(list);
+  };
 
   /** This run's live leases on one incarnation (and channel). */
   const ownLeasesOn = (leases: readonly LeaseSnapshot[], p: { providerId: string; epoch: number }, channel?: number): LeaseSnapshot[] =>
     leases.filter((l) => isChaosClient(l.clientId) && isLiveLeaseState(l.state) && l.providerId === p.providerId && l.epoch === p.epoch && (channel === undefined || l.channel === channel));
 
   /**
+   * A victim's weight: the life its leases have left, each at least 0.05 (a lease about to go still
+   * counts a little); a lease with no cookie yet counts only that much too: its grant may not have
+   * reached its client (on a busy machine the answer can trail the broker's record by a second).
+   */
+  const lifeOn = (own: readonly LeaseSnapshot[]): number => own.reduce((sum, l) => sum + (l.lastCookie === 0 ? 0.05 : Math.max(0.05, leaseLifeLeft(l))), 0);
+
+  /**
    * A fault's victim: an online provider of the target that carries this run's
    * leases (a fault on an idle provider tests nothing), waiting up to
-   * VICTIM_WAIT_MS for one; then any online provider.
+   * VICTIM_WAIT_MS for one; then any online provider. Among those that carry
+   * leases, the odds are proportional to the life their leases have left
+   * (leaseLifeLeft, summed, with a floor per lease): a lease may be released
+   * between this snapshot and the fault landing (a container command takes a
+   * second on a busy machine), and one far from its release is likelier to
+   * still be live then.
    */
   const chooseVictim = async (): Promise<{ victim?: ProviderSnapshot; leases: LeaseSnapshot[] }> => {
     const deadline = Date.now() + VICTIM_WAIT_MS;
@@ -217,7 +255,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       const [providers, leases] = await Promise.all([admin.providers(), admin.leases()]);
       const online = providers.filter((p) => p.state === "online" && target.providerIds.includes(p.providerId));
       const leased = online.filter((p) => ownLeasesOn(leases, p).length > 0);
-      if (leased.length > 0) return { victim: pick(leased), leases };
+      if (leased.length > 0) return { victim: pickWeighted(leased, (p) => lifeOn(ownLeasesOn(leases, p))), leases };
       if (online.length === 0 || Date.now() > deadline) return { victim: online.length > 0 ? pick(online) : undefined, leases };
       await sleep(50);
     }
@@ -306,7 +344,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
       }
       case "channel_remove": {
         const withLeases = victim!.channels.filter((c) => ownLeasesOn(leases, victim!, c.index).length > 0);
-        const channel = (withLeases.length > 0 ? pick(withLeases) : pick(victim!.channels)).index;
+        const channel = (withLeases.length > 0 ? pickWeighted(withLeases, (c) => lifeOn(ownLeasesOn(leases, victim!, c.index))) : pick(victim!.channels)).index;
         const fault: FaultRecord = { ...base, kind, channel, at: Date.now(), leasesHeld: ownLeasesOn(leases, victim!, channel).length };
         await admin.removeChannel(id, channel, { reason: "chaos" }).catch((err: unknown) => {
           // Removed already in this incarnation: nothing to hurt.
@@ -465,6 +503,7 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     detection_ms: verdict.detectionMs,
     leases_ended_by_fault: verdict.leasesEndedByFault,
     faults_hitting_leases: verdict.faultsHittingLeases,
+    faults_ending_leases: verdict.faultsEndingLeases,
   };
 }
 

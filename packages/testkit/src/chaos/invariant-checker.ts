@@ -57,6 +57,11 @@ export interface ChaosVerdict {
   leasesEndedByFault: Partial<Record<FaultKind, number>>;
   /** Faults per kind whose victim carried at least one lease of the run when hit. */
   faultsHittingLeases: Partial<Record<FaultKind, number>>;
+  /**
+   * Provider faults per kind that ended at least one of the run's leases PROVIDER_GONE (the fault tested
+   * something), counting a lease whose grant reached its client only after the fault.
+   */
+  faultsEndingLeases: Partial<Record<FaultKind, number>>;
 }
 
 /** What the checker needs of an admin lease record. */
@@ -242,6 +247,7 @@ export class InvariantChecker {
     const detection = new Map<FaultKind, number[]>();
     const endedByFault: Partial<Record<FaultKind, number>> = {};
     const hitting: Partial<Record<FaultKind, number>> = {};
+    const ending: Partial<Record<FaultKind, number>> = {};
     for (const fault of this.faults) {
       if ((fault.leasesHeld ?? 0) > 0) hitting[fault.kind] = (hitting[fault.kind] ?? 0) + 1;
       const samples = detection.get(fault.kind) ?? [];
@@ -273,6 +279,13 @@ export class InvariantChecker {
         }
       }
       endedByFault[fault.kind] = (endedByFault[fault.kind] ?? 0) + ended;
+      // A lease whose grant reached its client only after the fault (the broker had granted it,
+      // the answer came late on a busy machine) and that then ended PROVIDER_GONE was ended by the fault too.
+      const endedLate = () =>
+        [...this.leases.values()].some(
+          (l) => l.providerId === fault.providerId && l.epoch === fault.epoch && (fault.channel === undefined || l.channel === fault.channel) && l.grantedAt > fault.at && l.endReason === "PROVIDER_GONE" && !this.killedClients.has(l.client),
+        );
+      if (ended > 0 || endedLate()) ending[fault.kind] = (ending[fault.kind] ?? 0) + 1;
       if (worst >= 0) samples.push(worst);
     }
     const detectionMs: ChaosVerdict["detectionMs"] = {};
@@ -286,6 +299,7 @@ export class InvariantChecker {
       detectionMs,
       leasesEndedByFault: endedByFault,
       faultsHittingLeases: hitting,
+      faultsEndingLeases: ending,
     };
   }
 }
