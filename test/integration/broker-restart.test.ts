@@ -125,3 +125,44 @@ describe("a damaged data dir", () => {
     }
   });
 });
+
+describe("two brokers on one data dir", () => {
+  it("the second refuses to start with STORE_LOCKED; a lock left by a dead broker is taken over", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dmabroker-locked-"));
+    const args = ["--data-dir", dir, "--grpc-port", "0", "--admin-port", "0"];
+    const first = ServiceProcess.start("broker", args, { name: "first broker" });
+    try {
+      await first.waitForLine((l) => l.msg === "broker ready", 20_000, "the first broker ready");
+      const second = ServiceProcess.start("broker", args, { name: "second broker on the same dir" });
+      const timer = setTimeout(() => second.kill("SIGKILL"), 15_000);
+      const exit = await second.exited;
+      clearTimeout(timer);
+      expect(exit.code).toBe(1);
+      const fatal = second.lines.find((l) => l.msg === "broker could not start");
+      expect({ reason: fatal?.reason, pid: String(fatal?.err).includes(`pid ${first.pid}`) }).toEqual({ reason: "STORE_LOCKED", pid: true });
+      // The first broker is untouched by the refused one.
+      expect(first.running).toBe(true);
+      first.kill("SIGKILL");
+      await first.exited;
+      // SIGKILL left its LOCK behind: the next broker finds its pid dead and takes the dir.
+      const third = ServiceProcess.start("broker", args, { name: "broker after the holder died" });
+      try {
+        await third.waitForLine((l) => l.msg === "broker ready", 20_000, "a broker on the stale lock ready");
+      } finally {
+        await third.stop("SIGTERM", 10_000);
+      }
+      // A graceful stop removes the lock; a lock naming a pid that does not run is stale too.
+      writeFileSync(join(dir, "LOCK"), JSON.stringify({ pid: 2 ** 22 + 12_345, startTime: "1" }));
+      const fourth = ServiceProcess.start("broker", args, { name: "broker on a lock of a dead pid" });
+      try {
+        await fourth.waitForLine((l) => l.msg === "broker ready", 20_000, "a broker on a dead pid's lock ready");
+      } finally {
+        await fourth.stop("SIGTERM", 10_000);
+      }
+    } finally {
+      first.kill("SIGKILL");
+      await first.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
