@@ -166,3 +166,32 @@ describe("two brokers on one data dir", () => {
     }
   });
 });
+
+describe("a broker that comes back without the lease (no data dir)", () => {
+  let cluster: Cluster | undefined;
+  let client: BrokerClient | undefined;
+
+  afterAll(async () => {
+    client?.close();
+    await cluster?.stop();
+  });
+
+  it("ends the cookie in flight once, ABORTED / BROKER_RESTARTED, then the lease LEASE_NOT_FOUND: a result, not a timeout", async () => {
+    cluster = await Cluster.start({ agents: [{ providerId: "slow", profile: "ioat", args: ["--bandwidth-bytes-per-sec", "65536"] }] });
+    client = await BrokerClient.connect({ address: cluster.grpcAddress, clientId: "forgotten", defaultTimeoutMs: 3000 });
+    const lease = await client.requestChannel({ capabilities: ["memcpy"], ttlMs: 20_000 });
+    const [slow] = await lease.submit([ops.memcpy(Buffer.alloc(256 * 1024))]); // 4 s of work
+    const results: string[] = [];
+    const waiting = lease.waitFor(slow, { timeoutMs: 30_000 }).then((r) => {
+      results.push(`${r.result}/${r.reason}`);
+      return r;
+    });
+    await cluster.restartBroker();
+    const result = await waiting;
+    expect({ result: result.result, reason: result.reason }).toEqual({ result: "ABORTED", reason: "BROKER_RESTARTED" });
+    const ended = await lease.ended;
+    expect(ended.reason).toBe("LEASE_NOT_FOUND");
+    // Exactly once: one delivery, nothing more after the lease ended.
+    expect(results).toEqual(["ABORTED/BROKER_RESTARTED"]);
+  });
+});

@@ -269,14 +269,21 @@ export class BackingLease {
     this.watchBrokenSince ||= Date.now();
     if (error.reason === "LEASE_NOT_FOUND" && this.releaseAsked) {
       // The release was committed and the broker died before answering it (its restart keeps no
-      // tombstones): the lease ended the way its owner asked, not lost.
+      // tombstones): the lease ended the way its owner asked, not lost. The
+      // results of the cookies the release aborted died with that broker.
+      this.abortUnanswered(this.submittedUpTo, "BROKER_RESTARTED");
       this.finish("released", "LEASE_RELEASED");
       return;
     }
     if (error.reason === "LEASE_NOT_FOUND" || Date.now() - this.watchBrokenSince > WATCH_REOPEN_WINDOW_MS) {
-      // The broker forgot the lease (restart) or cannot be reached: every
-      // unfinished cookie's outcome is unknown to us; say why.
-      this.finish("provider_gone", error.reason === "LEASE_NOT_FOUND" ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
+      // The broker forgot the lease (it restarted without it) or cannot be
+      // reached: the outcome of every cookie submitted and not answered is
+      // unknown. Each ends once, ABORTED with why (BROKER_RESTARTED: the
+      // broker came back without the lease; TRANSPORT_FAILURE: it never came
+      // back), then the lease ends: the app gets a result, not a timeout.
+      const forgot = error.reason === "LEASE_NOT_FOUND";
+      this.abortUnanswered(this.submittedUpTo, forgot ? "BROKER_RESTARTED" : "TRANSPORT_FAILURE");
+      this.finish("provider_gone", forgot ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
       return;
     }
     if (this.currentState === "active" && error.code === grpc.status.UNAVAILABLE) {
@@ -319,7 +326,11 @@ export class BackingLease {
    * yet answered ends once, ABORTED / BROKER_RESTARTED.
    */
   private brokerRestarted(floor: number): void {
-    const upTo = Math.min(floor, this.submittedUpTo);
+    this.abortUnanswered(Math.min(floor, this.submittedUpTo), "BROKER_RESTARTED");
+  }
+
+  /** Ends every cookie up to `upTo` that has no result yet, once, ABORTED with `reason`. */
+  private abortUnanswered(upTo: number, reason: "BROKER_RESTARTED" | "TRANSPORT_FAILURE"): void {
     for (let cookie = this.seen.denseUpTo + 1; cookie <= upTo; cookie++) {
       if (this.seen.has(cookie)) continue;
       this.seen.add(cookie);
@@ -328,7 +339,7 @@ export class BackingLease {
         status: "TX_STATUS_ERROR",
         result: "TX_RESULT_ABORTED",
         residue: 0,
-        reason: "BROKER_RESTARTED",
+        reason,
         output: Buffer.alloc(0),
         checksum: 0,
         match: false,
