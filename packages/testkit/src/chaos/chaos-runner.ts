@@ -111,8 +111,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
   const leaseTtlMs = options.leaseTtlMs ?? 2_000;
   // A lease recovered by a broker restart gets its fresh TTL after the broker's restart grace window
   // (the broker's default; etcd's Promote does the same): expiry bounds after a restart include it.
+  // A recovered lease nobody keeps alive (its grant's answer died with the old broker) ends one TTL after that.
   let lastRestartAt = 0;
-  const restartExtraMs = (at: number): number => Math.max(0, lastRestartAt + BROKER_RESTART_GRACE_MS - at);
+  const restartExtraMs = (at: number): number => (lastRestartAt === 0 ? 0 : Math.max(0, lastRestartAt + BROKER_RESTART_GRACE_MS + leaseTtlMs - at));
   const clients = new Map<string, ServiceProcess>();
   const killed = new Set<ServiceProcess>();
   let clientSerial = 0;
