@@ -156,7 +156,13 @@ async function restartTimes(
       else await sleep(10);
     }
     if (readyAt === 0 || reattachAt === 0) throw new Error(`restart: not ${readyAt === 0 ? "ready" : "re-attached"} within 60 s`);
-    const { leases: after } = await getJson<{ leases: unknown[] }>(`${cluster.adminUrl}/v1/leases`);
+    // Every page: the listing answers 1,000 by default (the full run recovers 10,000).
+    let leasesRecovered = 0;
+    for (let token: string | undefined = ""; token !== undefined; ) {
+      const page: { leases: unknown[]; nextPageToken?: string } = await getJson(`${cluster.adminUrl}/v1/leases?limit=10000${token ? `&pageToken=${token}` : ""}`);
+      leasesRecovered += page.leases.length;
+      token = page.nextPageToken;
+    }
     const store2 = await getJson<StoreInfo>(`${cluster.adminUrl}/v1/store`);
     return {
       readyMs: readyAt - spawnedAt,
@@ -165,7 +171,7 @@ async function restartTimes(
       bytesPerLease: (store1.sizeBytes - store0.sizeBytes) / granted,
       logBytes: store1.logBytes,
       diskBytes: store2.sizeBytes,
-      leasesRecovered: after.length,
+      leasesRecovered,
     };
   } finally {
     await cluster.stop();

@@ -125,3 +125,73 @@ describe("a damaged data dir", () => {
     }
   });
 });
+
+describe("two brokers on one data dir", () => {
+  it("the second refuses to start with STORE_LOCKED; a lock left by a dead broker is taken over", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dmabroker-locked-"));
+    const args = ["--data-dir", dir, "--grpc-port", "0", "--admin-port", "0"];
+    const first = ServiceProcess.start("broker", args, { name: "first broker" });
+    try {
+      await first.waitForLine((l) => l.msg === "broker ready", 20_000, "the first broker ready");
+      const second = ServiceProcess.start("broker", args, { name: "second broker on the same dir" });
+      const timer = setTimeout(() => second.kill("SIGKILL"), 15_000);
+      const exit = await second.exited;
+      clearTimeout(timer);
+      expect(exit.code).toBe(1);
+      const fatal = second.lines.find((l) => l.msg === "broker could not start");
+      expect({ reason: fatal?.reason, pid: String(fatal?.err).includes(`pid ${first.pid}`) }).toEqual({ reason: "STORE_LOCKED", pid: true });
+      // The first broker is untouched by the refused one.
+      expect(first.running).toBe(true);
+      first.kill("SIGKILL");
+      await first.exited;
+      // SIGKILL left its LOCK behind: the next broker finds its pid dead and takes the dir.
+      const third = ServiceProcess.start("broker", args, { name: "broker after the holder died" });
+      try {
+        await third.waitForLine((l) => l.msg === "broker ready", 20_000, "a broker on the stale lock ready");
+      } finally {
+        await third.stop("SIGTERM", 10_000);
+      }
+      // A graceful stop removes the lock; a lock naming a pid that does not run is stale too.
+      writeFileSync(join(dir, "LOCK"), JSON.stringify({ pid: 2 ** 22 + 12_345, startTime: "1" }));
+      const fourth = ServiceProcess.start("broker", args, { name: "broker on a lock of a dead pid" });
+      try {
+        await fourth.waitForLine((l) => l.msg === "broker ready", 20_000, "a broker on a dead pid's lock ready");
+      } finally {
+        await fourth.stop("SIGTERM", 10_000);
+      }
+    } finally {
+      first.kill("SIGKILL");
+      await first.exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("a broker that comes back without the lease (no data dir)", () => {
+  let cluster: Cluster | undefined;
+  let client: BrokerClient | undefined;
+
+  afterAll(async () => {
+    client?.close();
+    await cluster?.stop();
+  });
+
+  it("ends the cookie in flight once, ABORTED / BROKER_RESTARTED, then the lease LEASE_NOT_FOUND: a result, not a timeout", async () => {
+    cluster = await Cluster.start({ agents: [{ providerId: "slow", profile: "ioat", args: ["--bandwidth-bytes-per-sec", "65536"] }] });
+    client = await BrokerClient.connect({ address: cluster.grpcAddress, clientId: "forgotten", defaultTimeoutMs: 3000 });
+    const lease = await client.requestChannel({ capabilities: ["memcpy"], ttlMs: 20_000 });
+    const [slow] = await lease.submit([ops.memcpy(Buffer.alloc(256 * 1024))]); // 4 s of work
+    const results: string[] = [];
+    const waiting = lease.waitFor(slow, { timeoutMs: 30_000 }).then((r) => {
+      results.push(`${r.result}/${r.reason}`);
+      return r;
+    });
+    await cluster.restartBroker();
+    const result = await waiting;
+    expect({ result: result.result, reason: result.reason }).toEqual({ result: "ABORTED", reason: "BROKER_RESTARTED" });
+    const ended = await lease.ended;
+    expect(ended.reason).toBe("LEASE_NOT_FOUND");
+    // Exactly once: one delivery, nothing more after the lease ended.
+    expect(results).toEqual(["ABORTED/BROKER_RESTARTED"]);
+  });
+});

@@ -75,6 +75,8 @@ export class BackingLease {
   /** Watch streams the broker has closed (no cancel needed). */
   private readonly watchClosed = new WeakSet<grpc.ClientReadableStream<LeaseEvent__Output>>();
   private keepAliveTimer: NodeJS.Timeout | undefined;
+  /** The owner asked to release it: a broker that then knows no such lease released it (see onWatchBroken). */
+  private releaseAsked = false;
 
   private constructor(
     private readonly ctx: LeaseContext,
@@ -104,8 +106,8 @@ export class BackingLease {
     } catch (err) {
       // Never handed to the app: give it back quietly (no events into a Lease that does not exist).
       lease.detached = true;
-      await lease.release({ timeoutMs: 2000 }).catch(() => undefined);
-      lease.dispose();
+      // In the background: the caller's deadline has passed already.
+      void lease.release({ timeoutMs: 2000 }).catch(() => undefined).finally(() => lease.dispose());
       throw err;
     }
     if (keepAlive) lease.startKeepAlive();
@@ -155,11 +157,16 @@ export class BackingLease {
 
   async keepAlive(options?: CallOptions): Promise<void> {
     await this.unary(options, (md, co, cb) => this.ctx.stub.KeepAlive({ leaseId: this.id }, md, co, cb));
+    // The broker answered: it is reachable, so the reopen window (the broker *unreachable* for
+    // WATCH_REOPEN_WINDOW_MS) starts again. Without this, two broker restarts in a row within the
+    // window gave a lease up as TRANSPORT_FAILURE although the broker was up and kept it in between.
+    if (this.watchBrokenSince !== 0) this.watchBrokenSince = Date.now();
   }
 
   /** Ends the lease. Idempotent: an ended lease answers with released=false and how it ended. */
   async release(options?: CallOptions): Promise<{ released: boolean; state: LeaseState; reason: string }> {
     this.stopKeepAlive();
+    this.releaseAsked = true;
     const res = await this.unary<{ released: boolean; lease: Lease__Output | null }>(options, (md, co, cb) =>
       this.ctx.stub.Release({ leaseId: this.id }, md, co, cb),
     );
@@ -260,10 +267,23 @@ export class BackingLease {
       return;
     }
     this.watchBrokenSince ||= Date.now();
+    if (error.reason === "LEASE_NOT_FOUND" && this.releaseAsked) {
+      // The release was committed and the broker died before answering it (its restart keeps no
+      // tombstones): the lease ended the way its owner asked, not lost. The
+      // results of the cookies the release aborted died with that broker.
+      this.abortUnanswered(this.submittedUpTo, "BROKER_RESTARTED");
+      this.finish("released", "LEASE_RELEASED");
+      return;
+    }
     if (error.reason === "LEASE_NOT_FOUND" || Date.now() - this.watchBrokenSince > WATCH_REOPEN_WINDOW_MS) {
-      // The broker forgot the lease (restart) or cannot be reached: every
-      // unfinished cookie's outcome is unknown to us; say why.
-      this.finish("provider_gone", error.reason === "LEASE_NOT_FOUND" ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
+      // The broker forgot the lease (it restarted without it) or cannot be
+      // reached: the outcome of every cookie submitted and not answered is
+      // unknown. Each ends once, ABORTED with why (BROKER_RESTARTED: the
+      // broker came back without the lease; TRANSPORT_FAILURE: it never came
+      // back), then the lease ends: the app gets a result, not a timeout.
+      const forgot = error.reason === "LEASE_NOT_FOUND";
+      this.abortUnanswered(this.submittedUpTo, forgot ? "BROKER_RESTARTED" : "TRANSPORT_FAILURE");
+      this.finish("provider_gone", forgot ? "LEASE_NOT_FOUND" : "TRANSPORT_FAILURE");
       return;
     }
     if (this.currentState === "active" && error.code === grpc.status.UNAVAILABLE) {
@@ -306,7 +326,11 @@ export class BackingLease {
    * yet answered ends once, ABORTED / BROKER_RESTARTED.
    */
   private brokerRestarted(floor: number): void {
-    const upTo = Math.min(floor, this.submittedUpTo);
+    this.abortUnanswered(Math.min(floor, this.submittedUpTo), "BROKER_RESTARTED");
+  }
+
+  /** Ends every cookie up to `upTo` that has no result yet, once, ABORTED with `reason`. */
+  private abortUnanswered(upTo: number, reason: "BROKER_RESTARTED" | "TRANSPORT_FAILURE"): void {
     for (let cookie = this.seen.denseUpTo + 1; cookie <= upTo; cookie++) {
       if (this.seen.has(cookie)) continue;
       this.seen.add(cookie);
@@ -315,7 +339,7 @@ export class BackingLease {
         status: "TX_STATUS_ERROR",
         result: "TX_RESULT_ABORTED",
         residue: 0,
-        reason: "BROKER_RESTARTED",
+        reason,
         output: Buffer.alloc(0),
         checksum: 0,
         match: false,

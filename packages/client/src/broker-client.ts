@@ -161,11 +161,15 @@ export class BrokerClient {
       return res.lease!;
     };
     const failover = (options.failover ?? "fail") === "fail" ? undefined : { ...pickFailover(options), regrant: grant };
+    // One deadline for the whole call: the grant and the watch it opens share it (each had its own,
+    // so a call could take twice its timeout; found by the chaos suite across broker restarts).
+    const endsAt = performance.now() + (options.timeoutMs ?? this.defaultTimeoutMs);
+    const wire = await grant(options);
     const lease = await Lease.open(
       { stub: this.stub, metadata: () => this.metadata(), defaultTimeoutMs: this.defaultTimeoutMs },
-      await grant(options),
+      wire,
       options.keepAlive ?? true,
-      options,
+      { ...options, timeoutMs: Math.max(1, Math.round(endsAt - performance.now())) },
       failover,
     );
     this.leases.add(lease);

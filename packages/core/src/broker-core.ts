@@ -158,6 +158,8 @@ export class BrokerCore {
   private readonly writer: StoreWriter;
   /** What the constructor recovered from the store. */
   readonly recovered: RecoveryReport;
+  /** Recovered records whose grace window `start()` re-bases (the broker may take seconds to serve after recovery). */
+  private recoveredRecords: { providers: ProviderRecord[]; leases: LeaseRecord[] } | undefined = { providers: [], leases: [] };
   /** Counters for metrics and tests; read through `stats`. */
   private readonly counters: { -readonly [K in keyof BrokerStats]: number } = {
     cookiesAccepted: 0,
@@ -203,7 +205,8 @@ export class BrokerCore {
   /**
    * Rebuilds the tables from the store (etcd's lessor Recover). Providers come
    * back suspect with no agent attached, for restartGraceMs; their leases come
-   * back suspended with a fresh TTL and a new cookie reservation, so no cookie
+   * back suspended with a fresh TTL that starts after restartGraceMs (etcd's
+   * Promote extends recovered leases the same way) and a new cookie reservation, so no cookie
    * number is handed out twice and the ones whose fate died with the old
    * process answer BROKER_RESTARTED.
    */
@@ -239,6 +242,7 @@ export class BrokerCore {
         p.machine.transition("suspect");
         // The sweep loses a provider heartbeatTimeoutMs after its last sign of life: place that at the grace deadline.
         p.lastHeartbeatAt = now + o.restartGraceMs - o.heartbeatTimeoutMs;
+        this.recoveredRecords?.providers.push(p);
         report.providers++;
       }
       for (const [id, row] of t.lease as Map<string, LeaseRow>) {
@@ -253,13 +257,18 @@ export class BrokerCore {
         lease.ledger = new CookieLedger(this.ledgerLimits(), row.cookiesUpTo);
         lease.cookiesReservedUpTo = row.cookiesUpTo + COOKIE_BLOCK;
         lease.machine.transition("suspended");
+        // etcd's lessor Promote(extend): a recovered lease's fresh TTL starts after the grace window, so a
+        // client that needs as long as an agent to find the restarted broker still finds its lease.
+        lease.expiresAt = now + o.restartGraceMs + row.ttlMs;
+        lease.expiresAtWallMs = wallNow + o.restartGraceMs + row.ttlMs;
         if (row.mode === "exclusive") channel.exclusive = lease;
         else channel.shared.add(lease);
         p.leases.add(lease);
         p.refs++;
         this.leases.add(lease);
-        this.scheduleExpiry(lease);
+        // Its expiry timer starts with the grace window, in start().
         this.writer.putLease(lease);
+        this.recoveredRecords?.leases.push(lease);
         report.leases++;
       }
     });
@@ -280,6 +289,7 @@ export class BrokerCore {
    */
   start(): void {
     if (this.sweepTimer || this.closed) return;
+    this.startGraceWindow();
     const interval = this.options.sweepIntervalMs;
     let due = this.clock.now() + interval;
     let skipped = false;
@@ -294,6 +304,30 @@ export class BrokerCore {
       if (!this.closed) this.sweepTimer = this.clock.setTimer(tick, next);
     };
     this.sweepTimer = this.clock.setTimer(tick, interval);
+  }
+
+  /**
+   * The restart grace window runs from when the broker serves (start), not
+   * from when it read the store: a broker that took seconds to open its ports
+   * (a loaded machine) otherwise judged its recovered providers lost before
+   * their agents could reach it (found by the chaos suite).
+   */
+  private startGraceWindow(): void {
+    const rec = this.recoveredRecords;
+    this.recoveredRecords = undefined;
+    if (!rec) return;
+    const now = this.clock.now();
+    const wallNow = this.clock.wallNow();
+    const o = this.options;
+    for (const p of rec.providers) {
+      if (p.present && p.link === undefined) p.lastHeartbeatAt = Math.max(p.lastHeartbeatAt, now + o.restartGraceMs - o.heartbeatTimeoutMs);
+    }
+    for (const lease of rec.leases) {
+      if (lease.ended) continue;
+      lease.expiresAt = Math.max(lease.expiresAt, now + o.restartGraceMs + lease.ttlMs);
+      lease.expiresAtWallMs = Math.max(lease.expiresAtWallMs, wallNow + o.restartGraceMs + lease.ttlMs);
+      this.scheduleExpiry(lease);
+    }
   }
 
   /** Stops timers and writes. Leases and providers are left as they are, in memory and in the store (the process is going away). */

@@ -78,6 +78,7 @@ export const REASONS = {
   ROUTE_NOT_FOUND: { grpc: GrpcCode.UNIMPLEMENTED, http: 404, summary: "No such admin route or method (see /docs), or no such gRPC method." },
   BROKER_RESTARTED: { grpc: GrpcCode.ABORTED, http: 409, summary: "Per cookie: the broker restarted after accepting it and its outcome died with the old process; the lease itself survived." },
   STORE_CORRUPT: { grpc: GrpcCode.DATA_LOSS, http: 503, summary: "The broker's data dir fails its checksums before the end of its history; the broker refuses to start rather than run on half a state." },
+  STORE_LOCKED: { grpc: GrpcCode.FAILED_PRECONDITION, http: 409, summary: "Another live broker holds the data dir (its LOCK file names a running pid); one broker per data dir, the second refuses to start." },
   STORE_WRITE_FAILED: { grpc: GrpcCode.UNAVAILABLE, http: 503, summary: "Writing or fsyncing the broker's store failed; the broker stops with this reason in its last log line." },
   INTERNAL: { grpc: GrpcCode.INTERNAL, http: 500, summary: "A bug: an unexpected condition we could not name. Please report it." },
 } as const satisfies Record<string, ReasonSpec>;

@@ -101,6 +101,48 @@ describe("the store seam", () => {
     expect(store.load().tables.provider.size).toBe(0);
   });
 
+  it("a recovered lease's fresh TTL starts after the grace window (etcd's Promote): a client as slow as an agent keeps it", () => {
+    const store = createMemoryStore();
+    const first = boot(store);
+    first.core.attachProvider(providerSpec("p1"), new FakeLink());
+    const lease = first.core.requestChannel("c1", { capabilityMask: MEMCPY, mode: "shared", ttlMs: 2000 });
+    first.core.close();
+    const second = boot(store, { restartGraceMs: 3000 });
+    const link = new FakeLink();
+    second.clock.advance(2500);
+    const p = second.core.attachProvider(providerSpec("p1"), link, lease.provider.epoch);
+    const tick = (ms: number): void => {
+      for (let t = 0; t < ms; t += 100) {
+        second.core.heartbeat(p, p.epoch);
+        second.clock.advance(100);
+      }
+    };
+    tick(2400); // 4.9 s after the restart: past the 2 s TTL, inside grace + TTL
+    expect(second.core.leaseSnapshot(lease.id)!.state).toBe("active");
+    second.core.keepAlive("c1", lease.id);
+    tick(1900);
+    expect(second.core.leaseSnapshot(lease.id)!.state).toBe("active");
+    tick(200);
+    expect(second.core.leaseSnapshot(lease.id)!.endReason).toBe("LEASE_EXPIRED");
+  });
+
+  it("the grace window runs from start() (when the broker serves), not from reading the store", () => {
+    const store = createMemoryStore();
+    const first = boot(store);
+    first.core.attachProvider(providerSpec("p1"), new FakeLink());
+    const lease = first.core.requestChannel("c1", { capabilityMask: MEMCPY, mode: "shared", ttlMs: 2000 });
+    first.core.close();
+    const clock = new ManualClock();
+    const core = new BrokerCore({ clock, store, options: { restartGraceMs: 3000 } });
+    clock.advance(10_000); // a slow start: ports open long after recovery
+    core.start();
+    clock.advance(2900);
+    expect(core.providerSnapshot("p1")!.state).toBe("suspect");
+    expect(core.leaseSnapshot(lease.id)!.state).toBe("suspended");
+    clock.advance(200);
+    expect(core.leaseSnapshot(lease.id)!.endReason).toBe("PROVIDER_GONE");
+  });
+
   it("an agent that comes back without its epoch (or another shape) is a new incarnation; the recovered one is fenced", () => {
     const store = createMemoryStore();
     const first = boot(store);

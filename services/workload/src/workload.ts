@@ -11,8 +11,12 @@ import { makeDescriptor } from "./descriptor-factory.js";
 /** Deadline of each call; a call that outlives it by more than CALL_SLACK_MS is an I2 violation. */
 const CALL_TIMEOUT_MS = 5_000;
 const CALL_SLACK_MS = 1_000;
-/** How long a submitted batch may wait for its results before its cookies count as lost. */
-const RESULT_TIMEOUT_MS = 15_000;
+/**
+ * How long a submitted batch may wait for its results before its cookies count as lost: past the
+ * SDK's 15 s watch reopen window, so a cookie whose broker never came back ends with the SDK's
+ * named result (ABORTED / TRANSPORT_FAILURE) rather than this wait's timeout.
+ */
+const RESULT_TIMEOUT_MS = 20_000;
 
 /** Running totals, printed at exit and logged every few seconds. */
 export interface WorkloadCounts {

@@ -217,13 +217,17 @@ export class InvariantChecker {
   /**
    * A broker restart loses no lease: one live at the restart may end by its
    * owner's hand or by expiry after it, never as lost (transport failure, not
-   * found, provider gone) within the window the restart took.
+   * found, provider gone) within the window the restart took, unless a later
+   * fault on its provider (which that fault's own checks judge) came first.
    */
   private checkRestart(fault: FaultRecord): void {
     const windowEnd = fault.at + (fault.detectedMs ?? 0) + 5_000;
     for (const lease of this.leases.values()) {
       if (lease.grantedAt > fault.at || lease.endedAt === undefined || lease.endedAt < fault.at || lease.endedAt > windowEnd) continue;
       if (this.killedClients.has(lease.client)) continue;
+      // A later fault on its provider, injected before it ended, owns that end (a freeze right after the restart's recovery).
+      const endedAt = lease.endedAt;
+      if (this.faults.some((f) => f.at > fault.at && f.at <= endedAt && f.providerId === lease.providerId)) continue;
       if (LOST_BY_RESTART.has(lease.endReason ?? "")) {
         this.violate("I6", `broker_restart: lease ${lease.leaseId} (${lease.client}) on ${lease.providerId}#${lease.epoch} ended ${lease.endReason} ${lease.endedAt - fault.at} ms after the restart`);
       }

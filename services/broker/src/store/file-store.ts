@@ -2,6 +2,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, s
 import { open, rename, unlink } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
+import { lockDataDir } from "./dir-lock.js";
+import type { DirLock } from "./dir-lock.js";
 import { DmaError, applyOps, emptyState } from "@dmabroker/core";
 import type { BrokerStore, Durability, StoreInfo, StoreOp, StoreTable, StoredState } from "@dmabroker/core";
 import {
@@ -83,6 +85,7 @@ export class FileStore implements BrokerStore {
   private closed = false;
   private unsynced = false;
   private syncTimer: NodeJS.Timeout | undefined;
+  private lock: DirLock | undefined;
   private readonly compactLogBytes: number;
 
   private constructor(
@@ -102,10 +105,21 @@ export class FileStore implements BrokerStore {
   /** Recovers the directory (creating it when absent) and opens the log for appending. */
   static async open(opts: FileStoreOptions): Promise<FileStore> {
     mkdirSync(opts.dir, { recursive: true });
-    const recovered = recoverDir(opts.dir);
-    const store = new FileStore(opts, recovered);
-    store.log = await open(join(opts.dir, recovered.logFile), "a");
-    if (recovered.created) fsyncDir(opts.dir);
+    // One broker per data dir (STORE_LOCKED otherwise), before anything is read or repaired.
+    const lock = lockDataDir(opts.dir);
+    let store: FileStore;
+    let created: boolean;
+    try {
+      const recovered = recoverDir(opts.dir);
+      created = recovered.created;
+      store = new FileStore(opts, recovered);
+      store.lock = lock;
+      store.log = await open(join(opts.dir, recovered.logFile), "a");
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    if (created) fsyncDir(opts.dir);
     if (opts.durability === "interval") {
       store.syncTimer = setInterval(() => store.syncNow(), opts.syncIntervalMs ?? 1000);
       store.syncTimer.unref();
@@ -162,6 +176,7 @@ export class FileStore implements BrokerStore {
       if (!this.failed && this.unsynced) await log.datasync().catch(() => undefined);
       await log.close().catch(() => undefined);
     }
+    this.lock?.release();
   }
 
   /**
@@ -178,6 +193,7 @@ export class FileStore implements BrokerStore {
     const log = this.log;
     this.log = undefined;
     await log?.close();
+    // A dead process's lock stays behind; the next open takes it over as stale (its pid is ours here).
   }
 
   /** Writes a snapshot now (tests and operators); resolves when it is durable. */
