@@ -199,7 +199,7 @@ export class BrokerServer {
     let adminAddress: string;
     try {
       ({ app: admin, address: adminAddress } = await startAdminServer(
-        { core, logger, hub, metrics, loopDelay, isReady: () => ready, adminToken: config.adminToken },
+        { core, logger, hub, metrics, loopDelay, violations, isReady: () => ready, adminToken: config.adminToken },
         config.adminHost,
         config.adminPort,
       ));
