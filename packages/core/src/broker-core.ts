@@ -1114,18 +1114,38 @@ export class BrokerCore {
     return (records) => lease.ledger?.releaseOutputs(records);
   }
 
+  /**
+   * The lease's TTL timer. Like the heartbeat sweep, it does not judge on a
+   * tick that comes more than a sweep interval late: the broker itself was
+   * stalled, and the owner's KeepAlive may be sitting unread in its socket
+   * (timers run before the loop reads input). Such a tick looks again at once,
+   * after pending input has been read; never two deferrals in a row.
+   */
   private scheduleExpiry(lease: LeaseRecord): void {
+    let due = 0;
+    let deferred = false;
+    const arm = (ms: number): void => {
+      due = this.clock.now() + ms;
+      lease.expiryTimer = this.clock.setTimer(fire, ms);
+    };
     const fire = (): void => {
       lease.expiryTimer = undefined;
       if (lease.ended) return;
-      const left = lease.expiresAt - this.clock.now();
+      const now = this.clock.now();
+      const left = lease.expiresAt - now;
       if (left > 0) {
-        lease.expiryTimer = this.clock.setTimer(fire, left);
+        deferred = false;
+        arm(left);
+        return;
+      }
+      if (!deferred && now - due > this.options.sweepIntervalMs) {
+        deferred = true;
+        arm(0);
         return;
       }
       this.endLease(lease, "expired", `not kept alive within ${lease.ttlMs} ms`);
     };
-    lease.expiryTimer = this.clock.setTimer(fire, lease.ttlMs);
+    arm(lease.ttlMs);
   }
 
   private clearExpiry(lease: LeaseRecord): void {

@@ -58,6 +58,10 @@ export interface BrokerOptions {
   maxWatchBacklogBytes?: number;
   /** Messages written to a watch stream and not yet flushed (same rule). */
   maxWatchBacklogMessages?: number;
+  /** Bytes written to an admin event stream (`GET /v1/events`) and not yet flushed; beyond it the reader is cut off. */
+  maxEventBacklogBytes?: number;
+  /** Messages written to an admin event stream and not yet flushed (same rule). */
+  maxEventBacklogMessages?: number;
   /** Largest WorkBatch message sent to a provider, in payload bytes (bigger issues are split). */
   maxWorkBatchBytes?: number;
   /**
@@ -101,6 +105,8 @@ export const DEFAULT_BROKER_OPTIONS: ResolvedBrokerOptions = {
   maxProviderBacklogMessages: 65_536,
   maxWatchBacklogBytes: 64 * 1024 * 1024,
   maxWatchBacklogMessages: 16_384,
+  maxEventBacklogBytes: 4 * 1024 * 1024,
+  maxEventBacklogMessages: 8192,
   maxWorkBatchBytes: 16 * 1024 * 1024,
   restartGraceMs: 5_000,
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GrpcCode, capabilityMask } from "@dmabroker/core";
+import { BrokerCore, GrpcCode, ManualClock, capabilityMask } from "@dmabroker/core";
+import type { Clock, TimerHandle } from "@dmabroker/core";
 import { FakeLink, RecordingObserver, expectDmaError, memcpy, newCore, providerSpec } from "./helpers.js";
 
 const MEMCPY = capabilityMask(["memcpy"]);
@@ -135,6 +136,73 @@ describe("lease tombstones", () => {
     expect(e.grpcCode).toBe(GrpcCode.NOT_FOUND);
     expectDmaError(() => core.release("alice", lease.id), "LEASE_NOT_FOUND");
     expect(core.counts().leaseTombstones).toBe(0);
+    core.close();
+  });
+});
+
+/**
+ * A clock whose time can jump without running timers: the broker's event loop
+ * frozen for `stall(ms)`, its timers firing late afterwards. A 0 ms timer
+ * runs at `nextLoop()` (as Node's does: on the next loop iteration, after the
+ * input waiting in sockets has been read).
+ */
+class StallingClock implements Clock {
+  readonly manual = new ManualClock();
+  private offset = 0;
+  private nextIteration = new Map<number, () => void>();
+  private ids = 0;
+  nextLoop(): void {
+    const due = [...this.nextIteration.values()];
+    this.nextIteration.clear();
+    for (const fn of due) fn();
+  }
+  now(): number {
+    return this.manual.now() + this.offset;
+  }
+  wallNow(): number {
+    return this.manual.wallNow() + this.offset;
+  }
+  setTimer(fn: () => void, ms: number): TimerHandle {
+    if (ms > 0) return this.manual.setTimer(fn, ms);
+    const id = --this.ids;
+    this.nextIteration.set(id, fn);
+    return { id };
+  }
+  clearTimer(handle: TimerHandle): void {
+    if ("id" in handle && handle.id < 0) this.nextIteration.delete(handle.id);
+    else this.manual.clearTimer(handle);
+  }
+  stall(ms: number): void {
+    this.offset += ms;
+  }
+}
+
+describe("lease TTL after the broker's own stall", () => {
+  it("a TTL timer that fires late judges only after pending input (a KeepAlive) has been read; never defers twice", () => {
+    const clock = new StallingClock();
+    let n = 0;
+    const core = new BrokerCore({ clock, options: {}, newLeaseId: () => `lease-${++n}` });
+    core.attachProvider(providerSpec("dev-a", { channels: [{ queueDepth: 8 }] }), new FakeLink());
+    const lease = core.requestChannel("alice", { capabilityMask: MEMCPY, mode: "shared", ttlMs: 1000 });
+    // The loop freezes 5 s; the owner's KeepAlive waits in the socket. The timer fires late, first.
+    clock.stall(5000);
+    clock.manual.advance(1000);
+    expect(lease.state).toBe("active");
+    // The input is read: the KeepAlive arrives, then the deferred look.
+    core.keepAlive("alice", lease.id);
+    clock.nextLoop();
+    expect(lease.state).toBe("active");
+    // A lease really not kept alive still expires on time (its timer is not late).
+    clock.manual.advance(1000);
+    expect(lease.state).toBe("expired");
+
+    // Late again and no KeepAlive behind it: one deferral, then it expires.
+    const other = core.requestChannel("bob", { capabilityMask: MEMCPY, mode: "shared", ttlMs: 1000 });
+    clock.stall(5000);
+    clock.manual.advance(1000);
+    expect(other.state).toBe("active");
+    clock.nextLoop();
+    expect(other.state).toBe("expired");
     core.close();
   });
 });

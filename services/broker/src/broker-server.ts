@@ -4,7 +4,7 @@ import { BrokerCore, DmaError, createMemoryStore, systemClock } from "@dmabroker
 import type { BrokerEvent, BrokerStore, MemoryReport } from "@dmabroker/core";
 import { FileStore } from "./store/index.js";
 import type { FlushStats } from "./store/index.js";
-import { loadDmaBrokerV1, loadPackageDefinition } from "@dmabroker/proto";
+import { HTTP2_RECEIVE_WINDOW_BYTES, loadDmaBrokerV1, loadPackageDefinition } from "@dmabroker/proto";
 import type { FastifyInstance } from "fastify";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
@@ -14,7 +14,9 @@ import { startAdminServer } from "./admin-server.js";
 import { createClientService } from "./client-service.js";
 import type { ClientService } from "./client-service.js";
 import type { BrokerConfig } from "./config.js";
-import { guardService, nameTransportRefusals, requestGuardInterceptor } from "./message-guard.js";
+import { guardService, nameTransportRefusals, nameUnknownMethods, requestGuardInterceptor } from "./message-guard.js";
+import type { LimitsByPath } from "./message-guard.js";
+import { receiveWindowInterceptor } from "./receive-window.js";
 import { attachMessageLimit, clientMethodLimits } from "./message-limits.js";
 import { ProtocolViolations } from "./protocol-violations.js";
 import { LoopDelayMonitor } from "./loop-delay-monitor.js";
@@ -143,6 +145,8 @@ export class BrokerServer {
     hub.subscribe(({ event }) => metrics.observe(event));
     const v1 = loadDmaBrokerV1();
     const limit = messageLimit(config);
+    // Each guarded method's byte limit by path: its calls' receive limit (a message over it is refused at its length prefix).
+    const limitsByPath: LimitsByPath = new Map();
     const server = new grpc.Server({
       "grpc.max_receive_message_length": limit,
       "grpc.max_send_message_length": limit,
@@ -152,17 +156,20 @@ export class BrokerServer {
       // Per-call channelz bookkeeping showed in the lease profile; nothing reads it.
       "grpc.enable_channelz": 0,
       // Client calls: a refused (oversized, malformed) request is answered with its reason; a request must arrive in time.
-      interceptors: [requestGuardInterceptor(config.broker.requestTimeoutMs, violations, "/dmabroker.v1.DmaBroker/", logger.child({ component: "client-api" }))],
+      // Wide HTTP/2 receive windows (a 64 KiB window made large Submits crawl), then the request guard.
+      interceptors: [receiveWindowInterceptor(HTTP2_RECEIVE_WINDOW_BYTES), requestGuardInterceptor(config.broker.requestTimeoutMs, violations, "/dmabroker.v1.DmaBroker/", logger.child({ component: "client-api" }), limitsByPath)],
     });
+    // A call of a method this server does not serve is ROUTE_NOT_FOUND, not a bare UNIMPLEMENTED.
+    nameUnknownMethods(server);
     const sessions = new Set<ProviderSession>();
     const clients = createClientService(core, logger, violations);
     // Every request is checked on its raw bytes (size, counts, string lengths) before it is decoded.
-    server.addService(guardService(v1.DmaBroker.service, clientMethodLimits(config.broker), violations), timedHandlers(v1.DmaBroker.service, clients.handlers, metrics, store));
+    server.addService(guardService(v1.DmaBroker.service, clientMethodLimits(config.broker), violations, limitsByPath), timedHandlers(v1.DmaBroker.service, clients.handlers, metrics, store));
     // Standard grpc.health.v1 (NOT_SERVING until ready and again from shutdown) and server reflection (grpcurl, grpcui).
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING" as const])));
     health.addToServer(server);
     new ReflectionService(loadPackageDefinition()).addToServer(server);
-    server.addService(guardService(v1.ProviderHub.service, { Attach: attachMessageLimit(config.broker, limit) }, violations), {
+    server.addService(guardService(v1.ProviderHub.service, { Attach: attachMessageLimit(config.broker, limit) }, violations, limitsByPath), {
       Attach: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
         sessions.add(new ProviderSession(call, core, logger.child({ component: "provider-hub" }), (s) => sessions.delete(s), violations));
       },
@@ -179,7 +186,7 @@ export class BrokerServer {
     let adminAddress: string;
     try {
       ({ app: admin, address: adminAddress } = await startAdminServer(
-        { core, logger, hub, metrics, loopDelay, isReady: () => ready, adminToken: config.adminToken },
+        { core, logger, hub, metrics, loopDelay, violations, isReady: () => ready, adminToken: config.adminToken },
         config.adminHost,
         config.adminPort,
       ));

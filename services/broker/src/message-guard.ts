@@ -47,6 +47,13 @@ function verdictError(verdict: WireVerdict, limit: MethodLimit): { error: DmaErr
   }
 }
 
+/** The refusal of a message over its method's byte limit (the guard's, and grpc-js's own at the frame's length prefix). */
+function oversizeError(method: string, limit: MethodLimit, bytes: number): DmaError {
+  const named = limit.reportedLimit ?? limit.maxBytes;
+  const what = limit.reportedLimit ? `payload bytes per batch (${limit.maxBytes} bytes per message)` : "bytes";
+  return new DmaError(limit.tooLarge, `${method}: a ${bytes}-byte message; at most ${named} ${what}`, { limit: String(named), bytes: String(bytes) });
+}
+
 /**
  * Wraps one method's deserializer: the byte limit, then the wire-shape walk,
  * then the real decode (whose exceptions become MALFORMED_MESSAGE). Returns
@@ -59,11 +66,7 @@ export function guardDeserializer(method: string, limit: MethodLimit, decode: (b
       violations.count(kind);
       return new RefusedMessage(error, kind, buf.length, Number(process.hrtime.bigint() - t0) / 1000);
     };
-    if (buf.length > limit.maxBytes) {
-      const named = limit.reportedLimit ?? limit.maxBytes;
-      const what = limit.reportedLimit ? `payload bytes per batch (${limit.maxBytes} bytes per message)` : "bytes";
-      return refuse(new DmaError(limit.tooLarge, `${method}: a ${buf.length}-byte message; at most ${named} ${what}`, { limit: String(named), bytes: String(buf.length) }), "oversize");
-    }
+    if (buf.length > limit.maxBytes) return refuse(oversizeError(method, limit, buf.length), "oversize");
     const verdict = scanWire(buf, limit.shape);
     if (verdict) {
       const { error, kind } = verdictError(verdict, limit);
@@ -77,14 +80,57 @@ export function guardDeserializer(method: string, limit: MethodLimit, decode: (b
   };
 }
 
-/** A service definition whose request deserializers are guarded by `limits` (methods without a limit keep theirs). */
-export function guardService(definition: grpc.ServiceDefinition, limits: Readonly<Record<string, MethodLimit>>, violations: ProtocolViolations): grpc.ServiceDefinition {
+/** A method's byte limit by its gRPC path ("/dmabroker.v1.DmaBroker/Submit"), for the receive limit of its calls. */
+export type LimitsByPath = Map<string, { method: string; limit: MethodLimit }>;
+
+/**
+ * A service definition whose request deserializers are guarded by `limits`
+ * (methods without a limit keep theirs). With `byPath`, records each guarded
+ * method's limit under its path there (for `requestGuardInterceptor`).
+ */
+export function guardService(definition: grpc.ServiceDefinition, limits: Readonly<Record<string, MethodLimit>>, violations: ProtocolViolations, byPath?: LimitsByPath): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [name, method] of Object.entries(definition)) {
     const limit = limits[name];
     out[name] = limit ? { ...method, requestDeserialize: guardDeserializer(name, limit, method.requestDeserialize, violations) } : method;
+    if (limit) byPath?.set(method.path, { method: name, limit });
   }
   return out;
+}
+
+/** Where grpc-js's innermost call keeps its method's limit for `nameTransportRefusals`. */
+const CALL_LIMIT = Symbol("dmabroker.methodLimit");
+
+interface InnermostCall {
+  decoder?: { maxReadMessageLength?: unknown };
+  maxReceiveMessageSize?: unknown;
+  nextCall?: unknown;
+  [CALL_LIMIT]?: { method: string; limit: MethodLimit };
+}
+
+/**
+ * Lowers one call's receive limit from the server-wide transport limit to
+ * its method's byte limit. grpc-js reads a message's length from the 5-byte
+ * frame prefix before it buffers the body; with the method's limit there, a
+ * Submit of 79 MiB (over Submit's limit, under the transport's) is refused
+ * when its first bytes arrive instead of after all 79 MiB have been received
+ * and concatenated. This sets a field of grpc-js's internal stream decoder
+ * (BaseServerInterceptingCall.decoder.maxReadMessageLength); where a grpc-js
+ * version has none, it does nothing and the guard refuses the message after
+ * receiving it, as before (test/integration/hostile/decode-limits.test.ts
+ * notices). Returns whether the limit was set.
+ */
+export function limitReceive(call: unknown, method: string, limit: MethodLimit): boolean {
+  // The interceptor is handed the innermost call unless grpc-js put interceptors of its own in front.
+  let c = call as InnermostCall | undefined;
+  for (let i = 0; i < 4 && c && !c.decoder; i++) c = c.nextCall as InnermostCall | undefined;
+  const decoder = c?.decoder;
+  if (!c || !decoder || typeof decoder.maxReadMessageLength !== "number") return false;
+  if (decoder.maxReadMessageLength === -1 || decoder.maxReadMessageLength > limit.maxBytes) decoder.maxReadMessageLength = limit.maxBytes;
+  // The same limit for a compressed message's decompressed size.
+  if (typeof c.maxReceiveMessageSize === "number" && (c.maxReceiveMessageSize === -1 || c.maxReceiveMessageSize > limit.maxBytes)) c.maxReceiveMessageSize = limit.maxBytes;
+  c[CALL_LIMIT] = { method, limit };
+  return true;
 }
 
 /**
@@ -94,8 +140,10 @@ export function guardService(definition: grpc.ServiceDefinition, limits: Readonl
  * `requestTimeoutMs` after its headers (HANDSHAKE_TIMEOUT), so a peer cannot
  * hold calls open by never sending.
  */
-export function requestGuardInterceptor(requestTimeoutMs: number, violations: ProtocolViolations, pathPrefix: string, log: Logger): grpc.ServerInterceptor {
+export function requestGuardInterceptor(requestTimeoutMs: number, violations: ProtocolViolations, pathPrefix: string, log: Logger, byPath?: LimitsByPath): grpc.ServerInterceptor {
   return (method, call) => {
+    const limited = byPath?.get(method.path);
+    if (limited) limitReceive(call, limited.method, limited.limit);
     if (!method.path.startsWith(pathPrefix)) return new grpc.ServerInterceptingCall(call);
     let timer: NodeJS.Timeout | undefined;
     let finished = false;
@@ -148,16 +196,17 @@ export function requestGuardInterceptor(requestTimeoutMs: number, violations: Pr
  * fail if a grpc-js upgrade changes these paths.
  */
 export function nameTransportRefusals(violations: () => ProtocolViolations | undefined): void {
-  const proto = BaseServerInterceptingCall.prototype as unknown as { sendStatus: (this: { handler?: { path?: string } }, status: PartialStatusObject) => void; __dmabrokerNamed?: boolean };
+  type Base = InnermostCall & { handler?: { path?: string } };
+  const proto = BaseServerInterceptingCall.prototype as unknown as { sendStatus: (this: Base, status: PartialStatusObject) => void; __dmabrokerNamed?: boolean };
   if (proto.__dmabrokerNamed) return;
   proto.__dmabrokerNamed = true;
   const original = proto.sendStatus;
-  proto.sendStatus = function (this: { handler?: { path?: string } }, status: PartialStatusObject): void {
+  proto.sendStatus = function (this: Base, status: PartialStatusObject): void {
     if (status.code === grpc.status.OK || (status.metadata && status.metadata.get(REASON_KEY).length > 0)) {
       original.call(this, status);
       return;
     }
-    const named = nameBareStatus(status, this.handler?.path ?? "");
+    const named = nameBareStatus(status, this.handler?.path ?? "", this[CALL_LIMIT]);
     if (!named) {
       original.call(this, status);
       return;
@@ -168,16 +217,20 @@ export function nameTransportRefusals(violations: () => ProtocolViolations | und
   };
 }
 
-function nameBareStatus(status: PartialStatusObject, path: string): { error: DmaError; kind?: ViolationKind } | undefined {
+function nameBareStatus(status: PartialStatusObject, path: string, limited?: { method: string; limit: MethodLimit }): { error: DmaError; kind?: ViolationKind } | undefined {
   const details = status.details ?? "";
   const named = (reason: Reason, message: string, kind?: ViolationKind, metadata: Record<string, string> = {}) => ({ error: new DmaError(reason, message, metadata), kind });
   switch (status.code) {
-    case grpc.status.RESOURCE_EXHAUSTED:
+    case grpc.status.RESOURCE_EXHAUSTED: {
+      // The method's own limit, applied at the frame's length prefix (limitReceive): the guard's refusal, word for word.
+      const size = /larger than max \((\d+) vs (\d+)\)/.exec(details);
+      if (limited && size && Number(size[1]) > limited.limit.maxBytes) return { error: oversizeError(limited.method, limited.limit, Number(size[1])), kind: "oversize" };
       if (/larger than/i.test(details)) {
         const reason: Reason = path.endsWith("/Submit") ? "BATCH_TOO_LARGE" : "MESSAGE_TOO_LARGE";
         return named(reason, `${path || "call"}: ${details}`, "oversize");
       }
       return named("MESSAGE_TOO_LARGE", details, "oversize");
+    }
     case grpc.status.INTERNAL:
       if (/deserializ|decompress/i.test(details)) return named("MALFORMED_MESSAGE", `${path || "call"}: ${details}`, "malformed");
       return undefined;
@@ -191,4 +244,32 @@ function nameBareStatus(status: PartialStatusObject, path: string): { error: Dma
     default:
       return undefined;
   }
+}
+
+/**
+ * Names grpc-js's answer to a call of a method the server does not serve
+ * (bare UNIMPLEMENTED "The server does not implement the method …"):
+ * ROUTE_NOT_FOUND, with the path (cut) in its metadata. grpc-js answers
+ * those before any interceptor exists, from Server._respondWithError; this
+ * wraps that method on one server instance. Returns false (and changes
+ * nothing) where a grpc-js version has no such method: the answer is then
+ * the bare UNIMPLEMENTED, whose code alone still says what happened.
+ */
+export function nameUnknownMethods(server: grpc.Server): boolean {
+  type Respond = (err: PartialStatusObject, stream: unknown, ...rest: unknown[]) => void;
+  const s = server as unknown as { _respondWithError?: Respond };
+  const original = s._respondWithError;
+  if (typeof original !== "function") return false;
+  s._respondWithError = function (this: unknown, err: PartialStatusObject, stream: unknown, ...rest: unknown[]): void {
+    const path = /does not implement the method (.*)$/.exec(err.details ?? "")?.[1];
+    if (err.code !== grpc.status.UNIMPLEMENTED || err.metadata || path === undefined) {
+      original.call(this, err, stream, ...rest);
+      return;
+    }
+    // grpc-js sends these details unescaped as grpc-message: keep them printable ASCII with no escapes.
+    const shown = truncateEcho(path, 200).replace(/[^\x20-\x7e]|%/g, "?");
+    const e = toServiceError(new DmaError("ROUTE_NOT_FOUND", `no gRPC method ${shown} on this server (services: dmabroker.v1.DmaBroker, dmabroker.v1.ProviderHub, grpc.health.v1.Health, reflection)`, { path: shown }));
+    original.call(this, { code: e.code, details: e.details, metadata: e.metadata }, stream, ...rest);
+  };
+  return true;
 }

@@ -1,4 +1,5 @@
 import http2 from "node:http2";
+import * as grpc from "@grpc/grpc-js";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BrokerClient, ops } from "@dmabroker/client";
@@ -14,6 +15,49 @@ import { RawGrpcClient, pb } from "./raw-grpc.js";
 // and client keep working (the broker does not stall long enough to lose them).
 
 const DMA = "/dmabroker.v1.DmaBroker";
+
+/**
+ * One gRPC call over raw HTTP/2: headers, then `body` written and the
+ * request left open (no end of stream); resolves with the status headers or
+ * trailers (bounded: 10 s).
+ */
+async function rawHttp2Call(address: string, path: string, clientId: string, body: Buffer[]): Promise<http2.IncomingHttpHeaders> {
+  const session = http2.connect(`http://${address}`);
+  session.on("error", () => undefined);
+  try {
+    const req = session.request({ ":method": "POST", ":path": path, "content-type": "application/grpc", te: "trailers", "dmabroker-client-id": clientId });
+    const answer = new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("no status within 10 s")), 10_000);
+      const done = (h: http2.IncomingHttpHeaders): void => {
+        if (h["grpc-status"] === undefined) return;
+        clearTimeout(timer);
+        resolve(h);
+      };
+      req.on("response", done);
+      req.on("trailers", done);
+      req.on("error", (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    for (const b of body) req.write(b);
+    const h = await answer;
+    req.close();
+    return h;
+  } finally {
+    session.close();
+  }
+}
+
+/** Status headers as grpc-js metadata (for decodeServiceError). */
+function grpcMetadataOf(h: http2.IncomingHttpHeaders): grpc.Metadata {
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(h)) {
+    if (k.startsWith(":") || v === undefined) continue;
+    for (const one of Array.isArray(v) ? v : [v]) md.add(k, k.endsWith("-bin") ? Buffer.from(one, "base64") : one);
+  }
+  return md;
+}
 
 describe("messages too big to decode are refused with a named reason, before decoding", () => {
   let cluster: Cluster;
@@ -182,31 +226,34 @@ describe("messages too big to decode are refused with a named reason, before dec
     expect({ code: status.code, reason: status.reason }).toEqual({ code: Code.DEADLINE_EXCEEDED, reason: "HANDSHAKE_TIMEOUT" });
 
     // Raw HTTP/2: headers of a unary call, then nothing.
-    const session = http2.connect(`http://${cluster.grpcAddress}`);
-    try {
-      const req = session.request({
-        ":method": "POST",
-        ":path": `${DMA}/KeepAlive`,
-        "content-type": "application/grpc",
-        te: "trailers",
-        "dmabroker-client-id": "staller",
-      });
-      const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("no status within 5 s")), 5000);
-        const done = (h: http2.IncomingHttpHeaders): void => {
-          if (h["grpc-status"] === undefined) return;
-          clearTimeout(timer);
-          resolve(h);
-        };
-        req.on("response", done);
-        req.on("trailers", done);
-        req.on("error", reject);
-      });
-      expect(trailers["grpc-status"]).toBe(String(Code.DEADLINE_EXCEEDED));
-      expect(trailers[REASON_KEY]).toBe("HANDSHAKE_TIMEOUT");
-      req.close();
-    } finally {
-      session.close();
+    const trailers = await rawHttp2Call(cluster.grpcAddress, `${DMA}/KeepAlive`, "staller", []);
+    expect(trailers["grpc-status"]).toBe(String(Code.DEADLINE_EXCEEDED));
+    expect(trailers[REASON_KEY]).toBe("HANDSHAKE_TIMEOUT");
+  });
+
+  it("a message over its method's limit is refused at its length prefix, before its body arrives", async () => {
+    // A gRPC frame prefix announcing 75 MiB (over Submit's limit, under the 80 MiB transport limit), then 16 KiB of
+    // the body, and the stream left open: the refusal must come without the other 75 MiB.
+    const prefix = (n: number): Buffer => {
+      const b = Buffer.alloc(5);
+      b.writeUInt32BE(n, 1);
+      return b;
+    };
+    const submit = await rawHttp2Call(cluster.grpcAddress, `${DMA}/Submit`, "bystander", [prefix(75 * 1024 * 1024), Buffer.alloc(16 * 1024, 0x5a)]);
+    expect({ status: submit["grpc-status"], reason: submit[REASON_KEY] }).toEqual({ status: String(Code.INVALID_ARGUMENT), reason: "BATCH_TOO_LARGE" });
+    const info = decodeServiceError(Object.assign(new Error("x"), { code: Code.INVALID_ARGUMENT, details: "", metadata: grpcMetadataOf(submit) }));
+    expect(info.metadata).toMatchObject({ limit: String(64 * 1024 * 1024), bytes: String(75 * 1024 * 1024) });
+    // A small method: KeepAlive's 4 KiB.
+    const keepAlive = await rawHttp2Call(cluster.grpcAddress, `${DMA}/KeepAlive`, "attacker", [prefix(5000), Buffer.alloc(100)]);
+    expect({ status: keepAlive["grpc-status"], reason: keepAlive[REASON_KEY] }).toEqual({ status: String(Code.RESOURCE_EXHAUSTED), reason: "MESSAGE_TOO_LARGE" });
+    await bystanderStillWorks(7);
+  });
+
+  it("a method the broker does not serve: ROUTE_NOT_FOUND, not a bare UNIMPLEMENTED", async () => {
+    for (const path of [`${DMA}/NoSuchMethod`, "/no.such.Service/Call", `/${"x".repeat(2000)}/y`]) {
+      const r = await raw.unary(path, Buffer.alloc(0), { clientId: "attacker" });
+      const md = expectNamed(r, Code.UNIMPLEMENTED, "ROUTE_NOT_FOUND");
+      expect(md.path!.length).toBeLessThanOrEqual(300);
     }
   });
 

@@ -14,6 +14,7 @@ import { registerRootIndex } from "./root-index.js";
 import { registerV1Routes } from "./routes.js";
 import { registerRuntimeRoutes } from "./runtime-routes.js";
 import type { LoopDelayMonitor } from "../loop-delay-monitor.js";
+import type { ProtocolViolations } from "../protocol-violations.js";
 import { SHARED_SCHEMAS, Status, problems } from "./schemas.js";
 import { SessionStore } from "./sessions.js";
 import { statsSnapshot } from "./stats-snapshot.js";
@@ -38,6 +39,8 @@ export interface AdminDeps {
   adminToken?: string;
   /** Console sign-ins (default: a fresh in-memory store). */
   sessions?: SessionStore;
+  /** Where a cut-off event-stream reader is counted (`slow_reader`). */
+  violations?: ProtocolViolations;
   /** The broker's event-loop delay (GET /v1/runtime/event-loop); absent: no runtime routes. */
   loopDelay?: LoopDelayMonitor;
   /** Largest request body (default 64 KiB: admin bodies are small). */
@@ -108,7 +111,12 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
   );
   registerRootIndex(app);
   registerV1Routes(app, deps.core, deps.logger.child({ component: "admin" }));
-  registerEventStream(app, deps.hub, () => statsSnapshot(deps.core, Date.now()));
+  const o = deps.core.options;
+  registerEventStream(app, deps.hub, () => statsSnapshot(deps.core, Date.now()), {
+    maxBacklogBytes: o.maxEventBacklogBytes,
+    maxBacklogMessages: o.maxEventBacklogMessages,
+    onSlowReader: () => deps.violations?.count("slow_reader"),
+  });
   registerConsoleFiles(app);
   if (deps.loopDelay) registerRuntimeRoutes(app, deps.loopDelay);
   return app;

@@ -1,13 +1,20 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import type { FastifyInstance } from "fastify";
+import { DEFAULT_BROKER_OPTIONS } from "@dmabroker/core";
 import type { EventHub, SequencedEvent } from "./event-hub.js";
 import type { StatsSnapshot } from "./stats-snapshot.js";
 import { EventsQuery, problems } from "./schemas.js";
+import { CUT_OFF_GRACE_MS } from "../stream-reset.js";
 
 /** A comment line this often keeps proxies and idle timeouts from closing a quiet stream. */
 const KEEPALIVE_MS = 15_000;
-/** A subscriber that lets this much pile up unread is cut off (it reconnects with Last-Event-ID). */
-const MAX_BACKLOG_BYTES = 4 * 1024 * 1024;
+export interface EventStreamOptions {
+  /** A subscriber that lets this much pile up unread is cut off (it reconnects with Last-Event-ID): bytes, and messages. */
+  maxBacklogBytes?: number;
+  maxBacklogMessages?: number;
+  /** A reader was cut off for not reading (counted as `slow_reader`). */
+  onSlowReader?: () => void;
+}
 
 /** One SSE message: `id`, `event` (the BrokerEvent type) and the event as JSON data. */
 export function formatSse(e: SequencedEvent): string {
@@ -21,7 +28,9 @@ export function formatSse(e: SequencedEvent): string {
  * when the client goes away, falls too far behind, or the server closes.
  * `?stats=1000` adds an unnumbered `stats` message (StatsSnapshot) that often.
  */
-export function registerEventStream(fastify: FastifyInstance, hub: EventHub, stats: () => StatsSnapshot): void {
+export function registerEventStream(fastify: FastifyInstance, hub: EventHub, stats: () => StatsSnapshot, options: EventStreamOptions = {}): void {
+  const maxBytes = options.maxBacklogBytes ?? DEFAULT_BROKER_OPTIONS.maxEventBacklogBytes;
+  const maxMessages = options.maxBacklogMessages ?? DEFAULT_BROKER_OPTIONS.maxEventBacklogMessages;
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const open = new Set<() => void>();
   app.addHook("preClose", async () => {
@@ -61,41 +70,84 @@ export function registerEventStream(fastify: FastifyInstance, hub: EventHub, sta
         "x-accel-buffering": "no",
       });
       let ended = false;
+      let unsubscribe: () => void = () => undefined;
+      // Set once the stream is live (after the replay, which may already end it).
+      const timers: { keepalive?: NodeJS.Timeout; sampler?: NodeJS.Timeout } = {};
+      // Messages written and not yet flushed to the socket (each write's callback ends one).
+      let unflushed = 0;
+      const flushed = (): void => {
+        unflushed--;
+      };
+      const write = (text: string): void => {
+        unflushed++;
+        res.write(text, flushed);
+      };
       const end = (): void => {
         if (ended) return;
         ended = true;
         unsubscribe();
-        clearInterval(keepalive);
-        if (sampler) clearInterval(sampler);
+        clearInterval(timers.keepalive);
+        clearInterval(timers.sampler);
         open.delete(end);
         res.end();
       };
       const send = (e: SequencedEvent): void => {
         if (ended || !wanted(e)) return;
-        if (res.writableLength > MAX_BACKLOG_BYTES) {
-          req.log.warn({ backlog_bytes: res.writableLength }, "event stream reader too slow; closing it");
-          end();
+        // By messages only once the socket refuses more (writableNeedDrain): a burst of events in one tick
+        // (a provider lost with thousands of leases) is unflushed for that tick even for a reader that reads.
+        if (res.writableLength > maxBytes || (unflushed >= maxMessages && res.writableNeedDrain)) {
+          cutOff(e.id);
           return;
         }
-        res.write(formatSse(e));
+        write(formatSse(e));
       };
+      /**
+       * A reader that does not read: a last `error` message names why (it is
+       * read after the backlog, if ever), the stream ends, and a socket still
+       * not drained 15 s later is destroyed with its backlog, so an idle peer
+       * cannot pin the memory.
+       */
+      const cutOff = (missedId: number): void => {
+        const backlog = { backlog_bytes: res.writableLength, backlog_messages: unflushed };
+        req.log.warn(backlog, "event stream reader too slow; cutting it off");
+        options.onSlowReader?.();
+        const problem = {
+          reason: "QUOTA_EXCEEDED",
+          message: `the event stream was not read: ${backlog.backlog_bytes} bytes in ${backlog.backlog_messages} messages unsent (at most ${maxBytes} bytes, ${maxMessages} messages); reconnect with Last-Event-ID`,
+          resumeAfterId: missedId - 1,
+          ...backlog,
+        };
+        // Its id makes an EventSource's reconnect resume right after the last event it was sent.
+        res.write(`${missedId > 1 ? `id: ${missedId - 1}\n` : ""}event: error\ndata: ${JSON.stringify(problem)}\n\n`);
+        end();
+        setTimeout(() => {
+          if (!res.socket || res.socket.destroyed) return;
+          req.log.warn({ backlog_bytes: res.writableLength }, "event stream still not read; destroying its socket");
+          res.destroy();
+        }, CUT_OFF_GRACE_MS).unref();
+      };
+      res.on("close", end);
       // Tell the client how soon to reconnect, and that the stream is live.
-      res.write(`retry: 1000\n: dmabroker events, next id ${hub.nextEventId}\n\n`);
+      write(`retry: 1000\n: dmabroker events, next id ${hub.nextEventId}\n\n`);
       if (Number.isInteger(lastId) && lastId > 0) for (const e of hub.since(lastId)) send(e);
-      const unsubscribe = hub.subscribe(send);
-      const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
-      keepalive.unref();
+      if (ended) return;
+      unsubscribe = hub.subscribe(send);
+      timers.keepalive = setInterval(() => {
+        if (unflushed < maxMessages && res.writableLength <= maxBytes) write(": keepalive\n\n");
+      }, KEEPALIVE_MS);
+      timers.keepalive.unref();
       const sample = (): void => {
         if (ended) return;
         // A reader that does not keep up gets no more samples on top of its backlog (events still count toward the cut-off).
-        if (res.writableLength > MAX_BACKLOG_BYTES / 2) return;
-        res.write(`event: stats\ndata: ${JSON.stringify(stats())}\n\n`);
+        if (res.writableLength > maxBytes / 2 || unflushed >= maxMessages / 2) return;
+        write(`event: stats\ndata: ${JSON.stringify(stats())}\n\n`);
       };
-      const sampler = statsMs ? setInterval(sample, statsMs) : undefined;
-      sampler?.unref();
-      if (statsMs) sample();
+      if (statsMs) {
+        timers.sampler = setInterval(sample, statsMs);
+        timers.sampler.unref();
+        sample();
+      }
       open.add(end);
-      res.on("close", end);
       req.log.debug({ types: prefixes }, "event stream opened");
     },
   );
