@@ -4,16 +4,6 @@ import type { ChannelOptions } from "@grpc/grpc-js";
 export const PEER_MESSAGE_LIMIT = 96 * 1024 * 1024;
 
 /**
- * HTTP/2 receive window (per stream and per connection) of every dmabroker
- * endpoint: the peers' channels below and the broker's server
- * (services/broker/src/receive-window.ts). With HTTP/2's 64 KiB default a
- * sender waits for a WINDOW_UPDATE every 32–64 KiB, a round trip through both
- * processes' event loops: a 64 MiB message took 27 s between two busy
- * processes, 1 s with this window.
- */
-export const HTTP2_RECEIVE_WINDOW_BYTES = 16 * 1024 * 1024;
-
-/**
  * The grpc-js channel options of every peer that dials the broker (the SDK
  * and the provider agent): message limits, keepalive pings the broker
  * permits, an HTTP/2 receive window large transfers need (the 64 KiB
@@ -27,6 +17,6 @@ export const PEER_CHANNEL_OPTIONS = {
   "grpc.max_send_message_length": PEER_MESSAGE_LIMIT,
   "grpc.keepalive_time_ms": 10_000,
   "grpc.keepalive_timeout_ms": 5_000,
-  "grpc-node.flow_control_window": HTTP2_RECEIVE_WINDOW_BYTES,
+  "grpc-node.flow_control_window": 16 * 1024 * 1024,
   "grpc.dns_min_time_between_resolutions_ms": 1_000,
 } as const satisfies ChannelOptions;

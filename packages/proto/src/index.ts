@@ -17,4 +17,4 @@ export { leaseStateToWire, leaseStateFromWire } from "./lease-state-wire.js";
 export { scanWire } from "./wire-scan.js";
 export type { WireShape, WireFieldLimit, WireVerdict } from "./wire-scan.js";
 export { leaseModeToWire, leaseModeFromWire, orderingToWire, orderingFromWire } from "./mode-wire.js";
-export { HTTP2_RECEIVE_WINDOW_BYTES, PEER_CHANNEL_OPTIONS, PEER_MESSAGE_LIMIT } from "./channel-options.js";
+export { PEER_CHANNEL_OPTIONS, PEER_MESSAGE_LIMIT } from "./channel-options.js";

@@ -4,7 +4,7 @@ import { BrokerCore, DmaError, createMemoryStore, systemClock } from "@dmabroker
 import type { BrokerEvent, BrokerStore, MemoryReport } from "@dmabroker/core";
 import { FileStore } from "./store/index.js";
 import type { FlushStats } from "./store/index.js";
-import { HTTP2_RECEIVE_WINDOW_BYTES, loadDmaBrokerV1, loadPackageDefinition } from "@dmabroker/proto";
+import { loadDmaBrokerV1, loadPackageDefinition } from "@dmabroker/proto";
 import type { FastifyInstance } from "fastify";
 import { HealthImplementation } from "grpc-health-check";
 import type { Logger } from "pino";
@@ -16,7 +16,6 @@ import type { ClientService } from "./client-service.js";
 import type { BrokerConfig } from "./config.js";
 import { guardService, nameTransportRefusals, nameUnknownMethods, requestGuardInterceptor } from "./message-guard.js";
 import type { LimitsByPath } from "./message-guard.js";
-import { receiveWindowInterceptor } from "./receive-window.js";
 import { attachMessageLimit, clientMethodLimits } from "./message-limits.js";
 import { ProtocolViolations } from "./protocol-violations.js";
 import { LoopDelayMonitor } from "./loop-delay-monitor.js";
@@ -156,8 +155,7 @@ export class BrokerServer {
       // Per-call channelz bookkeeping showed in the lease profile; nothing reads it.
       "grpc.enable_channelz": 0,
       // Client calls: a refused (oversized, malformed) request is answered with its reason; a request must arrive in time.
-      // Wide HTTP/2 receive windows (a 64 KiB window made large Submits crawl), then the request guard.
-      interceptors: [receiveWindowInterceptor(HTTP2_RECEIVE_WINDOW_BYTES), requestGuardInterceptor(config.broker.requestTimeoutMs, violations, "/dmabroker.v1.DmaBroker/", logger.child({ component: "client-api" }), limitsByPath)],
+      interceptors: [requestGuardInterceptor(config.broker.requestTimeoutMs, violations, "/dmabroker.v1.DmaBroker/", logger.child({ component: "client-api" }), limitsByPath)],
     });
     // A call of a method this server does not serve is ROUTE_NOT_FOUND, not a bare UNIMPLEMENTED.
     nameUnknownMethods(server);
