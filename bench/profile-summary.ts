@@ -28,11 +28,18 @@ profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.t
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 
 const shortUrl = (url: string): string =>
-  url.replace(/^file:\/\//, "").replace(/.*node_modules\//, "nm:").replace(/.*\/(packages|services)\//, "$1/") || "(native)";
+  url
+    .replace(/^file:\/\//, "")
+    .replace(/.*node_modules\//, "nm:")
+    .replace(/.*\/(packages|services)\//, "$1/") || "(native)";
 const fnKey = (n: ProfileNode): string => `${n.callFrame.functionName || "(anonymous)"}  ${shortUrl(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
 const area = (n: ProfileNode): string => {
   const u = shortUrl(n.callFrame.url);
-  if (u.startsWith("nm:")) return u.split("/").slice(0, u.startsWith("nm:@") ? 2 : 1).join("/");
+  if (u.startsWith("nm:"))
+    return u
+      .split("/")
+      .slice(0, u.startsWith("nm:@") ? 2 : 1)
+      .join("/");
   if (u.startsWith("packages/") || u.startsWith("services/")) return u.split("/").slice(0, 2).join("/");
   if (u.startsWith("node:")) return "node:" + u.slice(5).split("/")[0];
   return n.callFrame.functionName.startsWith("(") ? n.callFrame.functionName : u;

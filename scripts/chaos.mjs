@@ -47,11 +47,13 @@ try {
     process.exit(0);
   }
   const kinds = values.kinds ? values.kinds.split(",").map((k) => k.trim()) : undefined;
-  for (const k of kinds ?? []) if (!FAULT_KINDS.includes(k)) throw new Error(`--kinds: unknown fault kind ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(", ")}`);
+  for (const k of kinds ?? [])
+    if (!FAULT_KINDS.includes(k)) throw new Error(`--kinds: unknown fault kind ${JSON.stringify(k)}; known: ${FAULT_KINDS.join(", ")}`);
   if (values.driver !== "process" && values.driver !== "compose") throw new Error(`--driver must be process or compose, got ${JSON.stringify(values.driver)}`);
   if (!CONTAINER_CLIS.includes(values.cli)) throw new Error(`--cli must be ${CONTAINER_CLIS.join(" or ")}, got ${JSON.stringify(values.cli)}`);
   if (values.driver !== "compose") {
-    for (const k of ["bin", "project", "compose-file", "broker", "admin", "tombstone-ttl-ms"]) if (values[k] !== undefined) throw new Error(`--${k} is for --driver compose only`);
+    for (const k of ["bin", "project", "compose-file", "broker", "admin", "tombstone-ttl-ms"])
+      if (values[k] !== undefined) throw new Error(`--${k} is for --driver compose only`);
   }
   opts = {
     seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : intArg("seed", values.seed, 0, 2 ** 32 - 1),
@@ -76,8 +78,11 @@ try {
 }
 
 const err = (line) => process.stderr.write(line + "\n");
-const where = opts.driver === "compose" ? ` (${opts.cli}${opts.project ? `, project ${opts.project}` : ""}${opts.composeFile ? `, ${opts.composeFile}` : ""})` : "";
-err(`chaos: seed ${opts.seed}, ${opts.durationMs / 1000}s, driver ${opts.driver}${where}, ${opts.driver === "compose" ? "the compose stack's" : opts.providers} providers, ${opts.clients} clients (replay with --seed ${opts.seed})`);
+const where =
+  opts.driver === "compose" ? ` (${opts.cli}${opts.project ? `, project ${opts.project}` : ""}${opts.composeFile ? `, ${opts.composeFile}` : ""})` : "";
+err(
+  `chaos: seed ${opts.seed}, ${opts.durationMs / 1000}s, driver ${opts.driver}${where}, ${opts.driver === "compose" ? "the compose stack's" : opts.providers} providers, ${opts.clients} clients (replay with --seed ${opts.seed})`,
+);
 let target;
 const cleanUp = async () => {
   await target?.stop().catch(() => undefined);
@@ -112,7 +117,9 @@ try {
     logDir: opts.logs,
     onFault: (line) => err(`  fault ${line}`),
     onProgress: (p) =>
-      err(`chaos: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.durationMs / 1000)}s · faults ${p.faults} · cookies ${p.submitted} submitted, ${p.results} answered · violations ${p.violations}`),
+      err(
+        `chaos: ${Math.round(p.elapsedMs / 1000)}/${Math.round(p.durationMs / 1000)}s · faults ${p.faults} · cookies ${p.submitted} submitted, ${p.results} answered · violations ${p.violations}`,
+      ),
   });
 } finally {
   await cleanUp();
@@ -120,8 +127,13 @@ try {
 
 const pad = (s, n) => String(s).padEnd(n);
 const lines = [];
-lines.push("", `chaos summary (seed ${summary.seed}, ${(summary.duration_ms / 1000).toFixed(1)} s, ${summary.providers} providers, ${summary.clients} clients)`);
-lines.push(`${pad("fault", 16)}${pad("count", 7)}${pad("hit leases", 12)}${pad("ended ≥1", 10)}${pad("leases ended", 14)}${pad("detect p50", 12)}${pad("p99", 10)}${pad("max", 10)}n`);
+lines.push(
+  "",
+  `chaos summary (seed ${summary.seed}, ${(summary.duration_ms / 1000).toFixed(1)} s, ${summary.providers} providers, ${summary.clients} clients)`,
+);
+lines.push(
+  `${pad("fault", 16)}${pad("count", 7)}${pad("hit leases", 12)}${pad("ended ≥1", 10)}${pad("leases ended", 14)}${pad("detect p50", 12)}${pad("p99", 10)}${pad("max", 10)}n`,
+);
 for (const kind of FAULT_KINDS) {
   const count = summary.faults[kind] ?? 0;
   const d = summary.detection_ms[kind];
@@ -130,17 +142,25 @@ for (const kind of FAULT_KINDS) {
     lines.push(`${pad(kind, 16)}skipped: ${skip}`);
     continue;
   }
-  lines.push(`${pad(kind, 16)}${pad(count, 7)}${pad(summary.faults_hitting_leases[kind] ?? 0, 12)}${pad(kind === "client_kill" || kind === "broker_restart" ? "-" : (summary.faults_ending_leases[kind] ?? 0), 10)}${pad(summary.leases_ended_by_fault[kind] ?? "-", 14)}${pad(d ? `${d.p50} ms` : "-", 12)}${pad(d ? `${d.p99} ms` : "-", 10)}${pad(d ? `${d.max} ms` : "-", 10)}${d?.n ?? ""}`);
+  lines.push(
+    `${pad(kind, 16)}${pad(count, 7)}${pad(summary.faults_hitting_leases[kind] ?? 0, 12)}${pad(kind === "client_kill" || kind === "broker_restart" ? "-" : (summary.faults_ending_leases[kind] ?? 0), 10)}${pad(summary.leases_ended_by_fault[kind] ?? "-", 14)}${pad(d ? `${d.p50} ms` : "-", 12)}${pad(d ? `${d.p99} ms` : "-", 10)}${pad(d ? `${d.max} ms` : "-", 10)}${d?.n ?? ""}`,
+  );
 }
 const total = Object.values(summary.faults).reduce((a, b) => a + b, 0);
 const hit = Object.values(summary.faults_hitting_leases).reduce((a, b) => a + b, 0);
 lines.push(`faults: ${total}, ${hit} (${total ? Math.round((100 * hit) / total) : 0}%) on a victim that held leases of this run`);
 // Provider faults: every kind but client_kill and broker_restart (which hit no provider).
-const providerFaults = Object.entries(summary.faults).filter(([k]) => k !== "client_kill" && k !== "broker_restart").reduce((a, [, n]) => a + n, 0);
+const providerFaults = Object.entries(summary.faults)
+  .filter(([k]) => k !== "client_kill" && k !== "broker_restart")
+  .reduce((a, [, n]) => a + n, 0);
 const ending = Object.values(summary.faults_ending_leases).reduce((a, b) => a + b, 0);
-lines.push(`provider faults: ${providerFaults}, ${ending} (${providerFaults ? Math.round((100 * ending) / providerFaults) : 0}%) ended ≥1 of this run's leases PROVIDER_GONE (a short freeze, by design, ends none)`);
+lines.push(
+  `provider faults: ${providerFaults}, ${ending} (${providerFaults ? Math.round((100 * ending) / providerFaults) : 0}%) ended ≥1 of this run's leases PROVIDER_GONE (a short freeze, by design, ends none)`,
+);
 const c = summary.cookies;
-lines.push(`cookies: ${c.submitted} submitted, ${c.completed} completed, ${c.aborted} aborted, ${c.failed} failed, ${c.lost} lost, ${c.abandoned} abandoned by killed clients`);
+lines.push(
+  `cookies: ${c.submitted} submitted, ${c.completed} completed, ${c.aborted} aborted, ${c.failed} failed, ${c.lost} lost, ${c.abandoned} abandoned by killed clients`,
+);
 lines.push(`violations: ${summary.violations}`);
 for (const v of summary.violation_details.slice(0, 20)) lines.push(`  ${v.invariant} ${v.detail}`);
 console.log(lines.join("\n"));

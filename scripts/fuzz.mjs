@@ -32,8 +32,14 @@ try {
     console.log(usage);
     process.exit(0);
   }
-  const families = values.families ? values.families.split(",").map((f) => f.trim()).filter(Boolean) : undefined;
-  for (const f of families ?? []) if (!FUZZ_FAMILY_NAMES.includes(f)) throw new Error(`--families: unknown family ${JSON.stringify(f)}; known: ${FUZZ_FAMILY_NAMES.join(", ")}`);
+  const families = values.families
+    ? values.families
+        .split(",")
+        .map((f) => f.trim())
+        .filter(Boolean)
+    : undefined;
+  for (const f of families ?? [])
+    if (!FUZZ_FAMILY_NAMES.includes(f)) throw new Error(`--families: unknown family ${JSON.stringify(f)}; known: ${FUZZ_FAMILY_NAMES.join(", ")}`);
   if (values.mode !== "dist" && values.mode !== "source") throw new Error(`--mode must be dist or source`);
   opts = {
     cases: intArg("cases", values.cases, 1, 100_000_000),
@@ -51,7 +57,9 @@ try {
 }
 
 const err = (line) => process.stderr.write(line + "\n");
-err(`fuzz: seed ${opts.seed}, ${opts.cases} cases from #${opts.first}, concurrency ${opts.concurrency}${opts.families ? `, families ${opts.families.join(",")}` : ""} (replay with --seed ${opts.seed})`);
+err(
+  `fuzz: seed ${opts.seed}, ${opts.cases} cases from #${opts.first}, concurrency ${opts.concurrency}${opts.families ? `, families ${opts.families.join(",")}` : ""} (replay with --seed ${opts.seed})`,
+);
 let target;
 const cleanUp = async () => {
   await target?.stop().catch(() => undefined);
@@ -75,12 +83,16 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 let summary;
 try {
   target = await FuzzTarget.start({ mode: opts.mode });
-  err(`fuzz: broker pid ${target.cluster.broker.pid} at ${target.cluster.grpcAddress}, admin ${target.cluster.adminUrl}; bystander provider ${target.bystanderProviderId}`);
+  err(
+    `fuzz: broker pid ${target.cluster.broker.pid} at ${target.cluster.grpcAddress}, admin ${target.cluster.adminUrl}; bystander provider ${target.bystanderProviderId}`,
+  );
   summary = await runFuzz(target, {
     ...opts,
     signal: stop.signal,
     onProgress: (p) =>
-      err(`fuzz: ${p.done}/${p.cases} cases, ${(p.elapsedMs / 1000).toFixed(0)} s, ${Math.round(p.done / (p.elapsedMs / 1000))} cases/s, ${p.violations} violations, bystander ${p.bystanderTransfers} transfers`),
+      err(
+        `fuzz: ${p.done}/${p.cases} cases, ${(p.elapsedMs / 1000).toFixed(0)} s, ${Math.round(p.done / (p.elapsedMs / 1000))} cases/s, ${p.violations} violations, bystander ${p.bystanderTransfers} transfers`,
+      ),
   });
 } catch (e) {
   err(`fuzz: failed: ${e.stack ?? e}`);

@@ -14,11 +14,11 @@ mkdirSync(reportDir, { recursive: true });
 rmSync(report, { force: true });
 
 const vitest = path.join(root, "node_modules/vitest/vitest.mjs");
-const run = spawnSync(
-  process.execPath,
-  [vitest, "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { cwd: root, stdio: "inherit", env: { ...process.env, FORCE_COLOR: process.env.CI ? "0" : process.env.FORCE_COLOR } },
-);
+const run = spawnSync(process.execPath, [vitest, "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: "inherit",
+  env: { ...process.env, FORCE_COLOR: process.env.CI ? "0" : process.env.FORCE_COLOR },
+});
 
 let passed = 0;
 let failed = 0;

@@ -74,8 +74,11 @@ export class EtcdBaseline {
       { name: "etcd", env: process.arch === "x64" ? {} : { ETCD_UNSUPPORTED_ARCH: process.arch } },
     );
     const def = protoLoader.loadSync(PROTO, { keepCase: true, longs: String, defaults: true });
-    const Lease = (grpc.loadPackageDefinition(def) as unknown as { etcdserverpb: { Lease: new (a: string, c: grpc.ChannelCredentials, o?: grpc.ChannelOptions) => LeaseStub } })
-      .etcdserverpb.Lease;
+    const Lease = (
+      grpc.loadPackageDefinition(def) as unknown as {
+        etcdserverpb: { Lease: new (a: string, c: grpc.ChannelCredentials, o?: grpc.ChannelOptions) => LeaseStub };
+      }
+    ).etcdserverpb.Lease;
     const stubs = Array.from({ length: connections }, (_, i) => new Lease(`127.0.0.1:${client}`, grpc.credentials.createInsecure(), { "grpc.bench_stub": i }));
     const etcd = new EtcdBaseline(proc, dataDir, stubs);
     // Ready when a grant succeeds (bounded).

@@ -36,7 +36,9 @@ export interface BenchEntry {
 }
 
 /** Builds an entry: rounds the figures, computes ratio and whether the target is met. */
-export function entry(e: Omit<BenchEntry, "ratio" | "met" | "baseline" | "baselineName"> & { baseline?: number | null; baselineName?: string | null }): BenchEntry {
+export function entry(
+  e: Omit<BenchEntry, "ratio" | "met" | "baseline" | "baselineName"> & { baseline?: number | null; baselineName?: string | null },
+): BenchEntry {
   const baseline = e.baseline ?? null;
   const ratio = baseline !== null && baseline > 0 ? round(e.value / baseline) : null;
   let met: boolean | null = null;
@@ -75,5 +77,12 @@ export function formatTable(entries: readonly BenchEntry[]): string {
     ]),
   ];
   const widths = (rows[0] ?? []).map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c] ?? 0)).join("  ").trimEnd()).join("\n");
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }

@@ -9,7 +9,6 @@ export interface LatencySummary {
   mean: number;
 }
 
-
 /** p50, p99, max and mean of a set of samples (ms). */
 export function summarize(samples: readonly number[]): LatencySummary {
   const sorted = [...samples].sort((a, b) => a - b);

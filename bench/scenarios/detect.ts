@@ -17,7 +17,9 @@ const END_TIMEOUT_MS = 10_000;
 async function leaseVictim(clients: BrokerClient[], providerId: string): Promise<Lease[]> {
   const per = await Promise.all(
     clients.map((c) =>
-      Promise.all(Array.from({ length: LEASES_PER_CLIENT }, () => c.requestChannel({ capabilities: ["memcpy"], providerId, mode: "exclusive", keepAlive: false }))),
+      Promise.all(
+        Array.from({ length: LEASES_PER_CLIENT }, () => c.requestChannel({ capabilities: ["memcpy"], providerId, mode: "exclusive", keepAlive: false })),
+      ),
     ),
   );
   return per.flat();
@@ -84,7 +86,13 @@ export async function detectScenario(ctx: ScenarioContext): Promise<BenchEntry[]
   const k = summarize(kill);
   const f = summarize(freeze);
   const timeout = DEFAULT_BROKER_OPTIONS.heartbeatTimeoutMs;
-  const details = (s: ReturnType<typeof summarize>): Record<string, number> => ({ p50: s.p50, p99: s.p99, max: s.max, trials: s.count, leasesPerTrial: CLIENTS * LEASES_PER_CLIENT });
+  const details = (s: ReturnType<typeof summarize>): Record<string, number> => ({
+    p50: s.p50,
+    p99: s.p99,
+    max: s.max,
+    trials: s.count,
+    leasesPerTrial: CLIENTS * LEASES_PER_CLIENT,
+  });
   return [
     entry({
       id: "detect_kill",

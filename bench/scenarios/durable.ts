@@ -24,7 +24,11 @@ interface StoreInfo {
 const getJson = async <T>(url: string): Promise<T> => (await (await fetch(url, { signal: AbortSignal.timeout(5000) })).json()) as T;
 
 /** Lease pairs/s of one broker (closed loop, the lease scenario's shape), with its CPU shares. */
-async function pairRate(ctx: ScenarioContext, brokerArgs: string[], label: string): Promise<{ rate: number; cpu: CpuShares; store?: StoreInfo; pairs: number }> {
+async function pairRate(
+  ctx: ScenarioContext,
+  brokerArgs: string[],
+  label: string,
+): Promise<{ rate: number; cpu: CpuShares; store?: StoreInfo; pairs: number }> {
   const cluster = await BenchCluster.start(ctx.env, brokerArgs);
   try {
     await cluster.startAgent("durable", ["--providers", "4"]);
@@ -120,37 +124,63 @@ async function restartTimes(
   dir: string,
   leases: number,
   providers: number,
-): Promise<{ readyMs: number; readyFromKillMs: number; reattachMs: number; bytesPerLease: number; logBytes: number; diskBytes: number; leasesRecovered: number }> {
+): Promise<{
+  readyMs: number;
+  readyFromKillMs: number;
+  reattachMs: number;
+  bytesPerLease: number;
+  logBytes: number;
+  diskBytes: number;
+  leasesRecovered: number;
+}> {
   const cluster = await BenchCluster.start(ctx.env, ["--data-dir", dir]);
   try {
     await cluster.startAgent("restart", ["--providers", String(providers), "--reconnect-min-ms", "20"]);
     await cluster.waitForProviders(providers);
-    const before = new Map((await getJson<{ providers: { providerId: string; epoch: number }[] }>(`${cluster.adminUrl}/v1/providers`)).providers.map((p) => [p.providerId, p.epoch]));
+    const before = new Map(
+      (await getJson<{ providers: { providerId: string; epoch: number }[] }>(`${cluster.adminUrl}/v1/providers`)).providers.map((p) => [p.providerId, p.epoch]),
+    );
     const store0 = await getJson<StoreInfo>(`${cluster.adminUrl}/v1/store`);
     ctx.progress(`durable: granting ${leases} leases on ${providers} providers`);
     const stubs = [cluster.rawStub(), cluster.rawStub()] as const;
     const mds = Array.from({ length: 16 }, (_, i) => clientMetadata(`restart-bench-${i}`));
     let granted = 0;
-    await closedLoop(CONCURRENCY, 600_000, async (w) => {
-      const md = mds[w % mds.length]!;
-      await unary<RequestChannelResponse__Output>(
-        (m, o, cb) => stubs[w % 2 === 0 ? 0 : 1].RequestChannel({ capabilityMask: MEMCPY, selector: { labels: {}, providerId: "" }, mode: "LEASE_MODE_SHARED", ttlMs: 3_600_000 }, m, o, cb),
-        md,
-      );
-      granted++;
-    }, leases);
+    await closedLoop(
+      CONCURRENCY,
+      600_000,
+      async (w) => {
+        const md = mds[w % mds.length]!;
+        await unary<RequestChannelResponse__Output>(
+          (m, o, cb) =>
+            stubs[w % 2 === 0 ? 0 : 1].RequestChannel(
+              { capabilityMask: MEMCPY, selector: { labels: {}, providerId: "" }, mode: "LEASE_MODE_SHARED", ttlMs: 3_600_000 },
+              m,
+              o,
+              cb,
+            ),
+          md,
+        );
+        granted++;
+      },
+      leases,
+    );
     const store1 = await getJson<StoreInfo>(`${cluster.adminUrl}/v1/store`);
     ctx.progress(`durable: ${granted} leases held; SIGKILL the broker and spawn it on ${dir}`);
     const { killedAt, spawnedAt } = await cluster.killAndRespawnBroker();
     let readyAt = 0;
     while (readyAt === 0 && performance.now() - spawnedAt < 60_000) {
-      const ok = await fetch(`${cluster.adminUrl}/readyz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+      const ok = await fetch(`${cluster.adminUrl}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) readyAt = performance.now();
       else await sleep(5);
     }
     let reattachAt = 0;
     while (reattachAt === 0 && performance.now() - spawnedAt < 60_000) {
-      const now = await getJson<{ providers: { providerId: string; epoch: number; state: string }[] }>(`${cluster.adminUrl}/v1/providers`).catch(() => ({ providers: [] }));
+      const now = await getJson<{ providers: { providerId: string; epoch: number; state: string }[] }>(`${cluster.adminUrl}/v1/providers`).catch(() => ({
+        providers: [],
+      }));
       const back = now.providers.filter((p) => p.state === "online" && before.get(p.providerId) === p.epoch).length;
       if (back === before.size) reattachAt = performance.now();
       else await sleep(10);
@@ -158,8 +188,10 @@ async function restartTimes(
     if (readyAt === 0 || reattachAt === 0) throw new Error(`restart: not ${readyAt === 0 ? "ready" : "re-attached"} within 60 s`);
     // Every page: the listing answers 1,000 by default (the full run recovers 10,000).
     let leasesRecovered = 0;
-    for (let token: string | undefined = ""; token !== undefined; ) {
-      const page: { leases: unknown[]; nextPageToken?: string } = await getJson(`${cluster.adminUrl}/v1/leases?limit=10000${token ? `&pageToken=${token}` : ""}`);
+    for (let token: string | undefined = ""; token !== undefined;) {
+      const page: { leases: unknown[]; nextPageToken?: string } = await getJson(
+        `${cluster.adminUrl}/v1/leases?limit=10000${token ? `&pageToken=${token}` : ""}`,
+      );
       leasesRecovered += page.leases.length;
       token = page.nextPageToken;
     }

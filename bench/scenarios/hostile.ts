@@ -59,7 +59,17 @@ function worstMessages(leaseId: string): { name: string; send: (conn: RawConnect
     };
     let epoch = 0;
     if (register) {
-      stream.write(encodeMessage("AgentMessage", { register: { providerId: `bench-hostile-${Math.random().toString(36).slice(2, 10)}`, capabilityMask: 2, constraints: { maxTransferBytes: MiB, alignment: 1, maxXorSources: 2 }, ordering: 1, channels: [{ queueDepth: 8 }] } }));
+      stream.write(
+        encodeMessage("AgentMessage", {
+          register: {
+            providerId: `bench-hostile-${Math.random().toString(36).slice(2, 10)}`,
+            capabilityMask: 2,
+            constraints: { maxTransferBytes: MiB, alignment: 1, maxXorSources: 2 },
+            ordering: 1,
+            channels: [{ queueDepth: 8 }],
+          },
+        }),
+      );
       const first = await nextReply();
       epoch = first ? (decodeRegistered(first) ?? 0) : 0;
     }
@@ -69,15 +79,27 @@ function worstMessages(leaseId: string): { name: string; send: (conn: RawConnect
     await Promise.race([nextReply(), ended]);
     stream.cancel();
   };
-  const registerWithLabels = (n: number): Buffer => lenField(1, Buffer.concat([lenField(1, Buffer.from(`bench-hostile-l${n}`)), distinctEntries(2, n), varintField(3, 2), lenField(8, varintField(1, 8))]));
-  const workDone = (n: number) => (epoch: number): Buffer[] => [lenField(3, Buffer.concat([varintField(1, epoch), repeated(Buffer.from([0x12, 0x02, 0x08, 0x07]), n)]))];
+  const registerWithLabels = (n: number): Buffer =>
+    lenField(1, Buffer.concat([lenField(1, Buffer.from(`bench-hostile-l${n}`)), distinctEntries(2, n), varintField(3, 2), lenField(8, varintField(1, 8))]));
+  const workDone =
+    (n: number) =>
+    (epoch: number): Buffer[] => [lenField(3, Buffer.concat([varintField(1, epoch), repeated(Buffer.from([0x12, 0x02, 0x08, 0x07]), n)]))];
   return [
-    { name: "submit 3,000,000 interrupts", send: unary(method("Submit"), Buffer.concat([leaseField, repeated(Buffer.from([0x12, 0x02, 0x3a, 0x00]), 3_000_000)])) },
-    { name: "RequestChannel with 1,000,000 selector labels", send: unary(method("RequestChannel"), Buffer.concat([varintField(1, 2), lenField(2, distinctEntries(1, 1_000_000)), varintField(3, 2)])) },
+    {
+      name: "submit 3,000,000 interrupts",
+      send: unary(method("Submit"), Buffer.concat([leaseField, repeated(Buffer.from([0x12, 0x02, 0x3a, 0x00]), 3_000_000)])),
+    },
+    {
+      name: "RequestChannel with 1,000,000 selector labels",
+      send: unary(method("RequestChannel"), Buffer.concat([varintField(1, 2), lenField(2, distinctEntries(1, 1_000_000)), varintField(3, 2)])),
+    },
     { name: "Register with 300,000 labels", send: attach(() => [registerWithLabels(300_000)], false) },
     { name: "WorkDone with 1,000,000 results", send: attach(workDone(1_000_000), true) },
     { name: "KeepAlive with a 4,000-character lease id", send: unary(method("KeepAlive"), lenField(1, Buffer.alloc(4000, 0x4c))) },
-    { name: "Submit beyond the transport limit (84 MiB)", send: unary(method("Submit"), Buffer.concat([leaseField, lenField(2, lenField(1, lenField(1, Buffer.alloc(84 * MiB, 0x5a))))])) },
+    {
+      name: "Submit beyond the transport limit (84 MiB)",
+      send: unary(method("Submit"), Buffer.concat([leaseField, lenField(2, lenField(1, lenField(1, Buffer.alloc(84 * MiB, 0x5a))))])),
+    },
     { name: "undecodable Submit body", send: unary(method("Submit"), Buffer.concat([leaseField, Buffer.from([0x12, 0xff, 0xff, 0xff, 0xff, 0x0f])])) },
   ];
 }
@@ -99,7 +121,11 @@ function decodeLease(bytes: Buffer): string | undefined {
   }
 }
 
-const p99 = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 99);
+const p99 = (xs: number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    99,
+  );
 
 /**
  * Hostile input: the broker's event-loop delay (its own monitorEventLoopDelay,
@@ -125,7 +151,12 @@ export async function hostileScenario(ctx: ScenarioContext): Promise<BenchEntry[
     const quiet = bystander.report.latenciesMs.slice(q0);
 
     // A lease for the Submits to name (shared, on the bystander's provider: the attack aims at everyone's broker).
-    const leaseRes = await conn.unary(method("RequestChannel"), encodeMessage("RequestChannelRequest", { capabilityMask: 2, mode: 2 }), RawConnection.metadata("bench-hostile"), 10_000);
+    const leaseRes = await conn.unary(
+      method("RequestChannel"),
+      encodeMessage("RequestChannelRequest", { capabilityMask: 2, mode: 2 }),
+      RawConnection.metadata("bench-hostile"),
+      10_000,
+    );
     const leaseId = (leaseRes.ok && decodeLease(leaseRes.bytes)) || "no-lease";
     const messages = worstMessages(leaseId);
     progress(`hostile: attack phase (${messages.length} worst messages in turn, at least ${sizes.latencyMs} ms)`);
@@ -148,7 +179,9 @@ export async function hostileScenario(ctx: ScenarioContext): Promise<BenchEntry[
     const attack = bystander.report.latenciesMs.slice(a0);
     const failures = bystander.report.failures.length;
     const worst = [...slowest].sort((a, b) => b[1] - a[1])[0];
-    progress(`hostile: loop delay max ${attackLoop.maxMs} ms (quiet ${quietLoop.maxMs} ms), bystander p99 ${p99(attack).toFixed(1)} ms vs ${p99(quiet).toFixed(1)} ms quiet, ${failures} failures; slowest answer: ${worst?.[0]} ${worst?.[1].toFixed(0)} ms`);
+    progress(
+      `hostile: loop delay max ${attackLoop.maxMs} ms (quiet ${quietLoop.maxMs} ms), bystander p99 ${p99(attack).toFixed(1)} ms vs ${p99(quiet).toFixed(1)} ms quiet, ${failures} failures; slowest answer: ${worst?.[0]} ${worst?.[1].toFixed(0)} ms`,
+    );
     const common = { attackMessages: sent, attackMs, bystanderFailures: failures, slowestAnswer: worst ? `${worst[0]} (${Math.round(worst[1])} ms)` : "" };
     return [
       entry({
@@ -173,7 +206,13 @@ export async function hostileScenario(ctx: ScenarioContext): Promise<BenchEntry[
         value: quiet.length && attack.length ? p99(attack) / p99(quiet) : Number.NaN,
         unit: "×",
         target: { kind: "max", basis: "value", bound: 2, text: "≤ 2×" },
-        details: { attackP99Ms: p99(attack), quietP99Ms: p99(quiet), attackTransfers: attack.length, quietTransfers: quiet.length, bystanderFailures: failures },
+        details: {
+          attackP99Ms: p99(attack),
+          quietP99Ms: p99(quiet),
+          attackTransfers: attack.length,
+          quietTransfers: quiet.length,
+          bystanderFailures: failures,
+        },
       }),
     ];
   } finally {

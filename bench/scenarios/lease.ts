@@ -73,9 +73,7 @@ export async function leaseScenario(ctx: ScenarioContext): Promise<BenchEntry[]>
     lat = summarize(await openLoop(rate / 2, sizes.latencyMs, () => pair(i++)));
 
     progress(`lease: SDK requestChannel + release, ${SDK_CONCURRENCY} concurrent`);
-    const clients = await Promise.all(
-      Array.from({ length: 4 }, (_, k) => BrokerClient.connect({ address: cluster.grpcAddress, clientId: `lease-sdk-${k}` })),
-    );
+    const clients = await Promise.all(Array.from({ length: 4 }, (_, k) => BrokerClient.connect({ address: cluster.grpcAddress, clientId: `lease-sdk-${k}` })));
     try {
       const sdkPair = async (w: number): Promise<void> => {
         const lease = await clients[w % clients.length]!.requestChannel({ capabilities: ["memcpy"], mode: "shared", keepAlive: false });

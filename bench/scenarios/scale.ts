@@ -58,7 +58,13 @@ export async function scaleScenario(ctx: ScenarioContext): Promise<BenchEntry[]>
           if (k >= m) return;
           const md = clientMetadata(`scale-holder-${Math.floor(k / LEASES_PER_CLIENT)}`);
           await unary<RequestChannelResponse__Output>(
-            (md2, o, cb) => stubs[w % 2]!.RequestChannel({ capabilityMask: mask, selector: { labels: {}, providerId: "" }, mode: "LEASE_MODE_SHARED", ttlMs: HOUR }, md2, o, cb),
+            (md2, o, cb) =>
+              stubs[w % 2]!.RequestChannel(
+                { capabilityMask: mask, selector: { labels: {}, providerId: "" }, mode: "LEASE_MODE_SHARED", ttlMs: HOUR },
+                md2,
+                o,
+                cb,
+              ),
             md,
           );
         }

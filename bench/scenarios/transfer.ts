@@ -99,7 +99,9 @@ export async function transferScenario(ctx: ScenarioContext, shapes: readonly Sh
     relay = await RelayBaseline.start();
     for (const shape of shapes) {
       const scale = shape.unit === "MiB/s" ? shape.itemBytes / MiB : 1;
-      progress(`${shape.id}: ${shape.window} batches of ${shape.batch} × ${shape.itemBytes} B in flight; broker and relay alternate for ${sizes.measureMs} ms each`);
+      progress(
+        `${shape.id}: ${shape.window} batches of ${shape.batch} × ${shape.itemBytes} B in flight; broker and relay alternate for ${sizes.measureMs} ms each`,
+      );
       await measureBroker(lease, shape, sizes.warmupMs);
       await measureRelay(relay, shape, sizes.warmupMs);
       const slices = Math.max(1, Math.round(sizes.measureMs / SLICE_MS));
@@ -127,7 +129,13 @@ export async function transferScenario(ctx: ScenarioContext, shapes: readonly Sh
           target: shape.target,
           baseline,
           baselineName: RELAY,
-          details: { itemBytes: shape.itemBytes, batch: shape.batch, batchesInFlight: shape.window, ...cpu, brokerCpuUsPerItem: (cpu.brokerCpu * 1e6) / (value / scale) },
+          details: {
+            itemBytes: shape.itemBytes,
+            batch: shape.batch,
+            batchesInFlight: shape.window,
+            ...cpu,
+            brokerCpuUsPerItem: (cpu.brokerCpu * 1e6) / (value / scale),
+          },
         }),
       );
     }

@@ -57,7 +57,8 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       await sleep(100);
     }
   }
-  const online = (id: string): Promise<AdminProvider | undefined> => admin.providers().then((ps) => ps.find((p) => p.providerId === id && p.state === "online"));
+  const online = (id: string): Promise<AdminProvider | undefined> =>
+    admin.providers().then((ps) => ps.find((p) => p.providerId === id && p.state === "online"));
 
   /** A shared-lease provider with transfers in flight right now (plx-0 is private: the workload never leases it). */
   async function busyProvider(): Promise<AdminProvider> {
@@ -100,7 +101,12 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
   it("brings up the broker and three agents healthy, with the tombstone TTL interpolated from the shell", async () => {
     for (const s of ["broker", ...AGENTS] as const) expect(await stack.healthy(s), s).toBe(true);
     const ps = await admin.providers();
-    expect(ps.filter((p) => p.state === "online").map((p) => p.providerId).sort()).toEqual(["dsa-0", "ioat-0", "plx-0"]);
+    expect(
+      ps
+        .filter((p) => p.state === "online")
+        .map((p) => p.providerId)
+        .sort(),
+    ).toEqual(["dsa-0", "ioat-0", "plx-0"]);
     expect((await stack.env("broker")).DMABROKER_LEASE_TOMBSTONE_TTL_MS).toBe(String(TOMBSTONE_TTL_MS));
     expect((await stack.state("workload")).status).toBe("running");
   });
@@ -111,7 +117,10 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       return l.filter((x) => x.event === "result").length >= 200 ? l : undefined;
     });
     const results = lines.filter((x) => x.event === "result");
-    expect(results.filter((r) => r.ok !== true), "results with wrong bytes").toEqual([]);
+    expect(
+      results.filter((r) => r.ok !== true),
+      "results with wrong bytes",
+    ).toEqual([]);
     expect(results.filter((r) => r.result === "NOERROR").length).toBeGreaterThan(150);
     expect(new Set(lines.filter((x) => x.event === "lease").map((x) => x.op))).toEqual(new Set(["memcpy", "fill", "xor", "crc32c"]));
     expect(new Set(results.map((r) => r.provider_id)).size, "both shared providers used").toBeGreaterThanOrEqual(2);
@@ -138,7 +147,10 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       measured.prometheus_up_to_scraped_ms = Date.now() - t0;
       // The alert rules as deploy/prometheus/alerts.yml has them, loaded and evaluated without error.
       const file = parseYaml(readFileSync(path.join(REPO_ROOT, "deploy/prometheus/alerts.yml"), "utf8")) as { groups: { rules: { alert?: string }[] }[] };
-      const wanted = file.groups.flatMap((g) => g.rules.map((r) => r.alert)).filter(Boolean).sort();
+      const wanted = file.groups
+        .flatMap((g) => g.rules.map((r) => r.alert))
+        .filter(Boolean)
+        .sort();
       type Rules = { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
       const loaded = await until("the alert rules evaluated", 30_000, async () => {
         const rs = (await prom<Rules>("/api/v1/rules")).groups.flatMap((g) => g.rules);
@@ -151,8 +163,14 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       // Every Grafana panel's query (Grafana's own interval variables substituted) is valid PromQL on this
       // Prometheus and the broker's metrics; what Grafana itself would draw is not checked (no Grafana here).
       const dashboard = JSON.parse(readFileSync(path.join(REPO_ROOT, "deploy/grafana/dashboards/dmabroker.json"), "utf8")) as { panels: Panel[] };
-      interface Panel { title: string; targets?: { expr: string }[]; panels?: Panel[] }
-      const exprs = dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replace(/\$__rate_interval|\$__interval|\$__range/g, "1m") })));
+      interface Panel {
+        title: string;
+        targets?: { expr: string }[];
+        panels?: Panel[];
+      }
+      const exprs = dashboard.panels
+        .flatMap((p) => [p, ...(p.panels ?? [])])
+        .flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: t.expr.replace(/\$__rate_interval|\$__interval|\$__range/g, "1m") })));
       expect(exprs.length).toBeGreaterThan(0);
       const failed: string[] = [];
       let withData = 0;
@@ -180,17 +198,25 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       const at = Date.now();
       await driver.kill(victim.providerId);
       try {
-        const lost = await events!.waitFor((e) => e.type === "provider.state" && e.providerId === victim.providerId && e.epoch === victim.epoch && e.to === "lost", 10_000, at - 100);
+        const lost = await events!.waitFor(
+          (e) => e.type === "provider.state" && e.providerId === victim.providerId && e.epoch === victim.epoch && e.to === "lost",
+          10_000,
+          at - 100,
+        );
         measured.kill_to_lost_ms = lost.atMs - at;
         measured.kill_lost_cause = String(lost.cause);
         // Every lease the workload held on it ends PROVIDER_GONE, with or without transfers in flight.
         const ends = await until("the workload's leases on the victim ending PROVIDER_GONE", 15_000, async () => {
-          const l = (await stack.jsonLogs("workload", at - 50)).filter((x) => x.event === "lease_end" && x.provider_id === victim.providerId && x.epoch === victim.epoch);
+          const l = (await stack.jsonLogs("workload", at - 50)).filter(
+            (x) => x.event === "lease_end" && x.provider_id === victim.providerId && x.epoch === victim.epoch,
+          );
           return l.length > 0 ? l : undefined;
         });
         expect(ends.filter((e) => e.reason !== "PROVIDER_GONE" && e.reason !== "LEASE_RELEASED")).toEqual([]);
         await sleep(1_000);
-        const results = (await stack.jsonLogs("workload", at - 50)).filter((x) => x.event === "result" && x.provider_id === victim.providerId && x.epoch === victim.epoch);
+        const results = (await stack.jsonLogs("workload", at - 50)).filter(
+          (x) => x.event === "result" && x.provider_id === victim.providerId && x.epoch === victim.epoch,
+        );
         const aborted = results.filter((r) => r.reason === "PROVIDER_GONE");
         expect(aborted.every((r) => r.result === "ABORTED" && r.ok === true)).toBe(true);
         if (aborted.length > 0) {
@@ -202,7 +228,9 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
           // The workload carries on: byte-correct results from another provider after the abort.
           const lastGone = aborted.at(-1)!.time as number;
           await until("NOERROR on another provider after the kill", 20_000, async () =>
-            (await stack.jsonLogs("workload", lastGone)).some((x) => x.event === "result" && x.provider_id !== victim.providerId && x.result === "NOERROR") ? true : undefined,
+            (await stack.jsonLogs("workload", lastGone)).some((x) => x.event === "result" && x.provider_id !== victim.providerId && x.result === "NOERROR")
+              ? true
+              : undefined,
           );
           // restart: unless-stopped does not bring back a container killed on purpose.
           expect((await stack.state(service)).status).toBe("exited");
@@ -231,8 +259,16 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
     const at = Date.now();
     await driver.freeze("ioat-0");
     try {
-      const suspect = await events!.waitFor((e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "suspect", 10_000, at - 100);
-      const lost = await events!.waitFor((e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "lost", 10_000, at - 100);
+      const suspect = await events!.waitFor(
+        (e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "suspect",
+        10_000,
+        at - 100,
+      );
+      const lost = await events!.waitFor(
+        (e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "lost",
+        10_000,
+        at - 100,
+      );
       measured.pause_to_suspect_ms = suspect.atMs - at;
       measured.pause_to_lost_ms = lost.atMs - at;
       expect(lost.atMs).toBeGreaterThanOrEqual(suspect.atMs);
@@ -250,7 +286,11 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
     const at = Date.now();
     await driver.partition!("dsa-0");
     try {
-      const lost = await events!.waitFor((e) => e.type === "provider.state" && e.providerId === "dsa-0" && e.epoch === victim.epoch && e.to === "lost", 15_000, at - 100);
+      const lost = await events!.waitFor(
+        (e) => e.type === "provider.state" && e.providerId === "dsa-0" && e.epoch === victim.epoch && e.to === "lost",
+        15_000,
+        at - 100,
+      );
       measured.disconnect_to_lost_ms = lost.atMs - at;
       expect(await stack.healthy("agent-dsa"), "a partitioned agent is unhealthy").toBe(false);
     } finally {
@@ -268,8 +308,16 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
     const at = Date.now();
     await driver.terminate("ioat-0");
     measured.stop_ms = Date.now() - at;
-    const draining = await events!.waitFor((e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "draining", 5_000, at - 100);
-    const removed = await events!.waitFor((e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "removed", 5_000, at - 100);
+    const draining = await events!.waitFor(
+      (e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "draining",
+      5_000,
+      at - 100,
+    );
+    const removed = await events!.waitFor(
+      (e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "removed",
+      5_000,
+      at - 100,
+    );
     expect(removed.cause).toBe("goodbye");
     expect(removed.atMs).toBeGreaterThanOrEqual(draining.atMs);
     expect(await stack.state("agent-ioat")).toEqual({ status: "exited", exitCode: 0 });
@@ -310,10 +358,14 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       brokerDown = false;
       await stack.waitHealthy("broker", 60_000);
       measured.broker_address_changed = String((await stack.address("broker")) !== ipBefore);
-      await until("three providers online", 60_000, async () => ((await admin.providers()).filter((p) => p.state === "online").length === 3 ? true : undefined)).catch(async (err: unknown) => {
+      await until("three providers online", 60_000, async () =>
+        (await admin.providers()).filter((p) => p.state === "online").length === 3 ? true : undefined,
+      ).catch(async (err: unknown) => {
         // Say which agent did not come back, and what it and the broker logged.
         const states = (await admin.providers().catch(() => [])).map((p) => `${p.providerId}#${p.epoch} ${p.state}`).join(", ");
-        const tails = await Promise.all(["broker", ...AGENTS].map(async (s) => `--- ${s}\n${(await stack.logs(s as Service, t0)).trim().split("\n").slice(-6).join("\n")}`));
+        const tails = await Promise.all(
+          ["broker", ...AGENTS].map(async (s) => `--- ${s}\n${(await stack.logs(s as Service, t0)).trim().split("\n").slice(-6).join("\n")}`),
+        );
         throw new Error(`${(err as Error).message}; providers: ${states || "none"}\n${tails.join("\n")}`);
       });
       measured.broker_start_to_agents_online_ms = Date.now() - t0;
@@ -332,10 +384,26 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
   });
 
   it("chaos through the compose driver (podman): every fault kind compose supports, 0 violations, with the stack's own workload still leasing", async () => {
-    const target = composeChaosTarget({ cli: "podman", project, grpcAddress, adminUrl, leaseTombstoneTtlMs: TOMBSTONE_TTL_MS, heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS });
+    const target = composeChaosTarget({
+      cli: "podman",
+      project,
+      grpcAddress,
+      adminUrl,
+      leaseTombstoneTtlMs: TOMBSTONE_TTL_MS,
+      heartbeatTimeoutMs: HEARTBEAT_TIMEOUT_MS,
+    });
     try {
-      const summary = await runChaos(target, { seed: 20261202, durationMs: 20_000, clients: 3, everyKindFirst: true, mode: "dist", onFault: (l) => console.log(`fault ${l}`) });
-      console.log(`chaos (compose, podman): ${JSON.stringify({ faults: summary.faults, hitting: summary.faults_hitting_leases, cookies: summary.cookies, detection_ms: summary.detection_ms })}`);
+      const summary = await runChaos(target, {
+        seed: 20261202,
+        durationMs: 20_000,
+        clients: 3,
+        everyKindFirst: true,
+        mode: "dist",
+        onFault: (l) => console.log(`fault ${l}`),
+      });
+      console.log(
+        `chaos (compose, podman): ${JSON.stringify({ faults: summary.faults, hitting: summary.faults_hitting_leases, cookies: summary.cookies, detection_ms: summary.detection_ms })}`,
+      );
       expect(summary.violation_details).toEqual([]);
       expect(summary.cookies.lost).toBe(0);
       for (const kind of ["kill", "freeze", "terminate", "partition", "unbind_force", "unbind_drain", "channel_remove", "client_kill"] as const) {

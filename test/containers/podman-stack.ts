@@ -25,7 +25,8 @@ export const PROMETHEUS_IMAGE = "docker.io/prom/prometheus:v2.55.1";
 
 /** Why the monitoring profile's Prometheus cannot run here, or undefined when it can. */
 export async function monitoringUnavailableReason(): Promise<string | undefined> {
-  if ((await run("podman", ["image", "exists", PROMETHEUS_IMAGE])).code !== 0) return `no ${PROMETHEUS_IMAGE} image (deploy/podman/prepare.sh monitoring builds the stand-in from Debian's prometheus)`;
+  if ((await run("podman", ["image", "exists", PROMETHEUS_IMAGE])).code !== 0)
+    return `no ${PROMETHEUS_IMAGE} image (deploy/podman/prepare.sh monitoring builds the stand-in from Debian's prometheus)`;
   return undefined;
 }
 
@@ -67,7 +68,8 @@ export async function unavailableReason(): Promise<string | undefined> {
   for (const bin of ["podman", "podman-compose"]) if (!onPath(bin)) return `${bin} is not installed (deploy/podman/prepare.sh packages)`;
   const info = await run("podman", ["info", "--format", "{{.Host.OCIRuntime.Name}}"], { timeoutMs: 30_000 });
   if (info.code !== 0) return `podman info failed: ${info.stderr.trim().split("\n").at(-1)}`;
-  if ((await run("podman", ["image", "exists", BASE_IMAGE])).code !== 0) return `no ${BASE_IMAGE} image (deploy/podman/prepare.sh base builds the local stand-in)`;
+  if ((await run("podman", ["image", "exists", BASE_IMAGE])).code !== 0)
+    return `no ${BASE_IMAGE} image (deploy/podman/prepare.sh base builds the local stand-in)`;
   return undefined;
 }
 
@@ -127,7 +129,9 @@ export class PodmanStack {
     const broker = await this.state("broker");
     if (broker.status !== "running") {
       const start = await run("podman", ["start", this.container("broker")], { timeoutMs: 30_000 });
-      throw new Error(`${this.container("broker")} is ${broker.status}, not running, after compose up; podman start says: ${(start.stderr || start.stdout).trim().split("\n").slice(-3).join(" | ")}\n${out.trim().split("\n").slice(-10).join("\n")}`);
+      throw new Error(
+        `${this.container("broker")} is ${broker.status}, not running, after compose up; podman start says: ${(start.stderr || start.stdout).trim().split("\n").slice(-3).join(" | ")}\n${out.trim().split("\n").slice(-10).join("\n")}`,
+      );
     }
   }
 
@@ -138,7 +142,10 @@ export class PodmanStack {
   async upMonitoring(): Promise<void> {
     await this.compose(["up", "-d", "--no-build", ...MONITORING]);
     const state = await this.state("prometheus");
-    if (state.status !== "running") throw new Error(`${this.container("prometheus")} is ${state.status} after compose up:\n${(await this.logs("prometheus")).split("\n").slice(-10).join("\n")}`);
+    if (state.status !== "running")
+      throw new Error(
+        `${this.container("prometheus")} is ${state.status} after compose up:\n${(await this.logs("prometheus")).split("\n").slice(-10).join("\n")}`,
+      );
   }
 
   /** Runs the service's compose healthcheck once (what Docker's scheduler would do every `interval`). */
@@ -150,7 +157,8 @@ export class PodmanStack {
   async waitHealthy(service: Service, timeoutMs = 60_000): Promise<number> {
     const t0 = Date.now();
     while (!(await this.healthy(service))) {
-      if (Date.now() - t0 > timeoutMs) throw new Error(`${this.container(service)} not healthy after ${timeoutMs} ms:\n${(await this.logs(service)).split("\n").slice(-10).join("\n")}`);
+      if (Date.now() - t0 > timeoutMs)
+        throw new Error(`${this.container(service)} not healthy after ${timeoutMs} ms:\n${(await this.logs(service)).split("\n").slice(-10).join("\n")}`);
       await new Promise((r) => setTimeout(r, 250));
     }
     return Date.now() - t0;
@@ -174,7 +182,9 @@ export class PodmanStack {
 
   /** The container's log (stdout and stderr), optionally only since a wall-clock time. */
   async logs(service: Service | MonitoringService, sinceMs?: number): Promise<string> {
-    const r = await run("podman", ["logs", ...(sinceMs ? ["--since", new Date(sinceMs - 1000).toISOString()] : []), this.container(service)], { timeoutMs: 30_000 });
+    const r = await run("podman", ["logs", ...(sinceMs ? ["--since", new Date(sinceMs - 1000).toISOString()] : []), this.container(service)], {
+      timeoutMs: 30_000,
+    });
     return r.stdout + r.stderr;
   }
 
@@ -200,14 +210,20 @@ export class PodmanStack {
   async remove(): Promise<string[]> {
     const names = [...SERVICES, ...MONITORING].map((s) => this.container(s));
     await run("podman", ["rm", "-f", "-t", "2", "--ignore", ...names], { timeoutMs: 60_000 });
-    const byLabel = (await run("podman", ["ps", "-a", "-q", "--filter", `label=com.docker.compose.project=${this.project}`])).stdout.split("\n").filter(Boolean);
+    const byLabel = (await run("podman", ["ps", "-a", "-q", "--filter", `label=com.docker.compose.project=${this.project}`])).stdout
+      .split("\n")
+      .filter(Boolean);
     if (byLabel.length > 0) await run("podman", ["rm", "-f", "-t", "2", ...byLabel], { timeoutMs: 60_000 });
     await run("podman", ["network", "rm", "-f", this.network], { timeoutMs: 30_000 });
     // The broker's store (compose volume broker-data): podman-compose's `down` would leave it, and every run would leave one more.
     await run("podman", ["volume", "rm", "-f", this.volume], { timeoutMs: 30_000 });
     const left: string[] = [];
     for (const n of names) if ((await run("podman", ["container", "exists", n])).code === 0) left.push(n);
-    left.push(...(await run("podman", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=com.docker.compose.project=${this.project}`])).stdout.split("\n").filter(Boolean));
+    left.push(
+      ...(await run("podman", ["ps", "-a", "--format", "{{.Names}}", "--filter", `label=com.docker.compose.project=${this.project}`])).stdout
+        .split("\n")
+        .filter(Boolean),
+    );
     if ((await run("podman", ["network", "exists", this.network])).code === 0) left.push(this.network);
     if ((await run("podman", ["volume", "exists", this.volume])).code === 0) left.push(this.volume);
     return [...new Set(left)];

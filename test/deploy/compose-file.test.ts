@@ -32,7 +32,9 @@ function withoutDraft4Ids(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutDraft4Ids);
   if (!node || typeof node !== "object") return node;
   return Object.fromEntries(
-    Object.entries(node).filter(([k, v]) => !(k === "id" && typeof v === "string")).map(([k, v]) => [k, withoutDraft4Ids(v)]),
+    Object.entries(node)
+      .filter(([k, v]) => !(k === "id" && typeof v === "string"))
+      .map(([k, v]) => [k, withoutDraft4Ids(v)]),
   );
 }
 

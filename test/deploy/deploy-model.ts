@@ -42,15 +42,18 @@ export function loadComposeRaw(file = COMPOSE_FILE): ComposeProject {
  * compose file fails a test instead of passing through.
  */
 export function interpolate(text: string, vars: Record<string, string | undefined>): string {
-  return text.replace(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|.?)/g, (whole, _m, braced?: string, op?: string, fallback?: string, bare?: string) => {
-    if (whole === "$$") return "$";
-    const name = braced ?? bare;
-    if (!name) throw new Error(`unsupported interpolation ${JSON.stringify(whole)} in ${JSON.stringify(text)}`);
-    const value = vars[name];
-    if (op === ":-") return value === undefined || value === "" ? (fallback ?? "") : value;
-    if (op === "-") return value === undefined ? (fallback ?? "") : value;
-    return value ?? "";
-  });
+  return text.replace(
+    /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*)|.?)/g,
+    (whole, _m, braced?: string, op?: string, fallback?: string, bare?: string) => {
+      if (whole === "$$") return "$";
+      const name = braced ?? bare;
+      if (!name) throw new Error(`unsupported interpolation ${JSON.stringify(whole)} in ${JSON.stringify(text)}`);
+      const value = vars[name];
+      if (op === ":-") return value === undefined || value === "" ? (fallback ?? "") : value;
+      if (op === "-") return value === undefined ? (fallback ?? "") : value;
+      return value ?? "";
+    },
+  );
 }
 
 /** Applies interpolate() to every string in a parsed compose document. */

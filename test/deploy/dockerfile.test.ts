@@ -104,7 +104,9 @@ describe("Dockerfile", () => {
     );
     const shipped = workspaces().filter((ws) => inImage.has(`/app/${ws}/dist`));
     for (const ws of shipped) {
-      const deps = Object.keys((JSON.parse(readFileSync(path.join(REPO_ROOT, ws, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {});
+      const deps = Object.keys(
+        (JSON.parse(readFileSync(path.join(REPO_ROOT, ws, "package.json"), "utf8")) as { dependencies?: Record<string, string> }).dependencies ?? {},
+      );
       for (const dep of deps.filter((d) => names.has(d))) expect(shipped, `${ws} needs ${dep}`).toContain(names.get(dep));
     }
     expect(inImage.has("/app/proto"), "the .proto files are loaded at run time").toBe(true);

@@ -23,7 +23,24 @@ if (!havePromtool) console.log("promtool checks skipped: promtool is absent (Deb
 /** Series Prometheus itself makes, not the broker. */
 const PROMETHEUS_SERIES = new Set(["up"]);
 /** PromQL words that look like names: operators, modifiers and number literals. */
-const KEYWORDS = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "offset", "bool", "and", "or", "unless", "atan2", "inf", "nan", "Inf", "NaN"]);
+const KEYWORDS = new Set([
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "offset",
+  "bool",
+  "and",
+  "or",
+  "unless",
+  "atan2",
+  "inf",
+  "nan",
+  "Inf",
+  "NaN",
+]);
 
 /**
  * The metric names a PromQL expression selects: strings, label matchers,
@@ -57,7 +74,10 @@ function exportedSeries(text: string): Set<string> {
 }
 
 interface RuleFile {
-  groups: { name: string; rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[] }[];
+  groups: {
+    name: string;
+    rules: { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
+  }[];
 }
 interface Panel {
   type: string;

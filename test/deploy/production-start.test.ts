@@ -50,7 +50,14 @@ describe("the image's production start (dist/, the entrypoint, the compose envir
     const service = compose.services.broker;
     // The compose data dir (/data, a named volume there) is moved into the staged image's root here.
     expect(serviceEnv(service).DMABROKER_DATA_DIR).toBe("/data");
-    const env = { ...serviceEnv(service), DMABROKER_GRPC_HOST: "127.0.0.1", DMABROKER_GRPC_PORT: "0", DMABROKER_ADMIN_HOST: "127.0.0.1", DMABROKER_ADMIN_PORT: "0", DMABROKER_DATA_DIR: `${image.fs}/data` };
+    const env = {
+      ...serviceEnv(service),
+      DMABROKER_GRPC_HOST: "127.0.0.1",
+      DMABROKER_GRPC_PORT: "0",
+      DMABROKER_ADMIN_HOST: "127.0.0.1",
+      DMABROKER_ADMIN_PORT: "0",
+      DMABROKER_DATA_DIR: `${image.fs}/data`,
+    };
     broker = new ImageProcess("broker", image, service.command ?? [], env);
     const ready = await broker.waitForLine((l) => l.msg === "broker ready", START_MS, "'broker ready'");
     grpc = String(ready.grpc);
@@ -79,9 +86,7 @@ describe("the image's production start (dist/, the entrypoint, the compose envir
     const [deadName, dead] = agents[1];
     procs[1].kill("SIGKILL");
     await procs[1].exited;
-    await expect
-      .poll(async () => (await healthcheck(dead)).code, { timeout: 5000, interval: 100, message: `${deadName} healthcheck after SIGKILL` })
-      .toBe(1);
+    await expect.poll(async () => (await healthcheck(dead)).code, { timeout: 5000, interval: 100, message: `${deadName} healthcheck after SIGKILL` }).toBe(1);
     // Without leases the record is freed at once; with leases it stays as a tombstone.
     const id = serviceEnv(dead).DMABROKER_PROVIDER_ID;
     expect((await healthcheck(dead)).out).toMatch(new RegExp(`provider ${id} is (not registered|lost|removed|freed)`));

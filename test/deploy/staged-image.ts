@@ -40,7 +40,8 @@ export function stageRuntimeImage(): StagedImage {
   const build = stages.find((s) => s.name === "build");
   const runtime = stages[stages.length - 1];
   if (!build || runtime === build) throw new Error("the Dockerfile needs a 'build' stage and a runtime stage after it");
-  if (!runtime.runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r.command))) throw new Error("the runtime stage must install production dependencies (npm ci --omit=dev)");
+  if (!runtime.runs.some((r) => /\bnpm ci\b.*--omit=dev/.test(r.command)))
+    throw new Error("the runtime stage must install production dependencies (npm ci --omit=dev)");
   const root = mkdtempSync(path.join(os.tmpdir(), "dmabroker-image-"));
   const fs = path.join(root, "fs");
   const into = (imagePath: string): string => path.join(fs, imagePath);
@@ -49,12 +50,16 @@ export function stageRuntimeImage(): StagedImage {
       for (const source of step.sources) {
         let from: string;
         if (step.from === "build") {
-          if (!source.startsWith(`${build.workdir}/`)) throw new Error(`Dockerfile:${step.line}: ${source} is outside the build stage's WORKDIR ${build.workdir}`);
+          if (!source.startsWith(`${build.workdir}/`))
+            throw new Error(`Dockerfile:${step.line}: ${source} is outside the build stage's WORKDIR ${build.workdir}`);
           const rel = path.posix.relative(build.workdir, source);
           from = path.join(REPO_ROOT, rel);
           if (rel.split("/").includes("dist")) {
             const pkg = path.join(REPO_ROOT, rel.slice(0, rel.indexOf("/dist")));
-            if (existsSync(path.join(pkg, "src")) && newestMtime(path.join(pkg, "src"), ".ts") > Math.max(newestMtime(from, ".js"), newestMtime(from, ".tsbuildinfo"))) {
+            if (
+              existsSync(path.join(pkg, "src")) &&
+              newestMtime(path.join(pkg, "src"), ".ts") > Math.max(newestMtime(from, ".js"), newestMtime(from, ".tsbuildinfo"))
+            ) {
               throw new Error(`${rel} is older than its sources: run \`npm run build\` first`);
             }
           }
@@ -184,7 +189,10 @@ export class ImageProcess {
   }
 
   tail(n = 20): string {
-    return this.lines.slice(-n).map((l) => l.raw).join("\n");
+    return this.lines
+      .slice(-n)
+      .map((l) => l.raw)
+      .join("\n");
   }
 
   /** SIGKILLs every process still running and waits for them. */
@@ -196,7 +204,11 @@ export class ImageProcess {
 }
 
 /** Runs a command to its end (bounded), returning its exit code and output. */
-export function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ code: number | null; out: string }> {
+export function run(
+  file: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";

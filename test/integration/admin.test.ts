@@ -17,7 +17,13 @@ const TOKEN = "integration-admin-token";
 describe("broker admin surface (real processes)", () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await Cluster.start({ brokerArgs: ["--admin-token", TOKEN], agents: [{ providerId: "ioat-1", profile: "ioat" }, { providerId: "dsa-1", profile: "dsa" }] });
+    cluster = await Cluster.start({
+      brokerArgs: ["--admin-token", TOKEN],
+      agents: [
+        { providerId: "ioat-1", profile: "ioat" },
+        { providerId: "dsa-1", profile: "dsa" },
+      ],
+    });
   });
   afterAll(async () => {
     await cluster?.stop();
@@ -48,7 +54,13 @@ describe("broker admin surface (real processes)", () => {
     await lease.ended;
     client.close();
     const text = await (await get("/metrics")).text();
-    const value = (series: string): number => Number(text.split("\n").find((l) => l.startsWith(series + " "))?.split(" ")[1] ?? NaN);
+    const value = (series: string): number =>
+      Number(
+        text
+          .split("\n")
+          .find((l) => l.startsWith(series + " "))
+          ?.split(" ")[1] ?? NaN,
+      );
     expect(value('dmabroker_rpc_duration_seconds_count{method="RequestChannel",code="OK"}')).toBeGreaterThanOrEqual(1);
     expect(value('dmabroker_rpc_duration_seconds_count{method="Submit",code="OK"}')).toBeGreaterThanOrEqual(1);
     expect(value('dmabroker_cookies_total{result="completed"}')).toBeGreaterThanOrEqual(2);
@@ -77,12 +89,21 @@ describe("broker admin surface (real processes)", () => {
 
     const require = createRequire(import.meta.url);
     const protoDir = path.join(path.dirname(require.resolve("@grpc/reflection")), "../proto");
-    const def = protoLoader.loadSync("grpc/reflection/v1/reflection.proto", { includeDirs: [protoDir], keepCase: false, longs: String, enums: String, defaults: true, oneofs: true });
+    const def = protoLoader.loadSync("grpc/reflection/v1/reflection.proto", {
+      includeDirs: [protoDir],
+      keepCase: false,
+      longs: String,
+      enums: String,
+      defaults: true,
+      oneofs: true,
+    });
     const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } } };
     const reflection = new pkg.grpc.reflection.v1.ServerReflection(cluster.grpcAddress, grpc.credentials.createInsecure());
     try {
       type Answer = { listServicesResponse?: { service: { name: string }[] } };
-      const open = (reflection as unknown as { ServerReflectionInfo(o: grpc.CallOptions): grpc.ClientDuplexStream<unknown, Answer> }).ServerReflectionInfo.bind(reflection);
+      const open = (reflection as unknown as { ServerReflectionInfo(o: grpc.CallOptions): grpc.ClientDuplexStream<unknown, Answer> }).ServerReflectionInfo.bind(
+        reflection,
+      );
       const call = open({ deadline: Date.now() + 5000 });
       const answer = new Promise<string[]>((resolve, reject) => {
         call.on("data", (msg: Answer) => resolve((msg.listServicesResponse?.service ?? []).map((s) => s.name)));

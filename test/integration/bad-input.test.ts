@@ -109,11 +109,7 @@ describe("bad input is answered with its named reason", () => {
     const good = seededBytes(11, 1024);
     const [before] = await plx.submit([ops.memcpy(good)]);
     await plx.waitFor(before);
-    const e = await expectReason(
-      plx.submit([ops.memcpy(good), ops.memcpy(Buffer.alloc(3)), ops.memcpy(good)]),
-      Code.INVALID_ARGUMENT,
-      "INVALID_DESCRIPTOR",
-    );
+    const e = await expectReason(plx.submit([ops.memcpy(good), ops.memcpy(Buffer.alloc(3)), ops.memcpy(good)]), Code.INVALID_ARGUMENT, "INVALID_DESCRIPTOR");
     expect(e.metadata.index).toBe("1");
     const [after] = await plx.submit([ops.memcpy(good)]);
     expect(after).toBe(before + 1);
@@ -131,7 +127,10 @@ describe("bad input is answered with its named reason", () => {
   it("a full queue: RESOURCE_EXHAUSTED / QUEUE_FULL, and the accepted work still completes", async () => {
     // plx's queue depth is 64: 64 unissued descriptors fill it.
     const src = seededBytes(12, 64);
-    const cookies = await plx.submit(Array.from({ length: 64 }, () => ops.memcpy(src)), { issue: false });
+    const cookies = await plx.submit(
+      Array.from({ length: 64 }, () => ops.memcpy(src)),
+      { issue: false },
+    );
     const e = await expectReason(plx.submit([ops.memcpy(src)]), Code.RESOURCE_EXHAUSTED, "QUEUE_FULL");
     expect(e.metadata.queue_depth).toBe("64");
     await plx.issuePending();

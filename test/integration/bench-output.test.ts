@@ -27,7 +27,16 @@ describe("npm run bench output", () => {
         mode: string;
         durationMs: number;
         machine: { cpus: number };
-        entries: { id: string; value: number; unit: string; target: { text: string } | null; baseline: number | null; ratio: number | null; met: boolean | null; details: object }[];
+        entries: {
+          id: string;
+          value: number;
+          unit: string;
+          target: { text: string } | null;
+          baseline: number | null;
+          ratio: number | null;
+          met: boolean | null;
+          details: object;
+        }[];
       };
       expect(report).toMatchObject({ schema: "dmabroker-bench/1", mode: "tiny" });
       expect(report.machine.cpus).toBeGreaterThan(0);

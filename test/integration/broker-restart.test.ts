@@ -90,7 +90,12 @@ describe("a broker restart on the same data dir", () => {
     const shown = JSON.parse(p.lines.map((l) => l.raw).join("")) as { path: string; revision: number };
     expect(shown.path).toBe(dataDir);
     const metrics = await (await fetch(`${cluster.adminUrl}/metrics`)).text();
-    for (const name of ["dmabroker_store_fsync_seconds_count", "dmabroker_store_commit_batches_count", "dmabroker_store_log_bytes", "dmabroker_store_size_bytes"]) {
+    for (const name of [
+      "dmabroker_store_fsync_seconds_count",
+      "dmabroker_store_commit_batches_count",
+      "dmabroker_store_log_bytes",
+      "dmabroker_store_size_bytes",
+    ]) {
       expect(metrics).toMatch(new RegExp(`^${name} \\d+`, "m"));
     }
     expect(Number(/^dmabroker_store_fsync_seconds_count (\d+)/m.exec(metrics)![1])).toBeGreaterThan(0);

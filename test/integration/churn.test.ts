@@ -36,7 +36,11 @@ describe("churn: providers die and return under load", () => {
   beforeAll(async () => {
     console.log(`churn test seed ${SEED} (set DMABROKER_TEST_SEED to replay)`);
     cluster = await Cluster.start({
-      agents: AGENTS.map((id) => ({ providerId: id, profile: id.startsWith("dsa") ? ("dsa" as const) : ("ioat" as const), args: ["--reconnect-min-ms", "50"] })),
+      agents: AGENTS.map((id) => ({
+        providerId: id,
+        profile: id.startsWith("dsa") ? ("dsa" as const) : ("ioat" as const),
+        args: ["--reconnect-min-ms", "50"],
+      })),
     });
   });
 

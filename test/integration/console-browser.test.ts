@@ -36,7 +36,15 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
       executablePath: CHROMIUM,
       headless: true,
       userDataDir: profileDir,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       defaultViewport: { width: 1280, height: 900 },
       timeout: 20_000,
     });
@@ -74,7 +82,9 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
     try {
       await page.waitForSelector(selector, timeout === undefined ? {} : { timeout });
     } catch (err) {
-      const shown = await inPage<string>(`[...document.querySelectorAll("#providers tr, #leases tr, #events li")].map((e) => e.innerText.replace(/\\s+/g, " ")).join("\\n")`).catch(() => "?");
+      const shown = await inPage<string>(
+        `[...document.querySelectorAll("#providers tr, #leases tr, #events li")].map((e) => e.innerText.replace(/\\s+/g, " ")).join("\\n")`,
+      ).catch(() => "?");
       throw new Error(`${(err as Error).message}\nthe page showed:\n${shown}`);
     }
   };
@@ -92,7 +102,9 @@ describe.skipIf(!haveChromium)("operator console in headless Chromium", () => {
     // The session cookie is invisible to scripts; the token is in no URL the page used.
     expect(await inPage<string>("document.cookie")).toBe("");
     const cookies = await browser.cookies();
-    expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }))).toEqual([{ name: "dmabroker_session", httpOnly: true, sameSite: "Strict" }]);
+    expect(cookies.map((c) => ({ name: c.name, httpOnly: c.httpOnly, sameSite: c.sameSite }))).toEqual([
+      { name: "dmabroker_session", httpOnly: true, sameSite: "Strict" },
+    ]);
     expect(cookies[0].value).not.toContain(TOKEN);
     expect(page.url()).not.toContain(TOKEN);
     await until('tr[data-provider="victim"][data-state="online"]');

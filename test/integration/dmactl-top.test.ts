@@ -61,7 +61,8 @@ describe.skipIf(!haveTmux)("dmactl top in tmux", () => {
     await screenUntil(new RegExp(`${lease.id}\\s+top-test\\s+victim#\\d+\\s+0\\s+exclusive\\s+active`));
 
     // Throughput: a few batches on the steady provider show up as cookies/s.
-    for (let i = 0; i < 5; i++) await other.waitForAll(await other.submit(Array.from({ length: 64 }, () => ops.memcpy(new Uint8Array(1024)))), { timeoutMs: 5000 });
+    for (let i = 0; i < 5; i++)
+      await other.waitForAll(await other.submit(Array.from({ length: 64 }, () => ops.memcpy(new Uint8Array(1024)))), { timeoutMs: 5000 });
     await screenUntil(/cookies\/s completed [1-9]\d*/);
 
     const cookies = await lease.submit(Array.from({ length: 32 }, () => ops.memcpy(new Uint8Array(64 * 1024))));

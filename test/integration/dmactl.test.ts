@@ -29,7 +29,11 @@ describe("dmactl against a running broker", () => {
   beforeAll(async () => {
     cluster = await Cluster.start({
       agents: [
-        { providerId: "slow-0", profile: "ioat", args: ["--bandwidth-bytes-per-sec", String(SLOW_BANDWIDTH), "--reconnect-min-ms", "50", "--reconnect-max-ms", "200"] },
+        {
+          providerId: "slow-0",
+          profile: "ioat",
+          args: ["--bandwidth-bytes-per-sec", String(SLOW_BANDWIDTH), "--reconnect-min-ms", "50", "--reconnect-max-ms", "200"],
+        },
         { providerId: "fast-0", profile: "dsa" },
       ],
     });
@@ -53,7 +57,9 @@ describe("dmactl against a running broker", () => {
   async function waitForProgress(clientId: string, providerId: string): Promise<string> {
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      const { leases } = await cluster.admin<{ leases: { leaseId: string; providerId: string; state: string }[] }>(`/v1/leases?client=${clientId}&state=active`);
+      const { leases } = await cluster.admin<{ leases: { leaseId: string; providerId: string; state: string }[] }>(
+        `/v1/leases?client=${clientId}&state=active`,
+      );
       const lease = leases.find((l) => l.providerId === providerId);
       const { channels } = await cluster.admin<{ channels: { completed: number }[] }>(`/v1/channels?provider=${providerId}`);
       if (lease && channels.some((c) => c.completed > 0)) return lease.leaseId;
@@ -98,7 +104,10 @@ describe("dmactl against a running broker", () => {
     const parsed = JSON.parse(json.lines[0].raw) as { providerId: string }[];
     expect(parsed.map((c) => c.providerId)).toEqual(["fast-0", "fast-0", "fast-0", "fast-0"]);
 
-    const holder = ServiceProcess.start("dmactl", ["lease", "--cap", "memcpy", "--provider", "fast-0", "--client-id", "holder", "--json"], { env, name: "dmactl lease" });
+    const holder = ServiceProcess.start("dmactl", ["lease", "--cap", "memcpy", "--provider", "fast-0", "--client-id", "holder", "--json"], {
+      env,
+      name: "dmactl lease",
+    });
     try {
       const leased = await holder.waitForLine((l) => l.event === "leased", 10_000, "the lease");
       const polite = await dmactl(["unbind", "fast-0"]);

@@ -34,7 +34,10 @@ describe("large batches over fresh connections", () => {
         await Promise.all(
           [0, 1].map(async () => {
             for (let b = 0; b < 2; b++) {
-              const cookies = await lease.submit(data.map((d) => ops.memcpy(d)), { timeoutMs: 5000 });
+              const cookies = await lease.submit(
+                data.map((d) => ops.memcpy(d)),
+                { timeoutMs: 5000 },
+              );
               const done = await lease.waitForAll(cookies, { timeoutMs: 5000 });
               done.forEach((r, i) => expect(r.output!.equals(data[i])).toBe(true));
             }

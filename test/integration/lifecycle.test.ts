@@ -135,7 +135,11 @@ describe("provider lifecycle on real processes", () => {
     const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "exclusive", ttlMs: 300, keepAlive: false });
     const other = await BrokerClient.connect({ address: cluster.grpcAddress, clientId: "lifecycle-other" });
     try {
-      await expectReason(other.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "exclusive" }), Code.RESOURCE_EXHAUSTED, "NO_CHANNEL_AVAILABLE");
+      await expectReason(
+        other.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "exclusive" }),
+        Code.RESOURCE_EXHAUSTED,
+        "NO_CHANNEL_AVAILABLE",
+      );
       expect(await lease.ended).toEqual({ state: "expired", reason: "LEASE_EXPIRED" });
       await expectReason(lease.keepAlive(), Code.FAILED_PRECONDITION, "LEASE_EXPIRED");
       const next = await other.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "exclusive" });

@@ -58,8 +58,13 @@ describe.skipIf(!support.ok)("partition by network namespace (veth link down)", 
     expect(cluster.grpcAddress.startsWith(`${link.hostAddress}:`)).toBe(true);
     const pid = cluster.agent("caged").process.pid;
     // The agent's own network namespace is the link's, not ours.
-    const nsOf = (p: number | "self"): string => execFileSync("readlink", [`/proc/${p}/ns/net`]).toString().trim();
-    const inside = execFileSync("ip", ["netns", "identify", String(pid)]).toString().trim();
+    const nsOf = (p: number | "self"): string =>
+      execFileSync("readlink", [`/proc/${p}/ns/net`])
+        .toString()
+        .trim();
+    const inside = execFileSync("ip", ["netns", "identify", String(pid)])
+      .toString()
+      .trim();
     expect(inside).toBe(link.name);
     expect(nsOf(pid)).not.toBe(nsOf("self"));
     const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId: "caged" });

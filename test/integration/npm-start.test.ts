@@ -70,7 +70,10 @@ describe("npm start (the main job)", () => {
       client.close();
 
       // The README's example runs against it too.
-      const example = spawn(process.execPath, [path.join(REPO_ROOT, "examples/hello-transfer.mjs"), grpc!], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      const example = spawn(process.execPath, [path.join(REPO_ROOT, "examples/hello-transfer.mjs"), grpc!], {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let exampleOut = "";
       example.stdout!.on("data", (d: Buffer) => (exampleOut += d.toString()));
       example.stderr!.on("data", (d: Buffer) => (exampleOut += d.toString()));

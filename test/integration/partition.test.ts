@@ -144,7 +144,12 @@ describe("network partition through the fault proxy", () => {
     expectCopied(settled, batch);
     // Same incarnation: no re-registration, the lease never ended.
     expect(lease.state).toBe("active");
-    expect(cluster.agent("victim").process.lines.filter((l) => l.msg === "registered").map((l) => Number(l.epoch))).toEqual([epoch]);
+    expect(
+      cluster
+        .agent("victim")
+        .process.lines.filter((l) => l.msg === "registered")
+        .map((l) => Number(l.epoch)),
+    ).toEqual([epoch]);
     const more = await lease.submit([ops.memcpy(batch[1])]);
     expect((await lease.waitFor(more[0], { timeoutMs: 5000 })).output!.equals(batch[1])).toBe(true);
     await lease.release();

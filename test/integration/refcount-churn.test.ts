@@ -24,7 +24,6 @@ const CYCLES = Number(process.env.DMABROKER_REFCOUNT_CYCLES ?? 2000);
 const WARMUP = 500;
 const TOMBSTONE_TTL_MS = 1000;
 
-
 describe("2,000 kill / re-register cycles with leases", () => {
   let cluster: Cluster;
   let client: BrokerClient;

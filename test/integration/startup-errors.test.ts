@@ -23,7 +23,9 @@ describe("startup errors", () => {
   it("a bad flag: exit 2 with the reason, for the broker and the agent", async () => {
     const broker = ServiceProcess.start("broker", ["--grpc-port", "many"]);
     expect((await broker.exited).code).toBe(2);
-    expect(broker.lines.map((l) => l.raw)).toContainEqual(expect.stringMatching(/^dmabroker-broker: INVALID_ARGUMENT: --grpc-port \/ DMABROKER_GRPC_PORT must be an integer/));
+    expect(broker.lines.map((l) => l.raw)).toContainEqual(
+      expect.stringMatching(/^dmabroker-broker: INVALID_ARGUMENT: --grpc-port \/ DMABROKER_GRPC_PORT must be an integer/),
+    );
     const agent = ServiceProcess.start("provider-agent", ["--profile", "nvme"]);
     expect((await agent.exited).code).toBe(2);
     expect(agent.lines.map((l) => l.raw)).toContainEqual(expect.stringMatching(/^dmabroker-provider-agent: INVALID_ARGUMENT: unknown profile "nvme"/));

@@ -34,7 +34,11 @@ describe("transfers on real providers", () => {
   });
 
   it("memcpy copies the bytes on every profile", async () => {
-    for (const [providerId, mode] of [["ioat-1", "shared"], ["dsa-1", "shared"], ["plx-1", "exclusive"]] as const) {
+    for (const [providerId, mode] of [
+      ["ioat-1", "shared"],
+      ["dsa-1", "shared"],
+      ["plx-1", "exclusive"],
+    ] as const) {
       const lease = await client.requestChannel({ capabilities: ["memcpy"], providerId, mode });
       const sizes = [4, 4096, 65536, 1 << 20];
       const srcs = sizes.map((n, i) => seededBytes(SEED + i, n));
@@ -81,11 +85,7 @@ describe("transfers on real providers", () => {
     const data = seededBytes(SEED + 99, 100_003);
     const head = data.subarray(0, 50_000);
     const tail = data.subarray(50_000);
-    const cookies = await lease.submit([
-      ops.crc32c(Buffer.from("123456789")),
-      ops.crc32c(data),
-      ops.crc32c(tail, crc32cReference(head)),
-    ]);
+    const cookies = await lease.submit([ops.crc32c(Buffer.from("123456789")), ops.crc32c(data), ops.crc32c(tail, crc32cReference(head))]);
     const [known, whole, continued] = await lease.waitForAll(cookies);
     expect(known.checksum).toBe(0xe3069283);
     expect(whole.checksum).toBe(crc32cReference(data));
@@ -188,7 +188,11 @@ describe("transfers on real providers", () => {
   it("never double-leases an exclusive channel", async () => {
     // plx has one private channel: one exclusive lease, nobody else, no shared.
     const held = await client.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "exclusive" });
-    await expectReason(other.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "exclusive" }), Code.RESOURCE_EXHAUSTED, "NO_CHANNEL_AVAILABLE");
+    await expectReason(
+      other.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "exclusive" }),
+      Code.RESOURCE_EXHAUSTED,
+      "NO_CHANNEL_AVAILABLE",
+    );
     await expectReason(other.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "shared" }), Code.UNAVAILABLE, "NO_PROVIDER");
     await held.release();
     const again = await other.requestChannel({ capabilities: ["memcpy"], providerId: "plx-1", mode: "exclusive" });
@@ -200,8 +204,16 @@ describe("transfers on real providers", () => {
       Array.from({ length: 8 }, (_, i) => (i % 2 ? client : other).requestChannel({ capabilities: ["memcpy"], providerId: "ioat-1", mode: "exclusive" })),
     );
     expect(new Set(leases.map((l) => l.channel)).size).toBe(8);
-    await expectReason(client.requestChannel({ capabilities: ["memcpy"], providerId: "ioat-1", mode: "exclusive" }), Code.RESOURCE_EXHAUSTED, "NO_CHANNEL_AVAILABLE");
-    await expectReason(client.requestChannel({ capabilities: ["memcpy"], providerId: "ioat-1", mode: "shared" }), Code.RESOURCE_EXHAUSTED, "NO_CHANNEL_AVAILABLE");
+    await expectReason(
+      client.requestChannel({ capabilities: ["memcpy"], providerId: "ioat-1", mode: "exclusive" }),
+      Code.RESOURCE_EXHAUSTED,
+      "NO_CHANNEL_AVAILABLE",
+    );
+    await expectReason(
+      client.requestChannel({ capabilities: ["memcpy"], providerId: "ioat-1", mode: "shared" }),
+      Code.RESOURCE_EXHAUSTED,
+      "NO_CHANNEL_AVAILABLE",
+    );
     const { providers } = await cluster.admin<{ providers: { providerId: string; channels: { leases: number; exclusive: boolean }[] }[] }>("/v1/providers");
     const ioat = providers.find((p) => p.providerId === "ioat-1")!;
     expect(ioat.channels.every((c) => c.leases === 1 && c.exclusive)).toBe(true);

@@ -1,4 +1,13 @@
-import type { AffectedLease, ChannelRemovalReport, ChannelSnapshot, LeaseSnapshot, ProviderDetail, ProviderSnapshot, UnbindMode, UnbindReport } from "@dmabroker/core";
+import type {
+  AffectedLease,
+  ChannelRemovalReport,
+  ChannelSnapshot,
+  LeaseSnapshot,
+  ProviderDetail,
+  ProviderSnapshot,
+  UnbindMode,
+  UnbindReport,
+} from "@dmabroker/core";
 
 // The broker's admin REST API as typed calls. The response types are core's
 // snapshots and reports: the admin routes serialise exactly those (their

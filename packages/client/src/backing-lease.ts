@@ -107,7 +107,10 @@ export class BackingLease {
       // Never handed to the app: give it back quietly (no events into a Lease that does not exist).
       lease.detached = true;
       // In the background: the caller's deadline has passed already.
-      void lease.release({ timeoutMs: 2000 }).catch(() => undefined).finally(() => lease.dispose());
+      void lease
+        .release({ timeoutMs: 2000 })
+        .catch(() => undefined)
+        .finally(() => lease.dispose());
       throw err;
     }
     if (keepAlive) lease.startKeepAlive();
@@ -128,15 +131,13 @@ export class BackingLease {
 
   /** One cookie per descriptor, in order (checked: callers index the answer by descriptor). */
   submit(descriptors: DmaDescriptor[], issue: boolean, options?: CallOptions): Promise<number[]> {
-    return this.unary<{ cookies: number[] }>(options, (md, co, cb) => this.ctx.stub.Submit({ leaseId: this.id, descriptors, issue }, md, co, cb)).then(
-      (r) => {
-        if (r.cookies.length !== descriptors.length) {
-          throw DmaBrokerError.of("INTERNAL", `the broker answered ${r.cookies.length} cookies for ${descriptors.length} descriptors`);
-        }
-        for (const c of r.cookies) if (c > this.submittedUpTo) this.submittedUpTo = c;
-        return r.cookies;
-      },
-    );
+    return this.unary<{ cookies: number[] }>(options, (md, co, cb) => this.ctx.stub.Submit({ leaseId: this.id, descriptors, issue }, md, co, cb)).then((r) => {
+      if (r.cookies.length !== descriptors.length) {
+        throw DmaBrokerError.of("INTERNAL", `the broker answered ${r.cookies.length} cookies for ${descriptors.length} descriptors`);
+      }
+      for (const c of r.cookies) if (c > this.submittedUpTo) this.submittedUpTo = c;
+      return r.cookies;
+    });
   }
 
   issuePending(options?: CallOptions): Promise<number> {
@@ -150,9 +151,7 @@ export class BackingLease {
   }
 
   terminate(sync: boolean, options?: CallOptions): Promise<number> {
-    return this.unary<{ aborted: number }>(options, (md, co, cb) => this.ctx.stub.Terminate({ leaseId: this.id, sync }, md, co, cb)).then(
-      (r) => r.aborted,
-    );
+    return this.unary<{ aborted: number }>(options, (md, co, cb) => this.ctx.stub.Terminate({ leaseId: this.id, sync }, md, co, cb)).then((r) => r.aborted);
   }
 
   async keepAlive(options?: CallOptions): Promise<void> {

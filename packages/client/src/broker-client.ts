@@ -12,7 +12,6 @@ import { compileFailoverOptions } from "./failover-options.js";
 import type { FailoverOptions } from "./failover-options.js";
 import { Lease } from "./lease.js";
 
-
 export interface ConnectOptions extends CallOptions {
   /** host:port of the broker. */
   address: string;
@@ -29,11 +28,7 @@ export interface ConnectOptions extends CallOptions {
  * `failed` when connect gives up (the error is what connect rejected with);
  * `closed` after close(). Changed only by the client's transition function.
  */
-export type ClientState =
-  | { kind: "connecting"; address: string }
-  | { kind: "ready" }
-  | { kind: "failed"; error: DmaBrokerError }
-  | { kind: "closed" };
+export type ClientState = { kind: "connecting"; address: string } | { kind: "ready" } | { kind: "failed"; error: DmaBrokerError } | { kind: "closed" };
 
 export type ClientStateKind = ClientState["kind"];
 
@@ -103,7 +98,13 @@ export class BrokerClient {
       "grpc.initial_reconnect_backoff_ms": 100,
       "grpc.max_reconnect_backoff_ms": 1000,
     });
-    const client = new BrokerClient(stub, options.clientId ?? `client-${randomUUID()}`, options.defaultTimeoutMs ?? 10_000, options.address, options.onStateChange);
+    const client = new BrokerClient(
+      stub,
+      options.clientId ?? `client-${randomUUID()}`,
+      options.defaultTimeoutMs ?? 10_000,
+      options.address,
+      options.onStateChange,
+    );
     const timeoutMs = options.timeoutMs ?? options.defaultTimeoutMs ?? 10_000;
     // Our own deadline decides DEADLINE_EXCEEDED vs CANCELLED (not grpc-js's message text):
     // when it fires the channel is closed, which ends waitForReady.

@@ -14,11 +14,7 @@ export function unaryCall<Res>(
   defaultTimeoutMs: number,
   options: CallOptions | undefined,
   metadata: grpc.Metadata,
-  invoke: (
-    metadata: grpc.Metadata,
-    callOptions: grpc.CallOptions,
-    callback: (err: grpc.ServiceError | null, res?: Res) => void,
-  ) => grpc.ClientUnaryCall,
+  invoke: (metadata: grpc.Metadata, callOptions: grpc.CallOptions, callback: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall,
 ): Promise<Res> {
   const signal = options?.signal;
   if (signal?.aborted) return Promise.reject(cancelled(signal));

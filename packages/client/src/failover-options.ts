@@ -85,7 +85,8 @@ export function compileFailoverOptions(o: FailoverOptions): ResolvedFailoverOpti
     maxRetainedDescriptors: o.maxRetainedDescriptors ?? FAILOVER_DEFAULTS.maxRetainedDescriptors,
     maxRetainedBytes: o.maxRetainedBytes ?? FAILOVER_DEFAULTS.maxRetainedBytes,
   };
-  if (!["fail", "relocate", "cpu-fallback"].includes(r.failover)) return bad(`failover must be fail, relocate or cpu-fallback, not ${JSON.stringify(r.failover)}`);
+  if (!["fail", "relocate", "cpu-fallback"].includes(r.failover))
+    return bad(`failover must be fail, relocate or cpu-fallback, not ${JSON.stringify(r.failover)}`);
   for (const k of ["maxRelocations", "relocateTimeoutMs", "maxRetainedDescriptors", "maxRetainedBytes"] as const) {
     if (!Number.isInteger(r[k]) || r[k] < 0) return bad(`${k} must be a non-negative integer, not ${String(r[k])}`);
   }

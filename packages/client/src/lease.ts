@@ -536,7 +536,8 @@ export class Lease {
       if (this.placement === "relocating") await this.relocating;
       else if (this.placement === "cpu") return this.submitOnCpu(descriptors, issue);
       else if (this.placement === "ended" || !this.current) throw this.endedError();
-      else if (this.orphans.size > 0) await this.resubmitOrphans(); // aborted work goes first, in its order
+      else if (this.orphans.size > 0)
+        await this.resubmitOrphans(); // aborted work goes first, in its order
       else {
         const b = this.current;
         let backingCookies: number[];
@@ -993,6 +994,10 @@ export class Lease {
 
   private backingEndedError(b: BackingLease, state: LeaseState, reason: string): DmaBrokerError {
     // A lease's end reason comes from the wire (the watch): one this build does not know reads as PROVIDER_GONE.
-    return DmaBrokerError.of(isReason(reason) ? reason : "PROVIDER_GONE", `lease ${b.id} ended (${state})`, { lease_id: b.id, state, ...(isReason(reason) ? {} : { end_reason: reason }) });
+    return DmaBrokerError.of(isReason(reason) ? reason : "PROVIDER_GONE", `lease ${b.id} ended (${state})`, {
+      lease_id: b.id,
+      state,
+      ...(isReason(reason) ? {} : { end_reason: reason }),
+    });
   }
 }

@@ -16,12 +16,37 @@ export function verifyCompletion(c: Completion, d: DmaDescriptor | undefined): C
   const length = transferLength(d);
   const checked = checkResult(
     { op: d.op, length, fillPattern: d.op === "fill" ? d.fill?.pattern : undefined },
-    { workId: 0, result: c.result, residue: c.residue, reason: c.reason, output: c.output, checksum: c.checksum, match: c.match, mismatchOffset: c.mismatchOffset },
+    {
+      workId: 0,
+      result: c.result,
+      residue: c.residue,
+      reason: c.reason,
+      output: c.output,
+      checksum: c.checksum,
+      match: c.match,
+      mismatchOffset: c.mismatchOffset,
+    },
   );
   let violation = "violation" in checked ? checked.violation : undefined;
-  if (!violation && c.result === "NOERROR" && d.op === "memcpy" && d.memcpy && !Buffer.from(d.memcpy.src.buffer, d.memcpy.src.byteOffset, d.memcpy.src.byteLength).equals(c.output!)) {
+  if (
+    !violation &&
+    c.result === "NOERROR" &&
+    d.op === "memcpy" &&
+    d.memcpy &&
+    !Buffer.from(d.memcpy.src.buffer, d.memcpy.src.byteOffset, d.memcpy.src.byteLength).equals(c.output!)
+  ) {
     violation = "memcpy output differs from its source";
   }
   if (!violation) return c;
-  return { ...c, status: "ERROR", result: "ABORTED", residue: length, reason: "PROVIDER_PROTOCOL_ERROR", output: undefined, checksum: 0, match: false, mismatchOffset: 0 };
+  return {
+    ...c,
+    status: "ERROR",
+    result: "ABORTED",
+    residue: length,
+    reason: "PROVIDER_PROTOCOL_ERROR",
+    output: undefined,
+    checksum: 0,
+    match: false,
+    mismatchOffset: 0,
+  };
 }

@@ -18,7 +18,11 @@ afterAll(async () => {
   await new Promise((resolve) => silent.close(resolve));
 });
 
-async function connectError(options: { timeoutMs: number; signal?: AbortSignal; onStateChange?: (c: { from: string; to: string }) => void }): Promise<DmaBrokerError> {
+async function connectError(options: {
+  timeoutMs: number;
+  signal?: AbortSignal;
+  onStateChange?: (c: { from: string; to: string }) => void;
+}): Promise<DmaBrokerError> {
   const err = await BrokerClient.connect({ address, clientId: "deadline-test", ...options }).then(
     () => undefined,
     (e: unknown) => e,
@@ -50,7 +54,11 @@ describe("DmaBrokerError.of", () => {
   it("takes the gRPC code from the reason catalogue", () => {
     expect(DmaBrokerError.of("QUEUE_FULL", "x").code).toBe(GrpcCode.RESOURCE_EXHAUSTED);
     expect(DmaBrokerError.of("INTERNAL", "x").code).toBe(GrpcCode.INTERNAL);
-    expect(DmaBrokerError.of("PROVIDER_SUSPECT", "x", { provider_id: "p" })).toMatchObject({ reason: "PROVIDER_SUSPECT", code: GrpcCode.UNAVAILABLE, metadata: { provider_id: "p" } });
+    expect(DmaBrokerError.of("PROVIDER_SUSPECT", "x", { provider_id: "p" })).toMatchObject({
+      reason: "PROVIDER_SUSPECT",
+      code: GrpcCode.UNAVAILABLE,
+      metadata: { provider_id: "p" },
+    });
   });
 });
 

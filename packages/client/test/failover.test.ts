@@ -92,7 +92,14 @@ class FakeBroker {
   gone(leaseId: string, cookies: number[]): void {
     this.complete(
       leaseId,
-      cookies.map((cookie) => ({ cookie, status: "TX_STATUS_ERROR", result: "TX_RESULT_ABORTED", reason: "PROVIDER_GONE", residue: 4, output: Buffer.alloc(0) })),
+      cookies.map((cookie) => ({
+        cookie,
+        status: "TX_STATUS_ERROR",
+        result: "TX_RESULT_ABORTED",
+        reason: "PROVIDER_GONE",
+        residue: 4,
+        output: Buffer.alloc(0),
+      })),
     );
     this.leases.get(leaseId)!.stream!.emit("data", { event: "state", state: { state: "LEASE_STATE_PROVIDER_GONE", reason: "PROVIDER_GONE", atMs: 0 } });
   }
@@ -223,8 +230,15 @@ describe("relocate", () => {
       maxRetainedDescriptors: 2,
       regrant: () => Promise.resolve(fake.grant("b")),
     });
-    const quota = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
-    expect(await quota(lease.submit([1, 2, 3].map((i) => ops.memcpy(bytes(i)))))).toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED, reason: "QUOTA_EXCEEDED" });
+    const quota = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(await quota(lease.submit([1, 2, 3].map((i) => ops.memcpy(bytes(i)))))).toMatchObject({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      reason: "QUOTA_EXCEEDED",
+    });
     expect(await lease.submit([ops.memcpy(bytes(1)), ops.memcpy(bytes(2))])).toEqual([1, 2]);
     expect(await quota(lease.submit([ops.memcpy(bytes(3))]))).toMatchObject({ reason: "QUOTA_EXCEEDED" });
     fake.complete("lease-1", [{ cookie: 1 }]);

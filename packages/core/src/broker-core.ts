@@ -29,7 +29,17 @@ import { pageOf, snapshotChannel, snapshotLease, snapshotProvider } from "./snap
 import { COOKIE_BLOCK, StoreWriter } from "./store-records.js";
 import type { EpochRow, LeaseRow, ProviderRow, UnboundRow } from "./store-records.js";
 import { CookieLedger } from "./cookie-ledger.js";
-import type { ChannelFilter, ChannelSnapshot, LeaseFilter, LeaseSnapshot, Page, PageRequest, ProviderFilter, ProviderSnapshot, RecordCounts } from "./snapshots.js";
+import type {
+  ChannelFilter,
+  ChannelSnapshot,
+  LeaseFilter,
+  LeaseSnapshot,
+  Page,
+  PageRequest,
+  ProviderFilter,
+  ProviderSnapshot,
+  RecordCounts,
+} from "./snapshots.js";
 
 /** What BrokerCore is built from. */
 export interface BrokerCoreDeps {
@@ -182,13 +192,9 @@ export class BrokerCore {
     this.emit = deps.onEvent ?? (() => {});
     this.newLeaseId = deps.newLeaseId ?? defaultLeaseId;
     this.writer = new StoreWriter(deps.store ?? createMemoryStore());
-    this.providers = new ProviderRegistry(this.writer, (p) =>
-      this.emit({ type: "provider.freed", providerId: p.id, epoch: p.epoch }),
-    );
+    this.providers = new ProviderRegistry(this.writer, (p) => this.emit({ type: "provider.freed", providerId: p.id, epoch: p.epoch }));
     this.callBudget = new RateLimiter(this.options.maxClientCallsPerSec, this.options.maxClientCallBurst);
-    this.leases = new LeaseTable(this.options.maxLeaseTombstones, this.options.leaseTombstoneTtlMs, (lease) =>
-      this.providers.unref(lease.provider),
-    );
+    this.leases = new LeaseTable(this.options.maxLeaseTombstones, this.options.leaseTombstoneTtlMs, (lease) => this.providers.unref(lease.provider));
     this.recovered = this.recover();
   }
 
@@ -225,18 +231,24 @@ export class BrokerCore {
         report.unbound++;
       }
       for (const row of (t.provider as Map<string, ProviderRow>).values()) {
-        const p = this.providers.create(row.spec, undefined, now, row.registeredWallMs, (change, rec) =>
-          this.emit({
-            type: "provider.state",
-            providerId: rec.id,
-            epoch: rec.epoch,
-            from: change.from,
-            to: change.to,
-            reason: rec.endReason,
-            sinceHeartbeatMs: Math.max(0, Math.round(this.clock.now() - rec.lastHeartbeatAt)),
-            ...(rec.removalCause !== undefined && { cause: rec.removalCause }),
-          }),
-        row.epoch);
+        const p = this.providers.create(
+          row.spec,
+          undefined,
+          now,
+          row.registeredWallMs,
+          (change, rec) =>
+            this.emit({
+              type: "provider.state",
+              providerId: rec.id,
+              epoch: rec.epoch,
+              from: change.from,
+              to: change.to,
+              reason: rec.endReason,
+              sinceHeartbeatMs: Math.max(0, Math.round(this.clock.now() - rec.lastHeartbeatAt)),
+              ...(rec.removalCause !== undefined && { cause: rec.removalCause }),
+            }),
+          row.epoch,
+        );
         for (const index of row.removedChannels) if (p.channels[index]) p.channels[index].removed = true;
         p.endReason = "recovered after a broker restart; waiting for its agent to re-attach";
         p.machine.transition("suspect");
@@ -253,7 +265,17 @@ export class BrokerCore {
           report.dropped++;
           continue;
         }
-        const lease = new LeaseRecord({ id, owner: row.owner, provider: p, channel, mode: row.mode, ttlMs: row.ttlMs, now, wallNow, ledgerLimits: this.ledgerLimits() });
+        const lease = new LeaseRecord({
+          id,
+          owner: row.owner,
+          provider: p,
+          channel,
+          mode: row.mode,
+          ttlMs: row.ttlMs,
+          now,
+          wallNow,
+          ledgerLimits: this.ledgerLimits(),
+        });
         lease.ledger = new CookieLedger(this.ledgerLimits(), row.cookiesUpTo);
         lease.cookiesReservedUpTo = row.cookiesUpTo + COOKIE_BLOCK;
         lease.machine.transition("suspended");
@@ -369,7 +391,9 @@ export class BrokerCore {
       return old;
     }
     if (!old?.present && this.providers.presentCount >= this.options.maxProviders) {
-      throw new DmaError("QUOTA_EXCEEDED", `the broker has ${this.options.maxProviders} providers registered already`, { limit: String(this.options.maxProviders) });
+      throw new DmaError("QUOTA_EXCEEDED", `the broker has ${this.options.maxProviders} providers registered already`, {
+        limit: String(this.options.maxProviders),
+      });
     }
     if (old?.present) {
       // Newest wins. The replaced agent is told so, and stops instead of fighting back for the id.
@@ -683,11 +707,7 @@ export class BrokerCore {
   }
 
   /** The state of one cookie, from its own record. */
-  txStatus(
-    owner: string,
-    leaseId: string,
-    cookie: number,
-  ): { status: TxStatus; record?: CompletionRecord; residue: number } {
+  txStatus(owner: string, leaseId: string, cookie: number): { status: TxStatus; record?: CompletionRecord; residue: number } {
     const lease = this.liveLease(owner, leaseId);
     const ledger = lease.ledger!;
     if (!Number.isInteger(cookie) || cookie <= 0 || cookie > ledger.lastCookie) {
@@ -881,16 +901,44 @@ export class BrokerCore {
     const reason = opts.reason || `${mode} unbind by an operator`;
     const p = this.providers.get(id);
     if (!p?.present) {
-      if (this.providers.unboundInfo(id)) return { providerId: id, epoch: p?.epoch ?? 0, mode, dryRun: !!opts.dryRun, alreadyUnbound: true, leases: [], unfinishedCookies: 0, state: p?.state ?? "removed" };
+      if (this.providers.unboundInfo(id))
+        return {
+          providerId: id,
+          epoch: p?.epoch ?? 0,
+          mode,
+          dryRun: !!opts.dryRun,
+          alreadyUnbound: true,
+          leases: [],
+          unfinishedCookies: 0,
+          state: p?.state ?? "removed",
+        };
       throw new DmaError("PROVIDER_NOT_FOUND", `no registered provider ${JSON.stringify(id)}`, { provider_id: id });
     }
-    const leases = [...p.leases].map((l) => ({ leaseId: l.id, clientId: l.owner, channel: l.channel.index, mode: l.mode, unfinished: l.ledger?.unfinished ?? 0 }));
+    const leases = [...p.leases].map((l) => ({
+      leaseId: l.id,
+      clientId: l.owner,
+      channel: l.channel.index,
+      mode: l.mode,
+      unfinished: l.ledger?.unfinished ?? 0,
+    }));
     const unfinishedCookies = leases.reduce((n, l) => n + l.unfinished, 0);
-    const report = (): UnbindReport => ({ providerId: id, epoch: p.epoch, mode, dryRun: !!opts.dryRun, alreadyUnbound: false, leases, unfinishedCookies, state: p.state });
+    const report = (): UnbindReport => ({
+      providerId: id,
+      epoch: p.epoch,
+      mode,
+      dryRun: !!opts.dryRun,
+      alreadyUnbound: false,
+      leases,
+      unfinishedCookies,
+      state: p.state,
+    });
     if (mode === "polite" && leases.length > 0) {
       throw new DmaError("PROVIDER_BUSY", `provider ${id} has ${leases.length} lease(s); unbind with mode drain or force`, {
         provider_id: id,
-        leases: leases.slice(0, 50).map((l) => l.leaseId).join(","),
+        leases: leases
+          .slice(0, 50)
+          .map((l) => l.leaseId)
+          .join(","),
         lease_count: String(leases.length),
       });
     }
@@ -903,7 +951,16 @@ export class BrokerCore {
     });
   }
 
-  private unbindNow(p: ProviderRecord, id: string, mode: UnbindMode, reason: string, timeoutMs: number, leaseCount: number, unfinishedCookies: number, report: () => UnbindReport): UnbindReport {
+  private unbindNow(
+    p: ProviderRecord,
+    id: string,
+    mode: UnbindMode,
+    reason: string,
+    timeoutMs: number,
+    leaseCount: number,
+    unfinishedCookies: number,
+    report: () => UnbindReport,
+  ): UnbindReport {
     this.emit({ type: "provider.unbound", providerId: id, epoch: p.epoch, mode, leases: leaseCount, unfinished: unfinishedCookies });
     if (mode === "drain" && p.work.size > 0) {
       if (p.state !== "draining") {
@@ -944,7 +1001,10 @@ export class BrokerCore {
     if (!p?.present) throw new DmaError("PROVIDER_NOT_FOUND", `no registered provider ${JSON.stringify(id)}`, { provider_id: id });
     const channel = Number.isInteger(index) ? p.channels[index] : undefined;
     if (!channel || channel.removed) {
-      throw new DmaError("CHANNEL_NOT_FOUND", `provider ${id} has no channel ${index}${channel ? " (removed already)" : ""}`, { provider_id: id, channel: String(index) });
+      throw new DmaError("CHANNEL_NOT_FOUND", `provider ${id} has no channel ${index}${channel ? " (removed already)" : ""}`, {
+        provider_id: id,
+        channel: String(index),
+      });
     }
     const affected = [...(channel.exclusive ? [channel.exclusive] : []), ...channel.shared];
     const leases = affected.map((l) => ({ leaseId: l.id, clientId: l.owner, channel: index, mode: l.mode, unfinished: l.ledger?.unfinished ?? 0 }));
@@ -1207,7 +1267,9 @@ export class BrokerCore {
 
 /** Whether a re-attaching agent describes the same device as the recovered record (its channels may be leased). */
 function sameShape(a: ProviderSpec, b: ProviderSpec): boolean {
-  return a.channels.length === b.channels.length && a.channels.every((c, i) => c.queueDepth === b.channels[i]?.queueDepth) && a.capabilityMask === b.capabilityMask;
+  return (
+    a.channels.length === b.channels.length && a.channels.every((c, i) => c.queueDepth === b.channels[i]?.queueDepth) && a.capabilityMask === b.capabilityMask
+  );
 }
 
 /** Label count and sizes (UTF-8 bytes), for provider labels and lease selectors alike. */
@@ -1215,7 +1277,8 @@ function checkLabels(labels: Record<string, string>, bad: (why: string) => DmaEr
   const entries = Object.entries(labels);
   if (entries.length > MAX_LABELS) throw bad(`at most ${MAX_LABELS} labels, got ${entries.length}`);
   for (const [k, v] of entries) {
-    if (k.length === 0 || Buffer.byteLength(k) > MAX_LABEL_KEY_BYTES) throw bad(`label key ${JSON.stringify(truncateEcho(k, 40))} must be 1..${MAX_LABEL_KEY_BYTES} bytes`);
+    if (k.length === 0 || Buffer.byteLength(k) > MAX_LABEL_KEY_BYTES)
+      throw bad(`label key ${JSON.stringify(truncateEcho(k, 40))} must be 1..${MAX_LABEL_KEY_BYTES} bytes`);
     if (Buffer.byteLength(v) > MAX_LABEL_VALUE_BYTES) throw bad(`label ${JSON.stringify(truncateEcho(k, 40))}: value over ${MAX_LABEL_VALUE_BYTES} bytes`);
   }
 }

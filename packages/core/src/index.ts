@@ -31,7 +31,19 @@ export type { BrokerEvent, UnbindMode } from "./broker-event.js";
 export { REMOVAL_CAUSES } from "./removal-cause.js";
 export type { RemovalCause } from "./removal-cause.js";
 export { snapshotProvider, snapshotLease, snapshotChannel } from "./snapshots.js";
-export type { ProviderSnapshot, LeaseSnapshot, ChannelSnapshot, ProviderFilter, LeaseFilter, ChannelFilter, PageRequest, Page, RecordCounts, MemoryReport, StatsSnapshot } from "./snapshots.js";
+export type {
+  ProviderSnapshot,
+  LeaseSnapshot,
+  ChannelSnapshot,
+  ProviderFilter,
+  LeaseFilter,
+  ChannelFilter,
+  PageRequest,
+  Page,
+  RecordCounts,
+  MemoryReport,
+  StatsSnapshot,
+} from "./snapshots.js";
 export { BrokerCore } from "./broker-core.js";
 export type {
   BrokerCoreDeps,
@@ -46,7 +58,16 @@ export type {
 } from "./broker-core.js";
 export type { IncarnationHistory } from "./provider-registry.js";
 export { chunkByBytes } from "./chunk-by-bytes.js";
-export { MAX_LABELS, MAX_LABEL_KEY_BYTES, MAX_LABEL_VALUE_BYTES, MAX_PROVIDER_CHANNELS, MAX_XOR_SOURCES, MAX_PROFILE_BYTES, MAX_ECHO_CHARS, truncateEcho } from "./limits.js";
+export {
+  MAX_LABELS,
+  MAX_LABEL_KEY_BYTES,
+  MAX_LABEL_VALUE_BYTES,
+  MAX_PROVIDER_CHANNELS,
+  MAX_XOR_SOURCES,
+  MAX_PROFILE_BYTES,
+  MAX_ECHO_CHARS,
+  truncateEcho,
+} from "./limits.js";
 export { checkResult } from "./result-validation.js";
 export type { ResultExpectation } from "./result-validation.js";
 export { Backoff } from "./backoff.js";

@@ -24,12 +24,13 @@ export const LEASE_TRANSITIONS: Readonly<Record<LeaseState, readonly LeaseState[
 export type LeaseMode = "exclusive" | "shared";
 
 /** The reason every later call on an ended lease gets. */
-export const END_REASON: Readonly<Record<Exclude<LeaseState, "active" | "suspended">, "LEASE_RELEASED" | "LEASE_EXPIRED" | "LEASE_REVOKED" | "PROVIDER_GONE">> = {
-  released: "LEASE_RELEASED",
-  expired: "LEASE_EXPIRED",
-  revoked: "LEASE_REVOKED",
-  provider_gone: "PROVIDER_GONE",
-};
+export const END_REASON: Readonly<Record<Exclude<LeaseState, "active" | "suspended">, "LEASE_RELEASED" | "LEASE_EXPIRED" | "LEASE_REVOKED" | "PROVIDER_GONE">> =
+  {
+    released: "LEASE_RELEASED",
+    expired: "LEASE_EXPIRED",
+    revoked: "LEASE_REVOKED",
+    provider_gone: "PROVIDER_GONE",
+  };
 
 /** A lease state change as watchers see it. */
 export interface LeaseStateChange {

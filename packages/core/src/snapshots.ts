@@ -200,7 +200,12 @@ export interface MemoryReport extends RecordCounts {
 export interface StatsSnapshot {
   atMs: number;
   cookies: { accepted: number; completed: number; failed: number; aborted: number; staleRefused: number };
-  providers: { providerId: string; epoch: number; state: string; channels: { index: number; outstanding: number; queueDepth: number; leases: number; removed: boolean }[] }[];
+  providers: {
+    providerId: string;
+    epoch: number;
+    state: string;
+    channels: { index: number; outstanding: number; queueDepth: number; leases: number; removed: boolean }[];
+  }[];
   leases: { leaseId: string; state: string; unfinished: number }[];
   /** Channels plus leases left out beyond the broker's per-message cap (STATS_MAX_ITEMS, services/broker/src/admin/stats-snapshot.ts). */
   truncated: number;

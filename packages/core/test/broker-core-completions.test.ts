@@ -81,7 +81,11 @@ describe("completions reach watchers", () => {
   it("replays results that ended while nobody watched, with their output, after the given cookie", () => {
     const { core, link, p, lease } = setup();
     const cookies = core.submit("alice", lease.id, [memcpy(1), memcpy(1), memcpy(1)], true);
-    core.workDone(p, p.epoch, link.workIds.map((w, i) => ok(w, bytes(1, i + 1))));
+    core.workDone(
+      p,
+      p.epoch,
+      link.workIds.map((w, i) => ok(w, bytes(1, i + 1))),
+    );
     const obs = new RecordingObserver();
     core.watch("alice", lease.id, cookies[0], obs);
     expect(obs.completions.map((r) => r.cookie)).toEqual([cookies[1], cookies[2]]);

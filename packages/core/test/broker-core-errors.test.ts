@@ -78,7 +78,11 @@ describe("txStatus", () => {
   it("answers COOKIE_NOT_FOUND for a result no longer retained", () => {
     const { core, link, p, lease } = setup({ maxRetainedResults: 2 });
     const cookies = core.submit("alice", lease.id, [memcpy(1), memcpy(1), memcpy(1)], true);
-    core.workDone(p, p.epoch, link.workIds.map((w) => ok(w)));
+    core.workDone(
+      p,
+      p.epoch,
+      link.workIds.map((w) => ok(w)),
+    );
     const e = expectDmaError(() => core.txStatus("alice", lease.id, cookies[0]), "COOKIE_NOT_FOUND");
     expect(e.message).toContain("no longer retained");
     expect(core.txStatus("alice", lease.id, cookies[2]).status).toBe("COMPLETE");
@@ -188,9 +192,7 @@ describe("requestChannel arguments and shutdown", () => {
   it("distinguishes NO_PROVIDER (nothing could ever match) from NO_CHANNEL_AVAILABLE (matches, all busy)", () => {
     const { core } = setup(); // dev-a: memcpy only, 2 channels, one taken by alice
     const fill = capabilityMask(["fill"]);
-    expect(expectDmaError(() => core.requestChannel("bob", { capabilityMask: fill, mode: "exclusive" }), "NO_PROVIDER").grpcCode).toBe(
-      GrpcCode.UNAVAILABLE,
-    );
+    expect(expectDmaError(() => core.requestChannel("bob", { capabilityMask: fill, mode: "exclusive" }), "NO_PROVIDER").grpcCode).toBe(GrpcCode.UNAVAILABLE);
     expectDmaError(() => core.requestChannel("bob", { capabilityMask: MEMCPY, mode: "exclusive", labels: { zone: "mars" } }), "NO_PROVIDER");
     expectDmaError(() => core.requestChannel("bob", { capabilityMask: MEMCPY, mode: "exclusive", providerId: "dev-z" }), "NO_PROVIDER");
     core.requestChannel("bob", { capabilityMask: MEMCPY, mode: "exclusive" });

@@ -43,9 +43,12 @@ describe("the store seam", () => {
     const before = store.batches.length;
     core.providerLost(p, "stream_break", "stream closed");
     expect(store.batches.length).toBe(before + 1);
-    expect(store.batches.at(-1)!.map((o) => `${o.table}/${o.key}/${o.value === undefined ? "delete" : "put"}`).sort()).toEqual(
-      [`lease/${a.id}/delete`, `lease/${b.id}/delete`, "provider/p1/delete"].sort(),
-    );
+    expect(
+      store.batches
+        .at(-1)!
+        .map((o) => `${o.table}/${o.key}/${o.value === undefined ? "delete" : "put"}`)
+        .sort(),
+    ).toEqual([`lease/${a.id}/delete`, `lease/${b.id}/delete`, "provider/p1/delete"].sort());
     expect(store.load().tables.lease.size).toBe(0);
     expect(store.load().tables.provider.size).toBe(0);
   });
@@ -65,7 +68,12 @@ describe("the store seam", () => {
     const back = second.core.providerSnapshot("p1")!;
     expect({ epoch: back.epoch, state: back.state }).toEqual({ epoch: p.epoch, state: "suspect" });
     const again = second.core.leaseSnapshot(lease.id)!;
-    expect({ state: again.state, channel: again.channel, mode: again.mode, ttl: again.ttlMs }).toEqual({ state: "suspended", channel: 0, mode: "exclusive", ttl: 5000 });
+    expect({ state: again.state, channel: again.channel, mode: again.mode, ttl: again.ttlMs }).toEqual({
+      state: "suspended",
+      channel: 0,
+      mode: "exclusive",
+      ttl: 5000,
+    });
     // Both cookies' fates died with the first process (the completed one's result was never persisted).
     for (const c of cookies) expect(second.core.txStatus("c1", lease.id, c).record).toMatchObject({ result: "ABORTED", reason: "BROKER_RESTARTED" });
     expectDmaError(() => second.core.submit("c1", lease.id, [memcpy(8)], true), "PROVIDER_SUSPECT");
@@ -199,7 +207,14 @@ describe("the store seam", () => {
     expect(leaseWrites()).toBe(1);
     let last = 0;
     while (last <= COOKIE_BLOCK) {
-      last = core.submit("c1", lease.id, Array.from({ length: 4096 }, () => memcpy(1)), false).at(-1)!;
+      last = core
+        .submit(
+          "c1",
+          lease.id,
+          Array.from({ length: 4096 }, () => memcpy(1)),
+          false,
+        )
+        .at(-1)!;
       void core.terminate("c1", lease.id, false); // frees the queue (aborted at once)
     }
     expect(leaseWrites()).toBe(2);

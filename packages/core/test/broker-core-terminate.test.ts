@@ -50,7 +50,13 @@ describe("terminate", () => {
     core.submit("alice", lease.id, [memcpy(1), memcpy(2)], true);
     await core.terminate("alice", lease.id, false);
     const before = obs.completions.length;
-    expect(core.workDone(p, p.epoch, link.workIds.map((w) => ok(w)))).toEqual({ accepted: 0, refused: 0 });
+    expect(
+      core.workDone(
+        p,
+        p.epoch,
+        link.workIds.map((w) => ok(w)),
+      ),
+    ).toEqual({ accepted: 0, refused: 0 });
     expect(obs.completions).toHaveLength(before);
     expect(core.stats.unknownResultsDropped).toBe(2);
     expect([...obs.deliveries().values()]).toEqual([1, 1]);

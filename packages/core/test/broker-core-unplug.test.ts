@@ -131,7 +131,13 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
     core.providerLost(p, "stream_break", "stream broke");
     const delivered = obs.completions.length;
 
-    expect(core.workDone(p, p.epoch, link.workIds.map((id) => ok(id)))).toEqual({ accepted: 0, refused: 2 });
+    expect(
+      core.workDone(
+        p,
+        p.epoch,
+        link.workIds.map((id) => ok(id)),
+      ),
+    ).toEqual({ accepted: 0, refused: 2 });
     expect(obs.completions).toHaveLength(delivered);
     expect(core.stats.staleResultsRefused).toBe(2);
     expect(events).toContainEqual({ type: "provider.stale_results", providerId: "dev-a", epoch: p.epoch, count: 2 });
@@ -161,11 +167,12 @@ describe("BrokerCore: provider lost (hot unplug)", () => {
     for (const l of leases) expect(l.state).toBe("provider_gone");
     expect(survivor.state).toBe("active");
     expect(other.state).toBe("online");
-    expect(core.listLeases().items.filter((s) => s.providerId === "dev-a").map((s) => s.endReason)).toEqual([
-      "PROVIDER_GONE",
-      "PROVIDER_GONE",
-      "PROVIDER_GONE",
-    ]);
+    expect(
+      core
+        .listLeases()
+        .items.filter((s) => s.providerId === "dev-a")
+        .map((s) => s.endReason),
+    ).toEqual(["PROVIDER_GONE", "PROVIDER_GONE", "PROVIDER_GONE"]);
   });
 });
 

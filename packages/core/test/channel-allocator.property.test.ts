@@ -226,7 +226,12 @@ describe("channel allocation (property, driving BrokerCore)", () => {
               if ((l.provider.spec.capabilityMask & capabilityMask(["memcpy"])) === 0) break;
               const room = l.channel.queueDepth - l.channel.outstanding;
               try {
-                core.submit(l.owner, l.id, Array.from({ length: cmd.n }, () => memcpy(4)), true);
+                core.submit(
+                  l.owner,
+                  l.id,
+                  Array.from({ length: cmd.n }, () => memcpy(4)),
+                  true,
+                );
                 expect(cmd.n).toBeLessThanOrEqual(room);
               } catch (err) {
                 expect((err as DmaError).reason).toBe("QUEUE_FULL");

@@ -18,7 +18,10 @@ type Cmd =
 
 const resultArb = fc.constantFrom<TxResult>("NOERROR", "READ_FAILED", "WRITE_FAILED", "ABORTED");
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("accept" as const), sizes: fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 4 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("accept" as const), sizes: fc.array(fc.integer({ min: 1, max: 64 }), { minLength: 1, maxLength: 4 }) }),
+  },
   { weight: 2, arbitrary: fc.constant<Cmd>({ kind: "issue" }) },
   {
     weight: 5,

@@ -5,14 +5,7 @@
  */
 import { expect } from "vitest";
 import { BrokerCore, DmaError, ManualClock, capabilityMask } from "@dmabroker/core";
-import type {
-  BrokerOptions,
-  DmaDescriptor,
-  OperationName,
-  ProviderSpec,
-  Reason,
-  WorkReport,
-} from "@dmabroker/core";
+import type { BrokerOptions, DmaDescriptor, OperationName, ProviderSpec, Reason, WorkReport } from "@dmabroker/core";
 
 import { sentDescriptor } from "@dmabroker/testkit";
 export { FakeLink, RecordingObserver } from "@dmabroker/testkit";
@@ -106,5 +99,13 @@ export function expectDmaError(fn: () => unknown, reason: Reason): DmaError {
 
 /** Same for a promise-returning call. */
 export async function expectDmaErrorAsync(fn: () => Promise<unknown>, reason: Reason): Promise<DmaError> {
-  return expectReason(await Promise.resolve().then(fn).then(() => undefined, (err: unknown) => err), reason);
+  return expectReason(
+    await Promise.resolve()
+      .then(fn)
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    reason,
+  );
 }

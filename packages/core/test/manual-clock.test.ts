@@ -34,7 +34,7 @@ describe("ManualClock", () => {
     let ran = 0;
     const h = clock.setTimer(() => ran++, 5);
     clock.clearTimer(h);
-    clock.setTimer(() => ran += 10, -3);
+    clock.setTimer(() => (ran += 10), -3);
     clock.advance(0);
     expect(ran).toBe(10);
     clock.advance(100);

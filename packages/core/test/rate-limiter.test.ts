@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DmaError} from "@dmabroker/core";
+import type { DmaError } from "@dmabroker/core";
 import { BrokerCore, ManualClock, RateLimiter } from "@dmabroker/core";
 
 describe("RateLimiter", () => {

@@ -30,8 +30,12 @@ describe("Settings", () => {
     expect(bad(() => Settings.read(NAMES, ["--grpc-port", "x"], {}).number("grpcPort", 1, { min: 0 })).message).toBe(
       '--grpc-port / DMABROKER_GRPC_PORT must be an integer ≥ 0, got "x"',
     );
-    expect(bad(() => Settings.read(NAMES, [], { DMABROKER_FAILURE_RATE: "2" }).number("failureRate", 0, { min: 0, max: 1, integer: false })).message).toContain("a number in 0..1");
-    expect(bad(() => Settings.read(NAMES, ["--log-level", "loud"], {}).oneOf("logLevel", "info", ["info", "debug"])).message).toContain("must be one of info, debug");
+    expect(bad(() => Settings.read(NAMES, [], { DMABROKER_FAILURE_RATE: "2" }).number("failureRate", 0, { min: 0, max: 1, integer: false })).message).toContain(
+      "a number in 0..1",
+    );
+    expect(bad(() => Settings.read(NAMES, ["--log-level", "loud"], {}).oneOf("logLevel", "info", ["info", "debug"])).message).toContain(
+      "must be one of info, debug",
+    );
     expect(bad(() => Settings.read(NAMES, ["--nope", "1"], {})).reason).toBe("INVALID_ARGUMENT");
   });
 });

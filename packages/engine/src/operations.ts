@@ -267,7 +267,7 @@ export async function execute(d: DmaDescriptor, opts: ExecuteOptions = {}): Prom
   signal?.throwIfAborted();
   const k = kernelFor(d);
   const chunk = Math.max(1, Math.floor((opts.chunkBytes ?? DEFAULT_CHUNK_BYTES) / k.cost));
-  for (let s = 0; s < k.length; ) {
+  for (let s = 0; s < k.length;) {
     const e = Math.min(k.length, s + chunk);
     if (k.step(s, e)) break;
     s = e;

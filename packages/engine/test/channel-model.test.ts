@@ -135,7 +135,10 @@ describe("DmaChannel", () => {
     expect(channel.outstanding).toBe(8);
     await runUntil(() => delivered().length === 8);
     expect(delivered().map((o) => o.id)).toEqual([0, 1, 3, 4, 6, 7, 8, 9]);
-    channel.submit([{ id: 10, descriptor: memcpy(1) }, { id: 11, descriptor: memcpy(1) }]);
+    channel.submit([
+      { id: 10, descriptor: memcpy(1) },
+      { id: 11, descriptor: memcpy(1) },
+    ]);
     expect(channel.terminate()).toBe(2);
     expect(channel.outstanding).toBe(0);
     expect(await channel.drain(0)).toBe(true);
@@ -147,7 +150,10 @@ describe("DmaChannel", () => {
 
   it("a unit terminated while it is being computed never produces an outcome", async () => {
     const { channel, calls } = harness({ real: true, chunkBytes: 16 * 1024 });
-    channel.submit([{ id: 1, descriptor: memcpy(4 << 20) }, { id: 2, descriptor: memcpy(64) }]);
+    channel.submit([
+      { id: 1, descriptor: memcpy(4 << 20) },
+      { id: 2, descriptor: memcpy(64) },
+    ]);
     await turns(3); // unit 1 is mid-computation
     expect(channel.terminate([1])).toBe(1);
     expect(await channel.drain(5000)).toBe(true);
@@ -242,7 +248,9 @@ describe("DmaChannel", () => {
     const onComplete = () => {};
     expect(() => new DmaChannel({ bandwidthBytesPerSec: -1, latencyUs: 0, ordering: "in-order", onComplete })).toThrow(RangeError);
     expect(() => new DmaChannel({ bandwidthBytesPerSec: 0, latencyUs: 0, ordering: "sideways" as "in-order", onComplete })).toThrow(RangeError);
-    expect(() => new DmaChannel({ bandwidthBytesPerSec: 0, latencyUs: 0, ordering: "in-order", faults: { readFailureRate: 2, writeFailureRate: 0 }, onComplete })).toThrow(RangeError);
+    expect(
+      () => new DmaChannel({ bandwidthBytesPerSec: 0, latencyUs: 0, ordering: "in-order", faults: { readFailureRate: 2, writeFailureRate: 0 }, onComplete }),
+    ).toThrow(RangeError);
     const ch = new DmaChannel({ bandwidthBytesPerSec: 0, latencyUs: 0, ordering: "in-order", onComplete });
     expect(ch.seed).toBeTypeOf("number");
     ch.close();

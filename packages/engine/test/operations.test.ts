@@ -90,7 +90,13 @@ describe("operations: edge cases", () => {
   });
 
   it("throws a clear Error on descriptors it cannot run", async () => {
-    const bad = [{}, { op: "bogus" }, { op: "memcpy" }, { op: "xor", xor: { sources: [] } }, { op: "xor", xor: { sources: [new Uint8Array(2), new Uint8Array(3)] } }];
+    const bad = [
+      {},
+      { op: "bogus" },
+      { op: "memcpy" },
+      { op: "xor", xor: { sources: [] } },
+      { op: "xor", xor: { sources: [new Uint8Array(2), new Uint8Array(3)] } },
+    ];
     for (const d of bad as DmaDescriptor[]) {
       expect(() => executeSync(d)).toThrow(/cannot execute/);
       await expect(execute(d)).rejects.toThrow(/cannot execute/);

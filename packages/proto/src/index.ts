@@ -2,13 +2,7 @@ export { PROTO_LOADER_OPTIONS } from "./loader-options.js";
 export { PROTO_ROOT, DMABROKER_PROTO_FILES } from "./paths.js";
 export { loadDmaBrokerV1, loadPackageDefinition } from "./load.js";
 export type { DmaBrokerV1 } from "./load.js";
-export {
-  STATUS_DETAILS_KEY,
-  REASON_KEY,
-  CLIENT_ID_KEY,
-  toServiceError,
-  decodeServiceError,
-} from "./status-details.js";
+export { STATUS_DETAILS_KEY, REASON_KEY, CLIENT_ID_KEY, toServiceError, decodeServiceError } from "./status-details.js";
 export type { DecodedStatus } from "./status-details.js";
 export * from "./gen/index.js";
 export { outputToWire, outputFromWire, txResultFromWire, txResultToWire } from "./operation-wire.js";

@@ -9,9 +9,7 @@ const TO_WIRE = {
   provider_gone: "LEASE_STATE_PROVIDER_GONE",
 } as const satisfies Record<LeaseState, string>;
 
-const FROM_WIRE: Readonly<Record<string, LeaseState>> = Object.fromEntries(
-  Object.entries(TO_WIRE).map(([state, name]) => [name, state as LeaseState]),
-);
+const FROM_WIRE: Readonly<Record<string, LeaseState>> = Object.fromEntries(Object.entries(TO_WIRE).map(([state, name]) => [name, state as LeaseState]));
 
 /** Domain lease state → wire enum name (`dmabroker.v1.LeaseState`). */
 export function leaseStateToWire(state: LeaseState): (typeof TO_WIRE)[LeaseState] {

@@ -22,7 +22,6 @@ export function loadPackageDefinition(): protoLoader.PackageDefinition {
 
 /** The `dmabroker.v1` grpc-js package with static types, loaded once. */
 export function loadDmaBrokerV1(): DmaBrokerV1 {
-  cachedPackage ??= (grpc.loadPackageDefinition(loadPackageDefinition()) as unknown as BrokerProtoType & ProviderProtoType).dmabroker
-    .v1;
+  cachedPackage ??= (grpc.loadPackageDefinition(loadPackageDefinition()) as unknown as BrokerProtoType & ProviderProtoType).dmabroker.v1;
   return cachedPackage;
 }

@@ -52,9 +52,7 @@ export function toServiceError(error: DmaError): grpc.ServiceError {
   }
   const message = truncateEcho(error.message, MAX_ERROR_MESSAGE_CHARS);
   const info = ErrorInfo.encode(ErrorInfo.create({ reason: error.reason, domain: ERROR_DOMAIN, metadata: metadataOut })).finish();
-  const status = Status.encode(
-    Status.create({ code: error.grpcCode, message, details: [{ type_url: ERROR_INFO_TYPE_URL, value: info }] }),
-  ).finish();
+  const status = Status.encode(Status.create({ code: error.grpcCode, message, details: [{ type_url: ERROR_INFO_TYPE_URL, value: info }] })).finish();
   const metadata = new grpc.Metadata();
   metadata.set(STATUS_DETAILS_KEY, Buffer.from(status));
   metadata.set(REASON_KEY, error.reason);
@@ -72,7 +70,7 @@ export function toServiceError(error: DmaError): grpc.ServiceError {
  * their condition so callers always have one.
  */
 export function decodeServiceError(err: Partial<grpc.ServiceError>): DecodedStatus {
-  const code = (err.code ?? grpc.status.UNKNOWN);
+  const code = err.code ?? grpc.status.UNKNOWN;
   const message = err.details ?? err.message ?? "";
   const raw = err.metadata?.get(STATUS_DETAILS_KEY)?.[0];
   if (raw instanceof Buffer) {

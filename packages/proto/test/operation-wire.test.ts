@@ -7,7 +7,12 @@ describe("operation output on the wire", () => {
     expect(outputToWire({ checksum: 7, match: true, mismatchOffset: -1 })).toMatchObject({ checksum: 7, match: true, mismatchOffset: -1 });
     expect(outputFromWire({ output: Buffer.alloc(0), checksum: 0, match: false, mismatchOffset: 0 }).output).toBeUndefined();
     const bytes = Buffer.from([1, 2, 3]);
-    expect(outputFromWire({ output: bytes, checksum: 5, match: true, mismatchOffset: -1 })).toEqual({ output: bytes, checksum: 5, match: true, mismatchOffset: -1 });
+    expect(outputFromWire({ output: bytes, checksum: 5, match: true, mismatchOffset: -1 })).toEqual({
+      output: bytes,
+      checksum: 5,
+      match: true,
+      mismatchOffset: -1,
+    });
   });
 
   it("maps every TxResult both ways and leaves unknown names to the caller", () => {

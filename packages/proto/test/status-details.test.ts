@@ -36,7 +36,9 @@ describe("error status details", () => {
 
 describe("statuses raised by gRPC itself", () => {
   it("name an oversized message (BATCH_TOO_LARGE when this client could not send it, MESSAGE_TOO_LARGE when it could not receive it), not INTERNAL", () => {
-    expect(decodeServiceError({ code: grpc.status.RESOURCE_EXHAUSTED, details: "Sent message larger than max (90000000 vs. 83886080)" }).reason).toBe("BATCH_TOO_LARGE");
+    expect(decodeServiceError({ code: grpc.status.RESOURCE_EXHAUSTED, details: "Sent message larger than max (90000000 vs. 83886080)" }).reason).toBe(
+      "BATCH_TOO_LARGE",
+    );
     const d = decodeServiceError({ code: grpc.status.RESOURCE_EXHAUSTED, details: "Received message larger than max (90000000 vs. 83886080)" });
     expect(d.reason).toBe("MESSAGE_TOO_LARGE");
   });

@@ -87,17 +87,7 @@ export class Cluster {
     }
     const proc = ServiceProcess.start(
       "provider-agent",
-      [
-        "--broker",
-        broker,
-        "--provider-id",
-        spec.providerId,
-        "--profile",
-        spec.profile,
-        "--log-level",
-        "info",
-        ...(spec.args ?? []),
-      ],
+      ["--broker", broker, "--provider-id", spec.providerId, "--profile", spec.profile, "--log-level", "info", ...(spec.args ?? [])],
       { name: `agent ${spec.providerId}`, mode: this.options.mode, prefix: spec.netns?.execPrefix() },
     );
     const handle: AgentHandle = { spec, process: proc, epoch: 0 };

@@ -66,7 +66,10 @@ interface Partitioned {
 /** podman-compose's default project name: the compose file's directory, lowercased, only [-_a-z0-9] kept. */
 export function podmanComposeDefaultProject(composeFile: string | undefined, cwd: string = process.cwd()): string {
   const dir = composeFile ? path.dirname(path.resolve(cwd, composeFile)) : path.resolve(cwd);
-  return path.basename(dir).toLowerCase().replace(/[^-_a-z0-9]/g, "");
+  return path
+    .basename(dir)
+    .toLowerCase()
+    .replace(/[^-_a-z0-9]/g, "");
 }
 
 /**
@@ -168,7 +171,9 @@ export class ComposeFaultDriver implements ProviderFaultDriver {
   private service(providerId: string): string {
     const service = this.services[providerId];
     if (!service) {
-      throw new Error(`compose driver: no compose service for provider ${JSON.stringify(providerId)}; known: ${Object.keys(this.services).join(", ") || "none"}`);
+      throw new Error(
+        `compose driver: no compose service for provider ${JSON.stringify(providerId)}; known: ${Object.keys(this.services).join(", ") || "none"}`,
+      );
     }
     return service;
   }
@@ -185,7 +190,9 @@ export class ComposeFaultDriver implements ProviderFaultDriver {
     }
     const ids = await this.podmanContainers(service, opts.all === true);
     if (ids.length === 0) {
-      throw new Error(`compose driver: service ${service} of project ${this.project} has no ${opts.all ? "" : "running "}container (podman ps${opts.all ? " -a" : ""} by its compose labels found none)`);
+      throw new Error(
+        `compose driver: service ${service} of project ${this.project} has no ${opts.all ? "" : "running "}container (podman ps${opts.all ? " -a" : ""} by its compose labels found none)`,
+      );
     }
     await this.exec([...args, ...ids]);
   }
@@ -193,27 +200,37 @@ export class ComposeFaultDriver implements ProviderFaultDriver {
   /** The ids of a service's containers under podman, by the labels podman-compose puts on them. */
   private async podmanContainers(service: string, all: boolean): Promise<string[]> {
     const out = await this.exec([
-      "ps", ...(all ? ["-a"] : []), "-q",
-      "--filter", `label=com.docker.compose.project=${this.project}`,
-      "--filter", `label=com.docker.compose.service=${service}`,
+      "ps",
+      ...(all ? ["-a"] : []),
+      "-q",
+      "--filter",
+      `label=com.docker.compose.project=${this.project}`,
+      "--filter",
+      `label=com.docker.compose.service=${service}`,
     ]);
-    return out.split("\n").map((s) => s.trim()).filter(Boolean);
+    return out
+      .split("\n")
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
 
   private async containerOf(service: string): Promise<string> {
     const container =
       this.cli === "docker"
-        ? (await this.compose(["ps", "-q", service])).split("\n").map((s) => s.trim()).find(Boolean)
+        ? (await this.compose(["ps", "-q", service]))
+            .split("\n")
+            .map((s) => s.trim())
+            .find(Boolean)
         : (await this.podmanContainers(service, false))[0];
-    if (!container) throw new Error(`compose driver: service ${service} has no running container (${this.cli === "docker" ? `docker compose ps -q ${service}` : "podman ps by its compose labels"} printed nothing)`);
+    if (!container)
+      throw new Error(
+        `compose driver: service ${service} has no running container (${this.cli === "docker" ? `docker compose ps -q ${service}` : "podman ps by its compose labels"} printed nothing)`,
+      );
     return container;
   }
 
   private compose(args: string[]): Promise<string> {
-    const global = [
-      ...(this.options.project ? ["-p", this.options.project] : []),
-      ...(this.options.composeFile ? ["-f", this.options.composeFile] : []),
-    ];
+    const global = [...(this.options.project ? ["-p", this.options.project] : []), ...(this.options.composeFile ? ["-f", this.options.composeFile] : [])];
     return this.exec(["compose", ...global, ...args]);
   }
 
@@ -238,7 +255,9 @@ export class ComposeFaultDriver implements ProviderFaultDriver {
               ? `exit ${e.code}`
               : `could not run (${e.code ?? e.message})`;
           const detail = stderr.trim().split("\n").slice(-5).join("\n");
-          reject(new ComposeCommandError(`${shown}: ${why}${detail ? `\n${detail}` : ""}`, args, typeof e.code === "number" ? e.code : undefined, stderr, timedOut));
+          reject(
+            new ComposeCommandError(`${shown}: ${why}${detail ? `\n${detail}` : ""}`, args, typeof e.code === "number" ? e.code : undefined, stderr, timedOut),
+          );
         },
       );
     });

@@ -266,8 +266,20 @@ export class FaultProxy {
     const link: Link = { client, target, pipes: [] };
     this.links.add(link);
     link.pipes.push(
-      new Pipe(client, target, this, () => this.shapingBy.upstream, (n) => (this.counters.bytesUpstream += n)),
-      new Pipe(target, client, this, () => this.shapingBy.downstream, (n) => (this.counters.bytesDownstream += n)),
+      new Pipe(
+        client,
+        target,
+        this,
+        () => this.shapingBy.upstream,
+        (n) => (this.counters.bytesUpstream += n),
+      ),
+      new Pipe(
+        target,
+        client,
+        this,
+        () => this.shapingBy.downstream,
+        (n) => (this.counters.bytesDownstream += n),
+      ),
     );
     // An abrupt end on one side (RST, error) resets the other; a clean close
     // of both ends the link.

@@ -21,7 +21,20 @@ export type { FaultMode, FaultProxyOptions, FaultProxyStats, ProxyDirection } fr
 export { NetnsLink, netnsSupport } from "./netns.js";
 export type { NetnsSupport } from "./netns.js";
 export { ProcessFaultDriver } from "./process-fault-driver.js";
-export { Bystander, CI_FAMILY_NAMES as FUZZ_CI_FAMILIES, KNOWN_FINDINGS, FAMILIES as FUZZ_FAMILIES, FAMILY_NAMES as FUZZ_FAMILY_NAMES, FuzzTarget, RawConnection, formatFuzzSummary, runFuzz, wire, encodeMessage, decodeMessage } from "./fuzz/index.js";
+export {
+  Bystander,
+  CI_FAMILY_NAMES as FUZZ_CI_FAMILIES,
+  KNOWN_FINDINGS,
+  FAMILIES as FUZZ_FAMILIES,
+  FAMILY_NAMES as FUZZ_FAMILY_NAMES,
+  FuzzTarget,
+  RawConnection,
+  formatFuzzSummary,
+  runFuzz,
+  wire,
+  encodeMessage,
+  decodeMessage,
+} from "./fuzz/index.js";
 export type { BystanderReport, KnownFinding, FuzzOptions, FuzzProgress, FuzzSummary, FuzzViolation } from "./fuzz/index.js";
 export { FakeLink, RecordingObserver, sentDescriptor } from "./fakes.js";
 export type { TerminateOrder, UnbindOrder, WorkBatch } from "./fakes.js";

@@ -97,9 +97,6 @@ export class ProcessFaultDriver implements ProviderFaultDriver {
   }
 
   private noPath(providerId: string): DmaError {
-    return new DmaError(
-      "INVALID_ARGUMENT",
-      `agent ${providerId} has no network path to cut: start it with viaProxy: true or in a network namespace (netns)`,
-    );
+    return new DmaError("INVALID_ARGUMENT", `agent ${providerId} has no network path to cut: start it with viaProxy: true or in a network namespace (netns)`);
   }
 }

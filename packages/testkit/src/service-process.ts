@@ -68,14 +68,9 @@ export class ServiceProcess {
    * `prefix` runs it through a command that execs it in place, e.g.
    * `["ip", "netns", "exec", ns]`, so the pid stays the service's.
    */
-  static start(
-    service: string,
-    args: string[],
-    options: { name?: string; mode?: RunMode; env?: NodeJS.ProcessEnv; prefix?: string[] } = {},
-  ): ServiceProcess {
+  static start(service: string, args: string[], options: { name?: string; mode?: RunMode; env?: NodeJS.ProcessEnv; prefix?: string[] } = {}): ServiceProcess {
     const mode = options.mode ?? "source";
-    const entry =
-      mode === "source" ? path.join(REPO_ROOT, "services", service, "src/main.ts") : path.join(REPO_ROOT, "services", service, "dist/main.js");
+    const entry = mode === "source" ? path.join(REPO_ROOT, "services", service, "src/main.ts") : path.join(REPO_ROOT, "services", service, "dist/main.js");
     const nodeArgs = mode === "source" ? ["--conditions=@dmabroker/source", "--import", "tsx", entry] : [entry];
     const [command = process.execPath, ...argv] = [...(options.prefix ?? []), process.execPath, ...nodeArgs, ...args];
     const child = spawn(command, argv, {

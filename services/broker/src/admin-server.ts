@@ -14,6 +14,8 @@ export async function startAdminServer(deps: AdminDeps, host: string, port: numb
     return { app, address };
   } catch (err) {
     await app.close();
-    throw new Error(`cannot listen for the admin API on ${host}:${port} (${(err as Error).message}); set --admin-port / DMABROKER_ADMIN_PORT (0 picks a free port)`);
+    throw new Error(
+      `cannot listen for the admin API on ${host}:${port} (${(err as Error).message}); set --admin-port / DMABROKER_ADMIN_PORT (0 picks a free port)`,
+    );
   }
 }

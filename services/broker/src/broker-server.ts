@@ -131,7 +131,18 @@ export class BrokerServer {
     const core = new BrokerCore({ clock, options: config.broker, store, onEvent: (e) => store.afterDurable(() => hub.publish(e)) });
     const r = core.recovered;
     if (r.revision > 0) {
-      log.info({ event: "store.recovered", revision: r.revision, providers: r.providers, leases: r.leases, unbound: r.unbound, dropped: r.dropped, grace_ms: config.broker.restartGraceMs }, "recovered the store");
+      log.info(
+        {
+          event: "store.recovered",
+          revision: r.revision,
+          providers: r.providers,
+          leases: r.leases,
+          unbound: r.unbound,
+          dropped: r.dropped,
+          grace_ms: config.broker.restartGraceMs,
+        },
+        "recovered the store",
+      );
     }
     const violations = new ProtocolViolations();
     transportViolations = violations;
@@ -155,14 +166,25 @@ export class BrokerServer {
       // Per-call channelz bookkeeping showed in the lease profile; nothing reads it.
       "grpc.enable_channelz": 0,
       // Client calls: a refused (oversized, malformed) request is answered with its reason; a request must arrive in time.
-      interceptors: [requestGuardInterceptor(config.broker.requestTimeoutMs, violations, "/dmabroker.v1.DmaBroker/", logger.child({ component: "client-api" }), limitsByPath)],
+      interceptors: [
+        requestGuardInterceptor(
+          config.broker.requestTimeoutMs,
+          violations,
+          "/dmabroker.v1.DmaBroker/",
+          logger.child({ component: "client-api" }),
+          limitsByPath,
+        ),
+      ],
     });
     // A call of a method this server does not serve is ROUTE_NOT_FOUND, not a bare UNIMPLEMENTED.
     nameUnknownMethods(server);
     const sessions = new Set<ProviderSession>();
     const clients = createClientService(core, logger, violations);
     // Every request is checked on its raw bytes (size, counts, string lengths) before it is decoded.
-    server.addService(guardService(v1.DmaBroker.service, clientMethodLimits(config.broker), violations, limitsByPath), timedHandlers(v1.DmaBroker.service, clients.handlers, metrics, store));
+    server.addService(
+      guardService(v1.DmaBroker.service, clientMethodLimits(config.broker), violations, limitsByPath),
+      timedHandlers(v1.DmaBroker.service, clients.handlers, metrics, store),
+    );
     // Standard grpc.health.v1 (NOT_SERVING until ready and again from shutdown) and server reflection (grpcurl, grpcui).
     const health = new HealthImplementation(Object.fromEntries(HEALTH_SERVICES.map((s) => [s, "NOT_SERVING" as const])));
     health.addToServer(server);
@@ -175,7 +197,11 @@ export class BrokerServer {
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync(`${config.grpcHost}:${config.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
         err
-          ? reject(new Error(`cannot listen for gRPC on ${config.grpcHost}:${config.grpcPort} (${err.message}); set --grpc-port / DMABROKER_GRPC_PORT (0 picks a free port)`))
+          ? reject(
+              new Error(
+                `cannot listen for gRPC on ${config.grpcHost}:${config.grpcPort} (${err.message}); set --grpc-port / DMABROKER_GRPC_PORT (0 picks a free port)`,
+              ),
+            )
           : resolve(p),
       ),
     );
@@ -197,7 +223,21 @@ export class BrokerServer {
     ready = true;
     for (const s of HEALTH_SERVICES) health.setStatus(s, "SERVING");
     const grpcAddress = `${config.grpcHost.includes(":") ? `[${config.grpcHost}]` : config.grpcHost}:${port}`;
-    const broker = new BrokerServer({ core, grpcServer: server, admin, sessions, clients, health, log, config, grpcAddress, adminUrl: adminAddress, events: hub, metrics, loopDelay });
+    const broker = new BrokerServer({
+      core,
+      grpcServer: server,
+      admin,
+      sessions,
+      clients,
+      health,
+      log,
+      config,
+      grpcAddress,
+      adminUrl: adminAddress,
+      events: hub,
+      metrics,
+      loopDelay,
+    });
     log.info({ grpc: grpcAddress, admin: adminAddress, admin_auth: config.adminToken ? "bearer" : "none" }, "broker ready");
     return broker;
   }
@@ -286,7 +326,10 @@ function logEvent(log: Logger, e: BrokerEvent): void {
   const snake: Record<string, unknown> = { event: e.type };
   for (const k in e) if (k !== "type") snake[snakeKey(k)] = (e as unknown as Record<string, unknown>)[k];
   const level =
-    e.type === "provider.stale_results" || e.type === "provider.unbound" || e.type === "channel.removed" || (e.type === "provider.state" && (e.to === "lost" || e.to === "suspect"))
+    e.type === "provider.stale_results" ||
+    e.type === "provider.unbound" ||
+    e.type === "channel.removed" ||
+    (e.type === "provider.state" && (e.to === "lost" || e.to === "suspect"))
       ? "warn"
       : "info";
   log[level](snake, e.type);

@@ -29,11 +29,7 @@ function clientIdOf(call: grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWr
 }
 
 /** Wraps a unary handler: domain errors become statuses with ErrorInfo; nothing escapes as UNKNOWN. */
-function unary<Req, Res>(
-  log: Logger,
-  method: string,
-  fn: (clientId: string, request: Req) => Res | Promise<Res>,
-): grpc.handleUnaryCall<Req, Res> {
+function unary<Req, Res>(log: Logger, method: string, fn: (clientId: string, request: Req) => Res | Promise<Res>): grpc.handleUnaryCall<Req, Res> {
   return (call, callback) => {
     let clientId = "";
     Promise.resolve()
@@ -152,13 +148,20 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
           lastWriteMessages = 0;
           if (done || (waiting <= o.maxWatchBacklogBytes && waitingMessages <= o.maxWatchBacklogMessages)) return;
           violations.count("slow_reader");
-          log.warn({ client_id: clientId, lease_id: call.request.leaseId, backlog_bytes: backlogBytes, backlog_messages: backlogMessages }, "watch stream not being read: cut off");
+          log.warn(
+            { client_id: clientId, lease_id: call.request.leaseId, backlog_bytes: backlogBytes, backlog_messages: backlogMessages },
+            "watch stream not being read: cut off",
+          );
           abort(
-            new DmaError("QUOTA_EXCEEDED", `the watch stream is not being read (${backlogBytes} bytes in ${backlogMessages} messages waiting); unsent results stay retained for TxStatus and a new watch`, {
-              lease_id: call.request.leaseId,
-              limit_bytes: String(o.maxWatchBacklogBytes),
-              limit_messages: String(o.maxWatchBacklogMessages),
-            }),
+            new DmaError(
+              "QUOTA_EXCEEDED",
+              `the watch stream is not being read (${backlogBytes} bytes in ${backlogMessages} messages waiting); unsent results stay retained for TxStatus and a new watch`,
+              {
+                lease_id: call.request.leaseId,
+                limit_bytes: String(o.maxWatchBacklogBytes),
+                limit_messages: String(o.maxWatchBacklogMessages),
+              },
+            ),
           );
           // The status follows the unread backlog; a reader that never resumes is reset.
           resetAfterGrace(call);
@@ -192,7 +195,10 @@ export function createClientService(core: BrokerCore, logger: Logger, violations
           },
           onState(change: LeaseStateChange) {
             if (done) return;
-            write({ state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs, restartFloor: change.restartFloor ?? 0 } }, COMPLETION_OVERHEAD_BYTES);
+            write(
+              { state: { state: leaseStateToWire(change.state), reason: change.reason, atMs: change.atWallMs, restartFloor: change.restartFloor ?? 0 } },
+              COMPLETION_OVERHEAD_BYTES,
+            );
             if (!isLiveLeaseState(change.state)) end();
             else cutOffIfBehind();
           },

@@ -68,8 +68,18 @@ export class LoopDelayMonitor {
       function (this: Gauge) {
         this.set(pick(sinceStart()) / 1000);
       };
-    new Gauge({ name: "dmabroker_event_loop_delay_max_seconds", help: "Longest event-loop delay since the broker started (perf_hooks, 5 ms resolution).", registers: [registry], collect: read((s) => s.maxMs) });
-    new Gauge({ name: "dmabroker_event_loop_delay_p99_seconds", help: "99th percentile of event-loop delay since the broker started.", registers: [registry], collect: read((s) => s.p99Ms) });
+    new Gauge({
+      name: "dmabroker_event_loop_delay_max_seconds",
+      help: "Longest event-loop delay since the broker started (perf_hooks, 5 ms resolution).",
+      registers: [registry],
+      collect: read((s) => s.maxMs),
+    });
+    new Gauge({
+      name: "dmabroker_event_loop_delay_p99_seconds",
+      help: "99th percentile of event-loop delay since the broker started.",
+      registers: [registry],
+      collect: read((s) => s.p99Ms),
+    });
   }
 
   close(): void {

@@ -19,7 +19,10 @@ try {
 // files, npm start, containers), which is what log tooling and the testkit read.
 const prettyLogs = config.logFormat === "pretty" || (config.logFormat === "auto" && process.stdout.isTTY);
 const logger = prettyLogs
-  ? pino({ name: "broker", level: config.logLevel }, pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }))
+  ? pino(
+      { name: "broker", level: config.logLevel },
+      pretty({ colorize: process.stdout.isTTY, sync: true, singleLine: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }),
+    )
   : pino({ name: "broker", level: config.logLevel });
 process.on("unhandledRejection", (err) => {
   logger.fatal({ err }, "unhandled rejection");

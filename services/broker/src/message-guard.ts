@@ -31,7 +31,10 @@ function verdictError(verdict: WireVerdict, limit: MethodLimit): { error: DmaErr
     case "too_many":
       return {
         kind: "over_limit",
-        error: new DmaError(limit.reasonFor(verdict.path), `${verdict.path}: more than ${verdict.limit} elements`, { field: verdict.path, limit: String(verdict.limit) }),
+        error: new DmaError(limit.reasonFor(verdict.path), `${verdict.path}: more than ${verdict.limit} elements`, {
+          field: verdict.path,
+          limit: String(verdict.limit),
+        }),
       };
     case "too_long":
       return {
@@ -59,7 +62,12 @@ function oversizeError(method: string, limit: MethodLimit, bytes: number): DmaEr
  * then the real decode (whose exceptions become MALFORMED_MESSAGE). Returns
  * the decoded message or a RefusedMessage; never throws.
  */
-export function guardDeserializer(method: string, limit: MethodLimit, decode: (buf: Buffer) => unknown, violations: ProtocolViolations): (buf: Buffer) => unknown {
+export function guardDeserializer(
+  method: string,
+  limit: MethodLimit,
+  decode: (buf: Buffer) => unknown,
+  violations: ProtocolViolations,
+): (buf: Buffer) => unknown {
   return (buf: Buffer) => {
     const t0 = process.hrtime.bigint();
     const refuse = (error: DmaError, kind: ViolationKind): RefusedMessage => {
@@ -88,7 +96,12 @@ export type LimitsByPath = Map<string, { method: string; limit: MethodLimit }>;
  * (methods without a limit keep theirs). With `byPath`, records each guarded
  * method's limit under its path there (for `requestGuardInterceptor`).
  */
-export function guardService(definition: grpc.ServiceDefinition, limits: Readonly<Record<string, MethodLimit>>, violations: ProtocolViolations, byPath?: LimitsByPath): grpc.ServiceDefinition {
+export function guardService(
+  definition: grpc.ServiceDefinition,
+  limits: Readonly<Record<string, MethodLimit>>,
+  violations: ProtocolViolations,
+  byPath?: LimitsByPath,
+): grpc.ServiceDefinition {
   const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const [name, method] of Object.entries(definition)) {
     const limit = limits[name];
@@ -128,7 +141,8 @@ export function limitReceive(call: unknown, method: string, limit: MethodLimit):
   if (!c || !decoder || typeof decoder.maxReadMessageLength !== "number") return false;
   if (decoder.maxReadMessageLength === -1 || decoder.maxReadMessageLength > limit.maxBytes) decoder.maxReadMessageLength = limit.maxBytes;
   // The same limit for a compressed message's decompressed size.
-  if (typeof c.maxReceiveMessageSize === "number" && (c.maxReceiveMessageSize === -1 || c.maxReceiveMessageSize > limit.maxBytes)) c.maxReceiveMessageSize = limit.maxBytes;
+  if (typeof c.maxReceiveMessageSize === "number" && (c.maxReceiveMessageSize === -1 || c.maxReceiveMessageSize > limit.maxBytes))
+    c.maxReceiveMessageSize = limit.maxBytes;
   c[CALL_LIMIT] = { method, limit };
   return true;
 }
@@ -140,7 +154,13 @@ export function limitReceive(call: unknown, method: string, limit: MethodLimit):
  * `requestTimeoutMs` after its headers (HANDSHAKE_TIMEOUT), so a peer cannot
  * hold calls open by never sending.
  */
-export function requestGuardInterceptor(requestTimeoutMs: number, violations: ProtocolViolations, pathPrefix: string, log: Logger, byPath?: LimitsByPath): grpc.ServerInterceptor {
+export function requestGuardInterceptor(
+  requestTimeoutMs: number,
+  violations: ProtocolViolations,
+  pathPrefix: string,
+  log: Logger,
+  byPath?: LimitsByPath,
+): grpc.ServerInterceptor {
   return (method, call) => {
     const limited = byPath?.get(method.path);
     if (limited) limitReceive(call, limited.method, limited.limit);
@@ -156,7 +176,11 @@ export function requestGuardInterceptor(requestTimeoutMs: number, violations: Pr
         timer = setTimeout(() => {
           if (finished) return;
           violations.count("handshake_timeout");
-          const e = toServiceError(new DmaError("HANDSHAKE_TIMEOUT", `${method.path}: no request message within ${requestTimeoutMs} ms of the call's headers`, { limit_ms: String(requestTimeoutMs) }));
+          const e = toServiceError(
+            new DmaError("HANDSHAKE_TIMEOUT", `${method.path}: no request message within ${requestTimeoutMs} ms of the call's headers`, {
+              limit_ms: String(requestTimeoutMs),
+            }),
+          );
           call.sendStatus({ code: e.code, details: e.details, metadata: e.metadata });
         }, requestTimeoutMs);
         timer.unref();
@@ -165,7 +189,10 @@ export function requestGuardInterceptor(requestTimeoutMs: number, violations: Pr
             clearTimeout(timer);
             if (message instanceof RefusedMessage) {
               stop();
-              log.warn({ method: method.path, reason: message.error.reason, err: message.error.message, bytes: message.bytes, check_us: message.checkMicros }, "request refused before decoding");
+              log.warn(
+                { method: method.path, reason: message.error.reason, err: message.error.message, bytes: message.bytes, check_us: message.checkMicros },
+                "request refused before decoding",
+              );
               const e = toServiceError(message.error);
               call.sendStatus({ code: e.code, details: e.details, metadata: e.metadata });
               return;
@@ -197,7 +224,10 @@ export function requestGuardInterceptor(requestTimeoutMs: number, violations: Pr
  */
 export function nameTransportRefusals(violations: () => ProtocolViolations | undefined): void {
   type Base = InnermostCall & { handler?: { path?: string } };
-  const proto = BaseServerInterceptingCall.prototype as unknown as { sendStatus: (this: Base, status: PartialStatusObject) => void; __dmabrokerNamed?: boolean };
+  const proto = BaseServerInterceptingCall.prototype as unknown as {
+    sendStatus: (this: Base, status: PartialStatusObject) => void;
+    __dmabrokerNamed?: boolean;
+  };
   if (proto.__dmabrokerNamed) return;
   proto.__dmabrokerNamed = true;
   const original = proto.sendStatus;
@@ -217,14 +247,22 @@ export function nameTransportRefusals(violations: () => ProtocolViolations | und
   };
 }
 
-function nameBareStatus(status: PartialStatusObject, path: string, limited?: { method: string; limit: MethodLimit }): { error: DmaError; kind?: ViolationKind } | undefined {
+function nameBareStatus(
+  status: PartialStatusObject,
+  path: string,
+  limited?: { method: string; limit: MethodLimit },
+): { error: DmaError; kind?: ViolationKind } | undefined {
   const details = status.details ?? "";
-  const named = (reason: Reason, message: string, kind?: ViolationKind, metadata: Record<string, string> = {}) => ({ error: new DmaError(reason, message, metadata), kind });
+  const named = (reason: Reason, message: string, kind?: ViolationKind, metadata: Record<string, string> = {}) => ({
+    error: new DmaError(reason, message, metadata),
+    kind,
+  });
   switch (status.code) {
     case grpc.status.RESOURCE_EXHAUSTED: {
       // The method's own limit, applied at the frame's length prefix (limitReceive): the guard's refusal, word for word.
       const size = /larger than max \((\d+) vs (\d+)\)/.exec(details);
-      if (limited && size && Number(size[1]) > limited.limit.maxBytes) return { error: oversizeError(limited.method, limited.limit, Number(size[1])), kind: "oversize" };
+      if (limited && size && Number(size[1]) > limited.limit.maxBytes)
+        return { error: oversizeError(limited.method, limited.limit, Number(size[1])), kind: "oversize" };
       if (/larger than/i.test(details)) {
         const reason: Reason = path.endsWith("/Submit") ? "BATCH_TOO_LARGE" : "MESSAGE_TOO_LARGE";
         return named(reason, `${path || "call"}: ${details}`, "oversize");
@@ -268,7 +306,13 @@ export function nameUnknownMethods(server: grpc.Server): boolean {
     }
     // grpc-js sends these details unescaped as grpc-message: keep them printable ASCII with no escapes.
     const shown = truncateEcho(path, 200).replace(/[^\x20-\x7e]|%/g, "?");
-    const e = toServiceError(new DmaError("ROUTE_NOT_FOUND", `no gRPC method ${shown} on this server (services: dmabroker.v1.DmaBroker, dmabroker.v1.ProviderHub, grpc.health.v1.Health, reflection)`, { path: shown }));
+    const e = toServiceError(
+      new DmaError(
+        "ROUTE_NOT_FOUND",
+        `no gRPC method ${shown} on this server (services: dmabroker.v1.DmaBroker, dmabroker.v1.ProviderHub, grpc.health.v1.Health, reflection)`,
+        { path: shown },
+      ),
+    );
     original.call(this, { code: e.code, details: e.details, metadata: e.metadata }, stream, ...rest);
   };
   return true;

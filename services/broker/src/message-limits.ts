@@ -54,7 +54,12 @@ const descriptor: WireShape = {
 
 /** Per-method request limits of the client service, from the broker's options. */
 export function clientMethodLimits(o: ResolvedBrokerOptions): Record<string, MethodLimit> {
-  const small = (shape: WireShape): MethodLimit => ({ maxBytes: SMALL_REQUEST_BYTES, shape, tooLarge: "MESSAGE_TOO_LARGE", reasonFor: () => "INVALID_ARGUMENT" });
+  const small = (shape: WireShape): MethodLimit => ({
+    maxBytes: SMALL_REQUEST_BYTES,
+    shape,
+    tooLarge: "MESSAGE_TOO_LARGE",
+    reasonFor: () => "INVALID_ARGUMENT",
+  });
   // A full batch: every payload byte plus framing (tags, lengths: ≤ 16 bytes per buffer, ≤ 64 + 2 buffers per descriptor).
   const submitBytes = o.maxBatchBytes + o.maxBatchDescriptors * (MAX_XOR_SOURCES + 2) * 16 + KiB;
   return {

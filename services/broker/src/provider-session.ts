@@ -69,7 +69,8 @@ export class ProviderSession implements ProviderLink {
     let start = 0;
     let bytes = 0;
     const flush = (end: number): void => {
-      if (end > start) this.write({ work: { epoch: batch.epoch, channel: batch.channel, items: batch.items.slice(start, end) } as BrokerMessage["work"] }, bytes);
+      if (end > start)
+        this.write({ work: { epoch: batch.epoch, channel: batch.channel, items: batch.items.slice(start, end) } as BrokerMessage["work"] }, bytes);
       start = end;
       bytes = 0;
     };
@@ -109,7 +110,10 @@ export class ProviderSession implements ProviderLink {
     if (msg instanceof RefusedMessage) {
       // Already counted by the guard. Its content is unknown, so nothing of it is used: a
       // registered incarnation that sends it is fenced (its work can no longer be trusted to settle).
-      const error = msg.error.reason === "INVALID_REGISTRATION" || !this.record ? msg.error : new DmaError("PROVIDER_PROTOCOL_ERROR", msg.error.message, { ...msg.error.metadata, refused: msg.error.reason });
+      const error =
+        msg.error.reason === "INVALID_REGISTRATION" || !this.record
+          ? msg.error
+          : new DmaError("PROVIDER_PROTOCOL_ERROR", msg.error.message, { ...msg.error.metadata, refused: msg.error.reason });
       this.log.warn({ reason: error.reason, err: error.message, check_us: msg.checkMicros, bytes: msg.bytes }, "provider message refused before decoding");
       this.refuse(error);
       return;
@@ -215,13 +219,18 @@ export class ProviderSession implements ProviderLink {
     // Judged on what was already waiting before this message: a single message bigger than the limit is fine for a reader that reads.
     if (this.backlogBytes - size > o.maxProviderBacklogBytes || this.backlogMessages - 1 > o.maxProviderBacklogMessages) {
       this.violations.count("slow_reader");
-      const error = new DmaError("QUOTA_EXCEEDED", `the agent is not reading its stream: ${this.backlogBytes} bytes in ${this.backlogMessages} messages unflushed`, {
-        limit_bytes: String(o.maxProviderBacklogBytes),
-        limit_messages: String(o.maxProviderBacklogMessages),
-      });
+      const error = new DmaError(
+        "QUOTA_EXCEEDED",
+        `the agent is not reading its stream: ${this.backlogBytes} bytes in ${this.backlogMessages} messages unflushed`,
+        {
+          limit_bytes: String(o.maxProviderBacklogBytes),
+          limit_messages: String(o.maxProviderBacklogMessages),
+        },
+      );
       this.log.warn({ backlog_bytes: this.backlogBytes, backlog_messages: this.backlogMessages }, "provider stream not being read: cut off");
       this.endError = error;
-      if (this.record?.present) this.core.providerLost(this.record, "slow_reader", `not reading its stream (${this.backlogBytes} bytes in ${this.backlogMessages} messages unflushed)`);
+      if (this.record?.present)
+        this.core.providerLost(this.record, "slow_reader", `not reading its stream (${this.backlogBytes} bytes in ${this.backlogMessages} messages unflushed)`);
       this.finish(error);
       // The status follows the unread backlog; an agent that never resumes reading is reset.
       resetAfterGrace(this.call, () => this.log.info("reset the unread provider stream"));

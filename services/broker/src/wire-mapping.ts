@@ -1,5 +1,14 @@
 import type { CompletionRecord, LeaseRecord, ProviderSnapshot, ProviderSpec, Reason, TxResult, WorkReport } from "@dmabroker/core";
-import { leaseModeToWire, leaseStateToWire, orderingFromWire, orderingToWire, outputFromWire, outputToWire, txResultFromWire, txResultToWire } from "@dmabroker/proto";
+import {
+  leaseModeToWire,
+  leaseStateToWire,
+  orderingFromWire,
+  orderingToWire,
+  outputFromWire,
+  outputToWire,
+  txResultFromWire,
+  txResultToWire,
+} from "@dmabroker/proto";
 import type { Completion, Lease, ProviderInfo, Register__Output, WorkResult__Output } from "@dmabroker/proto";
 
 // The broker's one mapping table between domain values and wire enums.
@@ -12,7 +21,6 @@ const PROVIDER_STATE = {
   removed: "PROVIDER_STATE_REMOVED",
   freed: "PROVIDER_STATE_REMOVED",
 } as const;
-
 
 export function leaseToWire(l: LeaseRecord): Lease {
   const spec = l.provider.spec;

@@ -28,11 +28,19 @@ describe("admin bearer token", () => {
     ] as const;
     for (const r of guarded) {
       const missing = await app.inject(r);
-      expect({ url: r.url, status: missing.statusCode, reason: missing.json<{ reason: string }>().reason }).toEqual({ url: r.url, status: 401, reason: "ADMIN_TOKEN_MISSING" });
+      expect({ url: r.url, status: missing.statusCode, reason: missing.json<{ reason: string }>().reason }).toEqual({
+        url: r.url,
+        status: 401,
+        reason: "ADMIN_TOKEN_MISSING",
+      });
       expect(missing.headers["www-authenticate"]).toMatch(/^Bearer/);
       expect(String(missing.headers["content-type"])).toContain("application/problem+json");
       const wrong = await app.inject({ ...r, headers: { authorization: "Bearer s3cret-tokeN" } });
-      expect({ url: r.url, status: wrong.statusCode, reason: wrong.json<{ reason: string }>().reason }).toEqual({ url: r.url, status: 403, reason: "ADMIN_TOKEN_INVALID" });
+      expect({ url: r.url, status: wrong.statusCode, reason: wrong.json<{ reason: string }>().reason }).toEqual({
+        url: r.url,
+        status: 403,
+        reason: "ADMIN_TOKEN_INVALID",
+      });
     }
     const basic = await app.inject({ url: "/v1/providers", headers: { authorization: "Basic czNjcmV0" } });
     expect(basic.statusCode).toBe(401);

@@ -43,7 +43,12 @@ describe("console sign-in (session cookie)", () => {
     const bare = await app.inject({ method: "POST", url: "/v1/providers/dev-a/unbind", payload: { mode: "force", dryRun: true }, headers: { cookie } });
     expect(bare.statusCode).toBe(401);
     expect(bare.json<{ detail: string }>().detail).toContain(CONSOLE_HEADER);
-    const withHeader = await app.inject({ method: "POST", url: "/v1/providers/dev-a/unbind", payload: { mode: "force", dryRun: true }, headers: { cookie, [CONSOLE_HEADER]: "1" } });
+    const withHeader = await app.inject({
+      method: "POST",
+      url: "/v1/providers/dev-a/unbind",
+      payload: { mode: "force", dryRun: true },
+      headers: { cookie, [CONSOLE_HEADER]: "1" },
+    });
     expect(withHeader.statusCode).toBe(200);
     const out = await app.inject({ method: "DELETE", url: "/v1/session", headers: { cookie } });
     expect(parseSetCookie(out.headers["set-cookie"]).attrs).toContain("Max-Age=0");
@@ -118,7 +123,16 @@ describe("GET /v1/events?stats=", () => {
     const data = JSON.parse(/event: stats\ndata: (.*)\n/.exec(text)![1]) as Record<string, unknown>;
     expect(data).toMatchObject({
       cookies: { accepted: 2, completed: 0 },
-      providers: [{ providerId: "dev-a", state: "online", channels: [{ index: 0, outstanding: 2, leases: 1 }, { index: 1, outstanding: 0, leases: 0 }] }],
+      providers: [
+        {
+          providerId: "dev-a",
+          state: "online",
+          channels: [
+            { index: 0, outstanding: 2, leases: 1 },
+            { index: 1, outstanding: 0, leases: 0 },
+          ],
+        },
+      ],
       leases: [{ leaseId: lease.id, state: "active", unfinished: 2 }],
       truncated: 0,
     });
@@ -126,7 +140,9 @@ describe("GET /v1/events?stats=", () => {
     core.start();
     clock.advance(core.options.suspectAfterMs + core.options.sweepIntervalMs);
     await until(/event: lease\.state\n/);
-    expect(text).toMatch(new RegExp(`event: lease\\.state\\ndata: \\{[^\\n]*"leaseId":"${lease.id}"[^\\n]*"from":"active","to":"suspended","reason":"PROVIDER_SUSPECT"`));
+    expect(text).toMatch(
+      new RegExp(`event: lease\\.state\\ndata: \\{[^\\n]*"leaseId":"${lease.id}"[^\\n]*"from":"active","to":"suspended","reason":"PROVIDER_SUSPECT"`),
+    );
     expect(text).toMatch(/event: provider\.state\ndata: [^\n]*"to":"suspect"[^\n]*"sinceHeartbeatMs":\d+/);
     await reader.cancel();
   });

@@ -10,7 +10,11 @@ import type { AdminFixture } from "./admin-fixture.js";
 const PROBLEM = "application/problem+json";
 
 /** Asserts an RFC 9457 problem response with this status and reason; returns its body. */
-function expectProblem(res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown }, status: number, reason: string): Record<string, unknown> {
+function expectProblem(
+  res: { statusCode: number; headers: Record<string, unknown>; json: () => unknown },
+  status: number,
+  reason: string,
+): Record<string, unknown> {
   const body = res.json() as Record<string, unknown>;
   expect({ status: res.statusCode, reason: body.reason }).toEqual({ status, reason });
   expect(String(res.headers["content-type"])).toContain(PROBLEM);
@@ -114,7 +118,12 @@ describe("admin API routes (inject)", () => {
     expect(f.core.providerSnapshot("dev-a")!.state).toBe("online");
     expect(lease.state).toBe("active");
     // Without leases a polite unbind goes through.
-    expect((await post("/v1/providers/dev-b/unbind", { mode: "polite" })).json()).toMatchObject({ providerId: "dev-b", mode: "polite", dryRun: false, leases: [] });
+    expect((await post("/v1/providers/dev-b/unbind", { mode: "polite" })).json()).toMatchObject({
+      providerId: "dev-b",
+      mode: "polite",
+      dryRun: false,
+      leases: [],
+    });
   });
 
   it("POST unbind dryRun reports the affected leases and changes nothing", async () => {
@@ -169,7 +178,12 @@ describe("admin API routes (inject)", () => {
       const p = expectProblem(await post("/v1/providers/dev-a/unbind", body), 400, "INVALID_ARGUMENT");
       expect(p.detail, JSON.stringify(body)).toMatch(/body/);
     }
-    const notJson = await f.app.inject({ method: "POST", url: "/v1/providers/dev-a/unbind", payload: "{mode:", headers: { "content-type": "application/json" } });
+    const notJson = await f.app.inject({
+      method: "POST",
+      url: "/v1/providers/dev-a/unbind",
+      payload: "{mode:",
+      headers: { "content-type": "application/json" },
+    });
     expectProblem(notJson, 400, "INVALID_ARGUMENT");
     // Beyond core's maximum drain timeout: core's own INVALID_ARGUMENT.
     expectProblem(await post("/v1/providers/dev-a/unbind", { mode: "drain", timeoutMs: 10 ** 9 }), 400, "INVALID_ARGUMENT");
@@ -200,7 +214,9 @@ describe("admin API routes (inject)", () => {
 
   it("GET /v1/channels lists every channel of present providers, filtered by provider and free", async () => {
     const lease = f.core.requestChannel("alice", { capabilityMask: capabilityMask(["memcpy"]), providerId: "dev-b", mode: "exclusive" });
-    const all = (await get("/v1/channels")).json<{ channels: { providerId: string; index: number; leases: number; exclusive: boolean; queueDepth: number }[] }>().channels;
+    const all = (await get("/v1/channels")).json<{
+      channels: { providerId: string; index: number; leases: number; exclusive: boolean; queueDepth: number }[];
+    }>().channels;
     expect(all.map((c) => `${c.providerId}/${c.index}`)).toEqual(["dev-a/0", "dev-a/1", "dev-b/0"]);
     expect(all[2]).toMatchObject({ leases: 1, exclusive: true, queueDepth: 4, providerState: "online", removed: false, outstanding: 0 });
     const free = (await get("/v1/channels?free=true")).json<{ channels: { providerId: string }[] }>().channels;
@@ -242,7 +258,10 @@ describe("admin API routes (inject)", () => {
     expect(res.statusCode).toBe(404);
     expect(String(res.headers["content-type"])).toContain(PROBLEM);
     expect(res.json()).toMatchObject({ status: 404, reason: "ROUTE_NOT_FOUND" });
-    for (const [method, url] of [["POST", "/v1/leases"], ["PATCH", "/v1/channels"]] as const) {
+    for (const [method, url] of [
+      ["POST", "/v1/leases"],
+      ["PATCH", "/v1/channels"],
+    ] as const) {
       expectProblem(await f.app.inject({ method, url }), 404, "ROUTE_NOT_FOUND");
     }
   });
@@ -278,7 +297,11 @@ describe("admin API routes (inject)", () => {
   });
 
   it("serves the OpenAPI document at /docs/json with every route and the shared schemas", async () => {
-    const doc = (await get("/docs/json")).json<{ openapi: string; paths: Record<string, Record<string, unknown>>; components: { schemas: Record<string, unknown> } }>();
+    const doc = (await get("/docs/json")).json<{
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+      components: { schemas: Record<string, unknown> };
+    }>();
     expect(doc.openapi).toMatch(/^3\./);
     const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.sort()).toEqual(
@@ -303,7 +326,9 @@ describe("admin API routes (inject)", () => {
         "GET /v1/store",
       ].sort(),
     );
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["Provider", "Lease", "Problem", "UnbindReport", "ProviderDetail", "StoreInfo"]));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(["Provider", "Lease", "Problem", "UnbindReport", "ProviderDetail", "StoreInfo"]),
+    );
     expect((await get("/docs/")).statusCode).toBe(200);
   });
 });

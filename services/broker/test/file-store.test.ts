@@ -48,7 +48,11 @@ function randomBatch(next: () => number): StoreOp[] {
 /** A state as a comparable string. */
 function fingerprint(state: StoredState): string {
   const t = state.tables;
-  return JSON.stringify(Object.keys(t).sort().map((name) => [name, [...t[name as keyof typeof t]].sort(([a], [b]) => (a < b ? -1 : 1))]));
+  return JSON.stringify(
+    Object.keys(t)
+      .sort()
+      .map((name) => [name, [...t[name as keyof typeof t]].sort(([a], [b]) => (a < b ? -1 : 1))]),
+  );
 }
 
 /** Applies ops to a model state (the reference the store is checked against). */
@@ -67,7 +71,14 @@ const modelFingerprint = (m: Map<string, unknown>[], revision: number): string =
 /** Writes `batches` batches through a FileStore and returns the fingerprint after each revision (index = revision). */
 async function writeHistory(dir: string, seed: number, batches: number, compactLogBytes = 64 * 1024 * 1024): Promise<string[]> {
   const next = rng(seed);
-  const store = await FileStore.open({ dir, durability: "off", compactLogBytes, onFatal: (e) => { throw e; } });
+  const store = await FileStore.open({
+    dir,
+    durability: "off",
+    compactLogBytes,
+    onFatal: (e) => {
+      throw e;
+    },
+  });
   let model = [new Map(), new Map(), new Map(), new Map()] as Map<string, unknown>[];
   const prints = [modelFingerprint(model, 0)];
   for (let i = 0; i < batches; i++) {
@@ -110,7 +121,11 @@ function recoverCopy(dir: string, damage: (copy: string) => void, prints: string
 
 /** One scratch dir, reused: each damage case is recovered from a fresh copy in it. */
 const scratch = freshDir();
-const logOf = (dir: string): string => join(dir, readdirSync(dir).find((n) => n.endsWith(".wal"))!);
+const logOf = (dir: string): string =>
+  join(
+    dir,
+    readdirSync(dir).find((n) => n.endsWith(".wal"))!,
+  );
 
 describe("the file store's recovery", () => {
   it("truncated at every byte offset of the last 20 records: the valid prefix, exactly", async () => {
@@ -154,11 +169,15 @@ describe("the file store's recovery", () => {
       const at = Math.floor(next() * size);
       const bit = 1 << Math.floor(next() * 8);
       count(
-        recoverCopy(dir, (c) => {
-          const b = readFileSync(logOf(c));
-          b[at] ^= bit;
-          writeFileSync(logOf(c), b);
-        }, prints),
+        recoverCopy(
+          dir,
+          (c) => {
+            const b = readFileSync(logOf(c));
+            b[at] ^= bit;
+            writeFileSync(logOf(c), b);
+          },
+          prints,
+        ),
       );
     }
     for (let i = 0; i < 150; i++) {
@@ -183,11 +202,15 @@ describe("the file store's recovery", () => {
     for (const cut of [0, 5, Math.floor(size / 2), size - 1]) expect(recoverCopy(dir, (c) => truncateSync(join(c, snap), cut), prints)).toBe("refused");
     for (const at of [3, 30, Math.floor(size / 2), size - 2]) {
       expect(
-        recoverCopy(dir, (c) => {
-          const b = readFileSync(join(c, snap));
-          b[at] ^= 0x10;
-          writeFileSync(join(c, snap), b);
-        }, prints),
+        recoverCopy(
+          dir,
+          (c) => {
+            const b = readFileSync(join(c, snap));
+            b[at] ^= 0x10;
+            writeFileSync(join(c, snap), b);
+          },
+          prints,
+        ),
       ).toBe("refused");
     }
   });
@@ -226,7 +249,14 @@ describe("the file store's recovery", () => {
     let snapshots = 0;
     const started = performance.now();
     for (let cycle = 0; cycle < cycles; cycle++) {
-      const store = await FileStore.open({ dir, durability: "off", compactLogBytes, onFatal: (e) => { throw e; } });
+      const store = await FileStore.open({
+        dir,
+        durability: "off",
+        compactLogBytes,
+        onFatal: (e) => {
+          throw e;
+        },
+      });
       const recovered = store.load();
       // Recovery lands on a state of the history at or after everything acknowledged.
       expect(fingerprint(recovered), `cycle ${cycle}`).toBe(prints[recovered.revision]);

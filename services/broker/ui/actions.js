@@ -49,21 +49,33 @@ function affectedList(leases, unfinished) {
     "div",
     {},
     h("p", {}, `${leases.length} lease(s) end with PROVIDER_GONE; ${unfinished} cookie(s) unfinished.`),
-    h("ul", { class: "affected" }, leases.map((l) => h("li", {}, h("code", {}, l.leaseId), ` ${l.clientId} · ch ${l.channel} · ${l.mode} · ${l.unfinished} in flight`))),
+    h(
+      "ul",
+      { class: "affected" },
+      leases.map((l) => h("li", {}, h("code", {}, l.leaseId), ` ${l.clientId} · ch ${l.channel} · ${l.mode} · ${l.unfinished} in flight`)),
+    ),
   );
 }
 
 /** Unbind: pick a mode, see the dry run, then confirm. */
 export async function unbindFlow(providerId) {
-  const mode = h("select", { id: "unbind-mode" }, ["drain", "polite", "force"].map((m) => h("option", { value: m }, m)));
+  const mode = h(
+    "select",
+    { id: "unbind-mode" },
+    ["drain", "polite", "force"].map((m) => h("option", { value: m }, m)),
+  );
   const timeout = h("input", { id: "unbind-timeout", type: "number", min: "0", max: "600000", value: "2000" });
   const preview = h("div", { id: "unbind-preview", class: "preview" }, "…");
   const refresh = async () => {
     preview.textContent = "asking the broker…";
     try {
       const r = await api.unbind(providerId, { mode: mode.value, dryRun: true, timeoutMs: Number(timeout.value) });
-      preview.replaceChildren(h("p", {}, h("strong", {}, "Dry run: "), `epoch ${r.epoch}, state ${r.state}${r.alreadyUnbound ? " (already unbound)" : ""}.`), affectedList(r.leases, r.unfinishedCookies));
-      if (mode.value === "polite" && r.leases.length > 0) preview.append(h("p", { class: "warn" }, "Polite unbind will be refused (PROVIDER_BUSY) while these leases exist."));
+      preview.replaceChildren(
+        h("p", {}, h("strong", {}, "Dry run: "), `epoch ${r.epoch}, state ${r.state}${r.alreadyUnbound ? " (already unbound)" : ""}.`),
+        affectedList(r.leases, r.unfinishedCookies),
+      );
+      if (mode.value === "polite" && r.leases.length > 0)
+        preview.append(h("p", { class: "warn" }, "Polite unbind will be refused (PROVIDER_BUSY) while these leases exist."));
     } catch (err) {
       preview.replaceChildren(h("p", { class: "error" }, `${err.reason}: ${err.message}`));
     }
@@ -73,27 +85,52 @@ export async function unbindFlow(providerId) {
   const body = h(
     "div",
     {},
-    h("p", {}, "The provider is removed and may not register again until bound. ", h("em", {}, "polite"), " refuses while leases exist; ", h("em", {}, "drain"), " stops new work and lets issued work finish until the timeout; ", h("em", {}, "force"), " ends everything now."),
+    h(
+      "p",
+      {},
+      "The provider is removed and may not register again until bound. ",
+      h("em", {}, "polite"),
+      " refuses while leases exist; ",
+      h("em", {}, "drain"),
+      " stops new work and lets issued work finish until the timeout; ",
+      h("em", {}, "force"),
+      " ends everything now.",
+    ),
     h("label", {}, "mode ", mode),
     h("label", {}, " drain timeout (ms) ", timeout),
     preview,
   );
   void refresh();
-  return confirmDialog(`Unbind ${providerId}`, body, "Unbind", () => api.unbind(providerId, { mode: mode.value, dryRun: false, timeoutMs: Number(timeout.value), reason: "unbound from the console" }));
+  return confirmDialog(`Unbind ${providerId}`, body, "Unbind", () =>
+    api.unbind(providerId, { mode: mode.value, dryRun: false, timeoutMs: Number(timeout.value), reason: "unbound from the console" }),
+  );
 }
 
 export async function bindFlow(providerId) {
-  return confirmDialog(`Bind ${providerId}`, h("p", {}, `Lets provider ${providerId} register again (its agent reconnects as a new incarnation).`), "Bind", () => api.bind(providerId));
+  return confirmDialog(
+    `Bind ${providerId}`,
+    h("p", {}, `Lets provider ${providerId} register again (its agent reconnects as a new incarnation).`),
+    "Bind",
+    () => api.bind(providerId),
+  );
 }
 
 export async function removeChannelFlow(providerId, index) {
   const preview = h("div", { class: "preview" }, "asking the broker…");
   api.removeChannel(providerId, index, { dryRun: true }).then(
-    (r) => preview.replaceChildren(affectedList(r.leases, r.leases.reduce((n, l) => n + l.unfinished, 0))),
+    (r) =>
+      preview.replaceChildren(
+        affectedList(
+          r.leases,
+          r.leases.reduce((n, l) => n + l.unfinished, 0),
+        ),
+      ),
     (err) => preview.replaceChildren(h("p", { class: "error" }, `${err.reason}: ${err.message}`)),
   );
   const body = h("div", {}, h("p", {}, `Hot-removes channel ${index} of ${providerId}: only its leases end.`), preview);
-  return confirmDialog(`Remove channel ${index} of ${providerId}`, body, "Remove channel", () => api.removeChannel(providerId, index, { dryRun: false, reason: "removed from the console" }));
+  return confirmDialog(`Remove channel ${index} of ${providerId}`, body, "Remove channel", () =>
+    api.removeChannel(providerId, index, { dryRun: false, reason: "removed from the console" }),
+  );
 }
 
 export async function revokeFlow(lease) {
@@ -101,7 +138,13 @@ export async function revokeFlow(lease) {
   const body = h(
     "div",
     {},
-    h("p", {}, `Lease `, h("code", {}, lease.leaseId), ` of ${lease.clientId} on ${lease.providerId} ch ${lease.channel}: its ${lease.unfinished ?? 0} unfinished cookie(s) end ABORTED / LEASE_REVOKED.`),
+    h(
+      "p",
+      {},
+      `Lease `,
+      h("code", {}, lease.leaseId),
+      ` of ${lease.clientId} on ${lease.providerId} ch ${lease.channel}: its ${lease.unfinished ?? 0} unfinished cookie(s) end ABORTED / LEASE_REVOKED.`,
+    ),
     h("label", {}, "reason ", reason),
   );
   return confirmDialog(`Revoke ${lease.leaseId}`, body, "Revoke", () => api.revoke(lease.leaseId, reason.value.trim()));

@@ -52,7 +52,19 @@ function connect() {
     const fetchId = model.apply(e);
     if (fetchId) refreshProvider(fetchId);
   };
-  for (const t of ["provider.registered", "provider.state", "provider.fenced", "provider.freed", "provider.unbound", "provider.bound", "channel.removed", "provider.stale_results", "lease.granted", "lease.state", "lease.ended"]) {
+  for (const t of [
+    "provider.registered",
+    "provider.state",
+    "provider.fenced",
+    "provider.freed",
+    "provider.unbound",
+    "provider.bound",
+    "channel.removed",
+    "provider.stale_results",
+    "lease.granted",
+    "lease.state",
+    "lease.ended",
+  ]) {
     source.addEventListener(t, onEvent);
   }
   source.addEventListener("stats", (msg) => loaded && model.stats(JSON.parse(msg.data)));
@@ -115,12 +127,26 @@ function channelCell(p) {
       const live = p.state === "online" || p.state === "suspect" || p.state === "draining";
       return h(
         "span",
-        { class: `chan${c.removed ? " removed" : ""}${c.leases ? " leased" : ""}`, title: `channel ${c.index}: ${c.leases} lease(s), ${c.outstanding}/${c.queueDepth} queued${c.removed ? ", removed" : ""}` },
+        {
+          class: `chan${c.removed ? " removed" : ""}${c.leases ? " leased" : ""}`,
+          title: `channel ${c.index}: ${c.leases} lease(s), ${c.outstanding}/${c.queueDepth} queued${c.removed ? ", removed" : ""}`,
+        },
         h("b", {}, `ch${c.index}`),
         ` ${c.leases}L `,
         h("span", { class: "meter" }, h("span", { class: "fill", style: { width: `${pct.toFixed(0)}%` } })),
         ` ${c.outstanding}/${c.queueDepth}`,
-        live && !c.removed && h("button", { class: "x", title: `remove channel ${c.index}`, "aria-label": `remove channel ${c.index}`, onclick: () => removeChannelFlow(p.providerId, c.index) }, "×"),
+        live &&
+          !c.removed &&
+          h(
+            "button",
+            {
+              class: "x",
+              title: `remove channel ${c.index}`,
+              "aria-label": `remove channel ${c.index}`,
+              onclick: () => removeChannelFlow(p.providerId, c.index),
+            },
+            "×",
+          ),
       );
     }),
   );
@@ -152,12 +178,16 @@ function renderProviders(m) {
   const strip = $("#unbound");
   if (strip.dataset.sig !== ids.join(",")) {
     strip.dataset.sig = ids.join(",");
-    strip.replaceChildren(...ids.map((id) => h("span", { class: "unbound", dataset: { unbound: id } }, `${id} is unbound `, h("button", { onclick: () => bindFlow(id) }, "Bind…"))));
+    strip.replaceChildren(
+      ...ids.map((id) => h("span", { class: "unbound", dataset: { unbound: id } }, `${id} is unbound `, h("button", { onclick: () => bindFlow(id) }, "Bind…"))),
+    );
   }
 }
 
 function renderLeases(m) {
-  const rows = [...m.leases.values()].sort((a, b) => Number(Boolean(a.endReason)) - Number(Boolean(b.endReason)) || (b.endedAtMs ?? 0) - (a.endedAtMs ?? 0) || a.leaseId.localeCompare(b.leaseId));
+  const rows = [...m.leases.values()].sort(
+    (a, b) => Number(Boolean(a.endReason)) - Number(Boolean(b.endReason)) || (b.endedAtMs ?? 0) - (a.endedAtMs ?? 0) || a.leaseId.localeCompare(b.leaseId),
+  );
   patchRows(
     $("#leases tbody"),
     rows.length === 0
@@ -173,7 +203,10 @@ function renderLeases(m) {
             { sig: l.mode, content: () => [l.mode] },
             { sig: `${l.state}|${l.endReason}`, content: () => [stateBadge(l.state), l.endReason ? h("span", { class: "reason" }, ` ${l.endReason}`) : ""] },
             { sig: String(l.unfinished ?? 0), className: "num", content: () => [String(l.unfinished ?? 0)] },
-            { sig: String(!l.endReason), content: () => [!l.endReason && h("button", { class: "danger", onclick: () => revokeFlow(model.leases.get(l.leaseId) ?? l) }, "Revoke…")] },
+            {
+              sig: String(!l.endReason),
+              content: () => [!l.endReason && h("button", { class: "danger", onclick: () => revokeFlow(model.leases.get(l.leaseId) ?? l) }, "Revoke…")],
+            },
           ],
         })),
   );
@@ -204,7 +237,11 @@ function describe(e) {
 
 function renderEvents(m) {
   $("#events").replaceChildren(
-    ...m.events.slice(0, 60).map((e) => h("li", { class: `ev ev-${e.type.replace(".", "-")}` }, h("time", {}, clock(e.atMs)), h("span", { class: "type" }, e.type), h("span", {}, describe(e)))),
+    ...m.events
+      .slice(0, 60)
+      .map((e) =>
+        h("li", { class: `ev ev-${e.type.replace(".", "-")}` }, h("time", {}, clock(e.atMs)), h("span", { class: "type" }, e.type), h("span", {}, describe(e))),
+      ),
   );
 }
 
@@ -213,7 +250,8 @@ function render(m) {
   const online = providers.filter((p) => p.state === "online").length;
   const live = [...m.leases.values()].filter((l) => !l.endReason).length;
   const last = m.throughput.at(-1);
-  $("#summary").textContent = `${online}/${providers.length} providers online · ${live} live leases${last ? ` · ${last.completedPerS.toFixed(0)} cookies/s` : ""}`;
+  $("#summary").textContent =
+    `${online}/${providers.length} providers online · ${live} live leases${last ? ` · ${last.completedPerS.toFixed(0)} cookies/s` : ""}`;
   renderProviders(m);
   renderLeases(m);
   renderEvents(m);
@@ -221,7 +259,11 @@ function render(m) {
     { values: m.throughput.map((t) => t.completedPerS), className: "completed", label: "completed" },
     { values: m.throughput.map((t) => t.acceptedPerS), className: "accepted", label: "accepted" },
   ]);
-  barChart($("#chart-detection"), m.detections.map((d) => ({ value: d.ms, label: `${d.providerId} at ${clock(d.atMs)} (${d.cause})` })), "ms");
+  barChart(
+    $("#chart-detection"),
+    m.detections.map((d) => ({ value: d.ms, label: `${d.providerId} at ${clock(d.atMs)} (${d.cause})` })),
+    "ms",
+  );
   document.body.dataset.ready = "1";
 }
 

@@ -57,7 +57,13 @@ export class Model {
       profile: p.profile,
       labels: p.labels ?? {},
       endReason: p.endReason ?? "",
-      channels: (p.channels ?? []).map((c) => ({ index: c.index, queueDepth: c.queueDepth, leases: c.leases, outstanding: c.outstanding, removed: removed.has(`${k}/${c.index}`) })),
+      channels: (p.channels ?? []).map((c) => ({
+        index: c.index,
+        queueDepth: c.queueDepth,
+        leases: c.leases,
+        outstanding: c.outstanding,
+        removed: removed.has(`${k}/${c.index}`),
+      })),
       goneAt: 0,
     });
   }

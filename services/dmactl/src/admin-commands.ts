@@ -51,7 +51,18 @@ export async function showStore(admin: AdminClient, io: Out, json: boolean): Pro
     io.out(
       renderTable(
         ["KIND", "PATH", "DURABILITY", "REVISION", "SIZE", "LOG", "SNAPSHOT", "SNAPSHOT AT"],
-        [[s.kind, s.path || "-", s.durability, s.revision, s.sizeBytes, s.logBytes, s.snapshotRevision || "-", s.snapshotAtMs ? new Date(s.snapshotAtMs).toISOString() : "-"]],
+        [
+          [
+            s.kind,
+            s.path || "-",
+            s.durability,
+            s.revision,
+            s.sizeBytes,
+            s.logBytes,
+            s.snapshotRevision || "-",
+            s.snapshotAtMs ? new Date(s.snapshotAtMs).toISOString() : "-",
+          ],
+        ],
       ),
     );
   return EXIT.OK;
@@ -61,23 +72,39 @@ export async function showStore(admin: AdminClient, io: Out, json: boolean): Pro
 export async function listProviders(admin: AdminClient, io: Out, json: boolean, filter: { state?: string; label?: string[] }): Promise<ExitCode> {
   const providers = await admin.providers(filter);
   printList(io, json, providers, ["PROVIDER", "EPOCH", "STATE", "PROFILE", "CHANNELS", "LEASES", "OUTSTANDING", "LABELS", "OPERATIONS"], (p) => [
-          p.providerId,
-          p.epoch,
-          p.state,
-          p.profile,
-          p.channels.length,
-          p.channels.reduce((n, c) => n + c.leases, 0),
-          p.channels.reduce((n, c) => n + c.outstanding, 0),
-          labelsText(p.labels),
-          operationsOf(p.capabilityMask).join(","),
-        ]);
+    p.providerId,
+    p.epoch,
+    p.state,
+    p.profile,
+    p.channels.length,
+    p.channels.reduce((n, c) => n + c.leases, 0),
+    p.channels.reduce((n, c) => n + c.outstanding, 0),
+    labelsText(p.labels),
+    operationsOf(p.capabilityMask).join(","),
+  ]);
   return EXIT.OK;
 }
 
 /** `dmactl leases [--client C] [--provider P] [--state S]` */
-export async function listLeases(admin: AdminClient, io: Out, json: boolean, filter: { client?: string; provider?: string; state?: string }): Promise<ExitCode> {
+export async function listLeases(
+  admin: AdminClient,
+  io: Out,
+  json: boolean,
+  filter: { client?: string; provider?: string; state?: string },
+): Promise<ExitCode> {
   const leases = await admin.leases(filter);
-  printList(io, json, leases, ["LEASE", "CLIENT", "PROVIDER", "EPOCH", "CHANNEL", "MODE", "STATE", "REASON", "UNFINISHED", "COOKIES"], (l) => [l.leaseId, l.clientId, l.providerId, l.epoch, l.channel, l.mode, l.state, l.endReason || "-", l.unfinished, l.lastCookie]);
+  printList(io, json, leases, ["LEASE", "CLIENT", "PROVIDER", "EPOCH", "CHANNEL", "MODE", "STATE", "REASON", "UNFINISHED", "COOKIES"], (l) => [
+    l.leaseId,
+    l.clientId,
+    l.providerId,
+    l.epoch,
+    l.channel,
+    l.mode,
+    l.state,
+    l.endReason || "-",
+    l.unfinished,
+    l.lastCookie,
+  ]);
   return EXIT.OK;
 }
 
@@ -85,17 +112,17 @@ export async function listLeases(admin: AdminClient, io: Out, json: boolean, fil
 export async function listChannels(admin: AdminClient, io: Out, json: boolean, filter: { provider?: string; free?: boolean }): Promise<ExitCode> {
   const channels = await admin.channels(filter);
   printList(io, json, channels, ["PROVIDER", "EPOCH", "CHANNEL", "STATE", "QUEUE", "OUTSTANDING", "LEASES", "HELD", "COMPLETED", "FAILED"], (c) => [
-          c.providerId,
-          c.epoch,
-          c.index,
-          c.removed ? "removed" : c.providerState,
-          c.queueDepth,
-          c.outstanding,
-          c.leases,
-          c.exclusive ? "exclusive" : c.leases > 0 ? "shared" : "-",
-          c.completed,
-          c.failed,
-        ]);
+    c.providerId,
+    c.epoch,
+    c.index,
+    c.removed ? "removed" : c.providerState,
+    c.queueDepth,
+    c.outstanding,
+    c.leases,
+    c.exclusive ? "exclusive" : c.leases > 0 ? "shared" : "-",
+    c.completed,
+    c.failed,
+  ]);
   return EXIT.OK;
 }
 
@@ -139,7 +166,12 @@ export async function bind(admin: AdminClient, io: Out, json: boolean, id: strin
 export async function revoke(admin: AdminClient, io: Out, json: boolean, id: string, reason?: string): Promise<ExitCode> {
   const r = await admin.revoke(id, reason);
   if (json) io.out(JSON.stringify(r));
-  else io.out(r.revoked ? `revoked ${id} (client ${r.lease.clientId}, provider ${r.lease.providerId})` : `${id} had ended already: ${r.lease.state} ${r.lease.endReason}`);
+  else
+    io.out(
+      r.revoked
+        ? `revoked ${id} (client ${r.lease.clientId}, provider ${r.lease.providerId})`
+        : `${id} had ended already: ${r.lease.state} ${r.lease.endReason}`,
+    );
   return EXIT.OK;
 }
 

@@ -147,7 +147,8 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: Out, signal:
   for (const name of Object.keys(v)) {
     if (!GLOBAL.includes(name) && !spec.options.includes(name)) throw usage(`${command} takes no --${name}`);
   }
-  if (args.length !== spec.args.length) throw usage(`${command} takes ${spec.args.length ? spec.args.join(" ") : "no arguments"}, got ${args.length ? args.join(" ") : "none"}`);
+  if (args.length !== spec.args.length)
+    throw usage(`${command} takes ${spec.args.length ? spec.args.join(" ") : "no arguments"}, got ${args.length ? args.join(" ") : "none"}`);
   // The arity is checked just above, so "" never reaches a command that takes an argument.
   const [arg = ""] = args;
   const json = v.json ?? false;
@@ -168,7 +169,12 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: Out, signal:
       if (v.drain && v.force) throw usage("--drain and --force exclude each other");
       const mode = v.force ? "force" : v.drain ? "drain" : "polite";
       // --timeout-ms bounds the call too; for a drain it is also the drain deadline.
-      return unbind(admin, io, json, arg, { mode, dryRun: v["dry-run"] ?? false, timeoutMs: v.drain && v["timeout-ms"] ? timeoutMs : undefined, reason: v.reason });
+      return unbind(admin, io, json, arg, {
+        mode,
+        dryRun: v["dry-run"] ?? false,
+        timeoutMs: v.drain && v["timeout-ms"] ? timeoutMs : undefined,
+        reason: v.reason,
+      });
     }
     case "bind":
       return bind(admin, io, json, arg);
@@ -182,7 +188,8 @@ async function dispatch(argv: string[], env: NodeJS.ProcessEnv, io: Out, signal:
     case "lease": {
       const caps = v.cap ?? [];
       if (caps.length === 0) throw usage(`lease needs --cap OP (one of ${OPERATION_NAMES.join(", ")})`);
-      for (const c of caps) if (!OPERATION_NAMES.includes(c as OperationName)) throw usage(`--cap ${c}: unknown operation; one of ${OPERATION_NAMES.join(", ")}`);
+      for (const c of caps)
+        if (!OPERATION_NAMES.includes(c as OperationName)) throw usage(`--cap ${c}: unknown operation; one of ${OPERATION_NAMES.join(", ")}`);
       return holdLease(
         {
           broker,

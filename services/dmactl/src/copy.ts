@@ -73,7 +73,8 @@ export interface CopyReport {
 /** Reasons after which the chunk can run elsewhere: its provider (or channel) went away. */
 const RELOCATABLE = new Set(["PROVIDER_GONE"]);
 
-const outcomeOf = (a: ChunkAttempt | undefined): string => (!a ? "NOT_SUBMITTED" : a.result === "NOERROR" ? (a.verified ? "NOERROR" : "CORRUPT") : `${a.result}${a.reason ? ` ${a.reason}` : ""}`);
+const outcomeOf = (a: ChunkAttempt | undefined): string =>
+  !a ? "NOT_SUBMITTED" : a.result === "NOERROR" ? (a.verified ? "NOERROR" : "CORRUPT") : `${a.result}${a.reason ? ` ${a.reason}` : ""}`;
 
 /**
  * `dmactl copy`: fills a source buffer with random bytes, copies it chunk by
@@ -99,9 +100,18 @@ export async function copy(opts: CopyOptions, io: Out, signal: AbortSignal): Pro
   const progress = createProgress(opts.sizeBytes, io, opts.json);
   let client: BrokerClient;
   try {
-    client = await BrokerClient.connect({ address: opts.broker, clientId: opts.clientId, timeoutMs: Math.min(opts.timeoutMs, 5000), defaultTimeoutMs: opts.timeoutMs });
+    client = await BrokerClient.connect({
+      address: opts.broker,
+      clientId: opts.clientId,
+      timeoutMs: Math.min(opts.timeoutMs, 5000),
+      defaultTimeoutMs: opts.timeoutMs,
+    });
   } catch (err) {
-    throw new CliError(EXIT.UNREACHABLE, (err as DmaBrokerError).reason ?? "TRANSPORT_FAILURE", `cannot reach the broker at ${opts.broker} (${(err as Error).message}); set --broker or DMABROKER_BROKER`);
+    throw new CliError(
+      EXIT.UNREACHABLE,
+      (err as DmaBrokerError).reason ?? "TRANSPORT_FAILURE",
+      `cannot reach the broker at ${opts.broker} (${(err as Error).message}); set --broker or DMABROKER_BROKER`,
+    );
   }
   const t0 = performance.now();
   let verifiedBytes = 0;
@@ -132,7 +142,11 @@ export async function copy(opts: CopyOptions, io: Out, signal: AbortSignal): Pro
       leases.push(entry);
       if (opts.chunkBytes > lease.constraints.maxTransferBytes && lease.constraints.maxTransferBytes > 0) {
         await lease.release({ timeoutMs: 2000 }).catch(() => undefined);
-        throw new CliError(EXIT.USAGE, "INVALID_ARGUMENT", `--chunk ${opts.chunkBytes} exceeds ${lease.providerId}'s largest transfer (${lease.constraints.maxTransferBytes} bytes)`);
+        throw new CliError(
+          EXIT.USAGE,
+          "INVALID_ARGUMENT",
+          `--chunk ${opts.chunkBytes} exceeds ${lease.providerId}'s largest transfer (${lease.constraints.maxTransferBytes} bytes)`,
+        );
       }
       await runOnLease(lease, opts, fates, pending, source, signal, (bytes) => {
         verifiedBytes += bytes;

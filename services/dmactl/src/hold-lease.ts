@@ -27,13 +27,37 @@ export interface HoldLeaseOptions {
 export async function holdLease(opts: HoldLeaseOptions, io: Out, signal: AbortSignal): Promise<ExitCode> {
   let client: BrokerClient;
   try {
-    client = await BrokerClient.connect({ address: opts.broker, clientId: opts.clientId, timeoutMs: Math.min(opts.timeoutMs, 5000), defaultTimeoutMs: opts.timeoutMs });
+    client = await BrokerClient.connect({
+      address: opts.broker,
+      clientId: opts.clientId,
+      timeoutMs: Math.min(opts.timeoutMs, 5000),
+      defaultTimeoutMs: opts.timeoutMs,
+    });
   } catch (err) {
-    throw new CliError(EXIT.UNREACHABLE, (err as DmaBrokerError).reason ?? "TRANSPORT_FAILURE", `cannot reach the broker at ${opts.broker} (${(err as Error).message}); set --broker or DMABROKER_BROKER`);
+    throw new CliError(
+      EXIT.UNREACHABLE,
+      (err as DmaBrokerError).reason ?? "TRANSPORT_FAILURE",
+      `cannot reach the broker at ${opts.broker} (${(err as Error).message}); set --broker or DMABROKER_BROKER`,
+    );
   }
   try {
-    const lease = await client.requestChannel({ capabilities: opts.capabilities, mode: opts.mode, providerId: opts.providerId, labels: opts.labels, ttlMs: opts.ttlMs, signal });
-    const info = { leaseId: lease.id, clientId: opts.clientId, providerId: lease.providerId, epoch: lease.epoch, channel: lease.channel, mode: lease.mode, ttlMs: lease.ttlMs };
+    const lease = await client.requestChannel({
+      capabilities: opts.capabilities,
+      mode: opts.mode,
+      providerId: opts.providerId,
+      labels: opts.labels,
+      ttlMs: opts.ttlMs,
+      signal,
+    });
+    const info = {
+      leaseId: lease.id,
+      clientId: opts.clientId,
+      providerId: lease.providerId,
+      epoch: lease.epoch,
+      channel: lease.channel,
+      mode: lease.mode,
+      ttlMs: lease.ttlMs,
+    };
     io.out(
       opts.json
         ? JSON.stringify({ event: "leased", ...info })
@@ -49,7 +73,9 @@ export async function holdLease(opts: HoldLeaseOptions, io: Out, signal: AbortSi
     const outcome = await Promise.race([lease.ended, interrupted]);
     if (outcome === "interrupted") {
       const r = await lease.release({ timeoutMs: 3000 });
-      io.out(opts.json ? JSON.stringify({ event: "released", leaseId: lease.id, released: r.released, state: r.state, reason: r.reason }) : `released ${lease.id}`);
+      io.out(
+        opts.json ? JSON.stringify({ event: "released", leaseId: lease.id, released: r.released, state: r.state, reason: r.reason }) : `released ${lease.id}`,
+      );
       return EXIT.OK;
     }
     io.out(opts.json ? JSON.stringify({ event: "ended", leaseId: lease.id, ...outcome }) : `lease ${lease.id} ended: ${outcome.state} ${outcome.reason}`);

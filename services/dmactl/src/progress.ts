@@ -30,7 +30,9 @@ export function createProgress(totalBytes: number, io: Out, json: boolean, strea
     const frac = totalBytes > 0 ? done / totalBytes : 1;
     const filled = Math.round(frac * WIDTH);
     const rate = done / Math.max(1e-3, (performance.now() - t0) / 1000);
-    stream.write(`\r[${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${formatBytes(done)} / ${formatBytes(totalBytes)}  ${formatBytes(Math.round(rate))}/s  on ${where}\x1b[K`);
+    stream.write(
+      `\r[${"#".repeat(filled)}${"-".repeat(WIDTH - filled)}] ${(frac * 100).toFixed(0).padStart(3)}%  ${formatBytes(done)} / ${formatBytes(totalBytes)}  ${formatBytes(Math.round(rate))}/s  on ${where}\x1b[K`,
+    );
     drawn = true;
   };
   return {

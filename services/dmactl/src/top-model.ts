@@ -50,7 +50,10 @@ export class TopModel {
   lastDetectionMs: number | undefined;
   private last: StatsSample | undefined;
 
-  load(providers: (Omit<TopProvider, "channels"> & { channels: Omit<TopProvider["channels"][number], "removed">[] })[], leases: Omit<TopLease, "endedAtMs">[]): void {
+  load(
+    providers: (Omit<TopProvider, "channels"> & { channels: Omit<TopProvider["channels"][number], "removed">[] })[],
+    leases: Omit<TopLease, "endedAtMs">[],
+  ): void {
     this.providers.clear();
     for (const p of providers) this.providers.set(key(p.providerId, p.epoch), { ...p, channels: p.channels.map((c) => ({ ...c, removed: false })) });
     this.leases.clear();

@@ -32,7 +32,9 @@ const fmt = (n: number): string => (n >= 10_000 ? `${(n / 1000).toFixed(0)}k` : 
 /** One frame of `dmactl top`, as lines no wider than `columns`. */
 export function renderTop(m: TopModel, status: { url: string; conn: string; nowMs: number }, columns = 120, rows = 40): string[] {
   const providers = [...m.providers.values()].sort((a, b) => a.providerId.localeCompare(b.providerId) || b.epoch - a.epoch);
-  const leases = [...m.leases.values()].sort((a, b) => Number(Boolean(a.endReason)) - Number(Boolean(b.endReason)) || b.endedAtMs - a.endedAtMs || a.leaseId.localeCompare(b.leaseId));
+  const leases = [...m.leases.values()].sort(
+    (a, b) => Number(Boolean(a.endReason)) - Number(Boolean(b.endReason)) || b.endedAtMs - a.endedAtMs || a.leaseId.localeCompare(b.leaseId),
+  );
   const online = providers.filter((p) => p.state === "online").length;
   const live = leases.filter((l) => !l.endReason).length;
   const r = m.rates.at(-1);

@@ -25,7 +25,18 @@ describe("dmactl command line", () => {
   });
 
   it("usage errors exit 2 with the reason and send nothing", async () => {
-    for (const argv of [[], ["frobnicate"], ["providers", "--bogus"], ["copy", "--size", "lots"], ["unbind"], ["unbind", "x", "--drain", "--force"], ["lease"], ["lease", "--cap", "teleport"], ["providers", "--cap", "memcpy"], ["copy", "--batch", "0"]]) {
+    for (const argv of [
+      [],
+      ["frobnicate"],
+      ["providers", "--bogus"],
+      ["copy", "--size", "lots"],
+      ["unbind"],
+      ["unbind", "x", "--drain", "--force"],
+      ["lease"],
+      ["lease", "--cap", "teleport"],
+      ["providers", "--cap", "memcpy"],
+      ["copy", "--batch", "0"],
+    ]) {
       const r = await run(argv);
       expect(r.code, argv.join(" ")).toBe(EXIT.USAGE);
       if (argv.length > 0) expect(r.err[0], argv.join(" ")).toMatch(/^dmactl: INVALID_ARGUMENT: /);
@@ -48,7 +59,12 @@ describe("dmactl command line", () => {
         seen.push({ url: req.url ?? "", auth: req.headers.authorization, body });
         const busy = req.url?.includes("/unbind");
         const problem = busy
-          ? { status: 409, reason: "PROVIDER_BUSY", detail: "provider p has 1 lease(s)", leases: [{ leaseId: "lease-1", clientId: "c", channel: 0, mode: "shared", unfinished: 3 }] }
+          ? {
+              status: 409,
+              reason: "PROVIDER_BUSY",
+              detail: "provider p has 1 lease(s)",
+              leases: [{ leaseId: "lease-1", clientId: "c", channel: 0, mode: "shared", unfinished: 3 }],
+            }
           : { status: 403, reason: "ADMIN_TOKEN_INVALID", detail: "the bearer token is not the admin token" };
         res.writeHead(problem.status, { "content-type": "application/problem+json" }).end(JSON.stringify(problem));
       });
@@ -72,7 +88,10 @@ describe("dmactl command line", () => {
   });
 
   it("an unreachable broker exits 3 for copy and lease", async () => {
-    for (const argv of [["copy", "--size", "4KiB", "--chunk", "1KiB"], ["lease", "--cap", "memcpy"]]) {
+    for (const argv of [
+      ["copy", "--size", "4KiB", "--chunk", "1KiB"],
+      ["lease", "--cap", "memcpy"],
+    ]) {
       const r = await run([...argv, "--broker", "127.0.0.1:1", "--timeout-ms", "300"]);
       expect(r.code, argv[0]).toBe(EXIT.UNREACHABLE);
       expect(r.err[0]).toMatch(/cannot reach the broker at 127\.0\.0\.1:1/);
@@ -93,6 +112,14 @@ describe("dmactl command line", () => {
       "chunks 2 ABORTED PROVIDER_GONE on a epoch 7 (l1) → relocated: NOERROR on b epoch 7 (l2)",
       "chunks 3 NOERROR on b epoch 7 (l2)",
     ]);
-    expect(renderTable(["A", "LONGER"], [["xx", 1], ["y", 22]]).split("\n")).toEqual(["A   LONGER", "xx  1", "y   22"]);
+    expect(
+      renderTable(
+        ["A", "LONGER"],
+        [
+          ["xx", 1],
+          ["y", 22],
+        ],
+      ).split("\n"),
+    ).toEqual(["A   LONGER", "xx  1", "y   22"]);
   });
 });

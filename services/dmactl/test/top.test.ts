@@ -16,7 +16,10 @@ const provider = (providerId: string, epoch: number, outstanding = 0) => ({
 describe("dmactl top's picture", () => {
   it("follows events and stats samples: throughput from counter deltas, occupancy, loss, lease ends", () => {
     const m = new TopModel();
-    m.load([provider("b-0", 2), provider("a-0", 1)], [{ leaseId: "lease-1", clientId: "c", providerId: "a-0", epoch: 1, channel: 0, mode: "exclusive", state: "active", endReason: "", unfinished: 0 }]);
+    m.load(
+      [provider("b-0", 2), provider("a-0", 1)],
+      [{ leaseId: "lease-1", clientId: "c", providerId: "a-0", epoch: 1, channel: 0, mode: "exclusive", state: "active", endReason: "", unfinished: 0 }],
+    );
     const cookies = { accepted: 100, completed: 90, failed: 0, aborted: 0, staleRefused: 0 };
     m.stats({ atMs: 1000, cookies, providers: [], leases: [], truncated: 0 });
     m.stats({
@@ -33,8 +36,30 @@ describe("dmactl top's picture", () => {
     expect(rows[0]).toMatch(/^a-0\s+online\s+1\s+ioat\s+1\s+1\s+12\/16\s+zone=a$/);
     expect(lines.find((l) => l.startsWith("lease-1"))).toMatch(/lease-1\s+c\s+a-0#1\s+0\s+exclusive\s+active\s+12\s+-/);
 
-    m.apply({ type: "provider.state", providerId: "a-0", epoch: 1, from: "online", to: "lost", reason: "agent closed the stream", sinceHeartbeatMs: 37, atMs: 2100, id: 7 });
-    m.apply({ type: "lease.ended", leaseId: "lease-1", clientId: "c", providerId: "a-0", epoch: 1, state: "provider_gone", reason: "PROVIDER_GONE", detail: "", aborted: 12, atMs: 2101, id: 8 });
+    m.apply({
+      type: "provider.state",
+      providerId: "a-0",
+      epoch: 1,
+      from: "online",
+      to: "lost",
+      reason: "agent closed the stream",
+      sinceHeartbeatMs: 37,
+      atMs: 2100,
+      id: 7,
+    });
+    m.apply({
+      type: "lease.ended",
+      leaseId: "lease-1",
+      clientId: "c",
+      providerId: "a-0",
+      epoch: 1,
+      state: "provider_gone",
+      reason: "PROVIDER_GONE",
+      detail: "",
+      aborted: 12,
+      atMs: 2101,
+      id: 8,
+    });
     lines = renderTop(m, { url: "http://x", conn: "live", nowMs: 0 }, 200, 40);
     expect(lines[1]).toBe("providers 1/2 online   leases 0 live   last detection 37 ms");
     expect(lines.find((l) => l.startsWith("a-0"))).toMatch(/^a-0\s+lost\s+1\s+ioat\s+1\s+0\s+0\/16/);
@@ -48,7 +73,18 @@ describe("dmactl top's picture", () => {
       Array.from({ length: 50 }, (_, i) => provider(`provider-with-a-long-name-${i}`, i)),
       [],
     );
-    for (let i = 0; i < 30; i++) m.apply({ type: "lease.granted", leaseId: `lease-${i}`, clientId: "c", providerId: "provider-with-a-long-name-0", epoch: 0, channel: 0, mode: "shared", atMs: i, id: i });
+    for (let i = 0; i < 30; i++)
+      m.apply({
+        type: "lease.granted",
+        leaseId: `lease-${i}`,
+        clientId: "c",
+        providerId: "provider-with-a-long-name-0",
+        epoch: 0,
+        channel: 0,
+        mode: "shared",
+        atMs: i,
+        id: i,
+      });
     const lines = renderTop(m, { url: "http://x", conn: "live", nowMs: 0 }, 60, 24);
     expect(lines.length).toBeLessThanOrEqual(24);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(60);

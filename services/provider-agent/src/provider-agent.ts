@@ -244,14 +244,18 @@ export class ProviderAgent {
       case "rejected":
         // PROVIDER_UNBOUND: an operator unbound this id; keep retrying (with backoff) until it is bound again.
         if (msg.rejected!.reason === "PROVIDER_ID_CONFLICT") {
-          this.log.error({ epoch: inc.epoch, reason: msg.rejected!.reason, detail: msg.rejected!.message }, "replaced by a newer agent with the same provider id; stopping");
+          this.log.error(
+            { epoch: inc.epoch, reason: msg.rejected!.reason, detail: msg.rejected!.message },
+            "replaced by a newer agent with the same provider id; stopping",
+          );
           this.teardown(inc, "replaced");
           this.transition({ kind: "replaced", message: msg.rejected!.message });
           this.client.close();
           this.onReplaced(msg.rejected!.message);
           return;
         }
-        if (msg.rejected!.reason === "PROVIDER_UNBOUND") this.log.warn({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "unbound by an operator; retrying until bound");
+        if (msg.rejected!.reason === "PROVIDER_UNBOUND")
+          this.log.warn({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "unbound by an operator; retrying until bound");
         else this.log.error({ reason: msg.rejected!.reason, detail: msg.rejected!.message }, "broker rejected this agent");
         return;
       default:
@@ -262,7 +266,11 @@ export class ProviderAgent {
   private onRegistered(inc: Incarnation, epoch: number, intervalMs: number, timeoutMs: number): void {
     if (this.state.kind !== "connecting") return; // a second Registered on one stream: nothing to do
     clearTimeout(this.registerTimer);
-    if (this.lastEpoch !== 0) this.log.info({ epoch, previous_epoch: this.lastEpoch, resumed: epoch === this.lastEpoch }, epoch === this.lastEpoch ? "resumed the epoch after a broker restart" : "registered as a new incarnation");
+    if (this.lastEpoch !== 0)
+      this.log.info(
+        { epoch, previous_epoch: this.lastEpoch, resumed: epoch === this.lastEpoch },
+        epoch === this.lastEpoch ? "resumed the epoch after a broker restart" : "registered as a new incarnation",
+      );
     this.lastEpoch = epoch;
     inc.epoch = epoch;
     this.transition({ kind: "registered", inc });

@@ -28,7 +28,12 @@ describe("provider agent configuration", () => {
   });
 
   it("refuses an unknown profile, a bad label and an out-of-range rate", () => {
-    for (const argv of [["--profile", "nvme"], ["--labels", "novalue"], ["--write-failure-rate", "2"], ["--channels", "0"]]) {
+    for (const argv of [
+      ["--profile", "nvme"],
+      ["--labels", "novalue"],
+      ["--write-failure-rate", "2"],
+      ["--channels", "0"],
+    ]) {
       expect(() => loadAgentConfig(argv, {}), argv.join(" ")).toThrow(DmaError);
     }
   });

@@ -24,6 +24,15 @@ describe("WorkDone report chunks", () => {
 
   it("maps outcome fields onto the wire result", () => {
     const [[r]] = toWorkResultChunks([{ id: 9, result: "READ_FAILED", residue: 64, reason: "DEVICE_READ_ERROR" }], 1024);
-    expect(r).toEqual({ workId: 9, result: "TX_RESULT_READ_FAILED", residue: 64, reason: "DEVICE_READ_ERROR", output: undefined, checksum: 0, match: false, mismatchOffset: 0 });
+    expect(r).toEqual({
+      workId: 9,
+      result: "TX_RESULT_READ_FAILED",
+      residue: 64,
+      reason: "DEVICE_READ_ERROR",
+      output: undefined,
+      checksum: 0,
+      match: false,
+      mismatchOffset: 0,
+    });
   });
 });

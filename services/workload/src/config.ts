@@ -36,7 +36,10 @@ export interface WorkloadConfig {
 const SETTINGS = {
   ...settingNames(["broker", "clientId", "seed", "logLevel"] as const),
   // The workload's own knobs: DMABROKER_WORKLOAD_<NAME>.
-  ...settingNames(["ops", "sizeBytes", "batch", "leases", "pauseMs", "batchesPerLease", "leaseTtlMs", "mode", "failover", "durationMs"] as const, "DMABROKER_WORKLOAD_"),
+  ...settingNames(
+    ["ops", "sizeBytes", "batch", "leases", "pauseMs", "batchesPerLease", "leaseTtlMs", "mode", "failover", "durationMs"] as const,
+    "DMABROKER_WORKLOAD_",
+  ),
 };
 
 /** Every setting's environment variable (checked against docker-compose.yml by a test). */
@@ -50,7 +53,10 @@ export function loadWorkloadConfig(argv: string[] = process.argv.slice(2), env: 
   const s = Settings.read(SETTINGS, argv, env);
   const raw = (k: keyof typeof SETTINGS): string | undefined => s.raw(k);
   const num = (k: keyof typeof SETTINGS, fallback: number, min: number, max: number): number => s.number(k, fallback, { min, max });
-  const ops = (raw("ops") ?? "memcpy").split(",").map((s) => s.trim()).filter(Boolean);
+  const ops = (raw("ops") ?? "memcpy")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const op of ops) {
     if (!(WORKLOAD_OPS as readonly string[]).includes(op)) {
       throw new DmaError("INVALID_ARGUMENT", `unknown op ${JSON.stringify(op)} in --ops; known: ${WORKLOAD_OPS.join(", ")}`);

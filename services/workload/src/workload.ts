@@ -67,7 +67,10 @@ export class Workload {
   /** Runs until stop() (or durationMs); resolves when every slot has finished. */
   async run(): Promise<void> {
     const c = this.config;
-    this.log.info({ event: "workload.start", seed: c.seed, broker: c.broker, ops: c.ops, size_bytes: c.sizeBytes, batch: c.batch, leases: c.leases, failover: c.failover }, "workload starting");
+    this.log.info(
+      { event: "workload.start", seed: c.seed, broker: c.broker, ops: c.ops, size_bytes: c.sizeBytes, batch: c.batch, leases: c.leases, failover: c.failover },
+      "workload starting",
+    );
     this.client = await this.retrying("connect", () => BrokerClient.connect({ address: c.broker, clientId: c.clientId, timeoutMs: CALL_TIMEOUT_MS }));
     if (!this.client) return;
     let timer: NodeJS.Timeout | undefined;
@@ -122,7 +125,10 @@ export class Workload {
         }),
       );
       this.counts.leases++;
-      this.log.info({ event: "lease", lkey, slot, op, mode: c.mode, lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, channel: lease.channel }, "lease granted");
+      this.log.info(
+        { event: "lease", lkey, slot, op, mode: c.mode, lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, channel: lease.channel },
+        "lease granted",
+      );
       void lease.ended.then(({ state, reason }) => {
         this.counts.leaseEnds[reason] = (this.counts.leaseEnds[reason] ?? 0) + 1;
         this.log.info({ event: "lease_end", lkey, lease_id: lease.id, provider_id: lease.providerId, epoch: lease.epoch, state, reason }, "lease ended");
@@ -177,7 +183,18 @@ export class Workload {
       }
     } else if (done.result === "ABORTED") this.counts.aborted++;
     else this.counts.failed++;
-    const fields = { event: "result", lkey, lease_id: lease.id, cookie, result: done.result, reason: done.reason, ok, provider_id: done.providerId, epoch: done.epoch, ran_on: ranOnOf(done) };
+    const fields = {
+      event: "result",
+      lkey,
+      lease_id: lease.id,
+      cookie,
+      result: done.result,
+      reason: done.reason,
+      ok,
+      provider_id: done.providerId,
+      epoch: done.epoch,
+      ran_on: ranOnOf(done),
+    };
     if (ok) this.log.info(fields, "result");
     else this.log.error(fields, "result bytes are wrong");
   }
@@ -217,10 +234,14 @@ export class Workload {
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = setTimeout(resolve, ms);
-      this.stopController.signal.addEventListener("abort", () => {
-        clearTimeout(t);
-        resolve();
-      }, { once: true });
+      this.stopController.signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(t);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
 }

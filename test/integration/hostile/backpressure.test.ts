@@ -57,7 +57,9 @@ describe("back-pressure toward providers", () => {
           stream.off("data", onData);
           stream.pause();
           clearTimeout(timer);
-          const msg = brokerMessageType().toObject(brokerMessageType().decode(buf.subarray(5, 5 + buf.readUInt32BE(1))), { longs: Number }) as { registered: { epoch: number } };
+          const msg = brokerMessageType().toObject(brokerMessageType().decode(buf.subarray(5, 5 + buf.readUInt32BE(1))), { longs: Number }) as {
+            registered: { epoch: number };
+          };
           resolve(msg.registered.epoch);
         };
         stream.on("data", onData);
@@ -78,7 +80,11 @@ describe("back-pressure toward providers", () => {
         const c = await lease.waitFor(cookie, { timeoutMs: 5000 });
         expect({ result: c.result, reason: c.reason }).toEqual({ result: "ABORTED", reason: "PROVIDER_GONE" });
       }
-      const line = await cluster.broker.waitForLine((l) => l.event === "provider.state" && l.provider_id === "deaf" && l.to === "lost", 5000, "deaf provider lost");
+      const line = await cluster.broker.waitForLine(
+        (l) => l.event === "provider.state" && l.provider_id === "deaf" && l.to === "lost",
+        5000,
+        "deaf provider lost",
+      );
       expect(String(line.reason)).toContain("not reading its stream");
       const metrics = await (await fetch(`${cluster.adminUrl}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
       expect(metrics).toMatch(/dmabroker_protocol_violations_total\{kind="slow_reader"\} [1-9]/);
@@ -88,7 +94,6 @@ describe("back-pressure toward providers", () => {
       session.close();
     }
   });
-
 });
 
 describe("chunked work batches", () => {

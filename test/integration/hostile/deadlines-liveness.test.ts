@@ -38,7 +38,11 @@ describe("an agent that announces Draining and never says goodbye", () => {
       expect(waited).toBeGreaterThanOrEqual(450);
       const ended = await lease.ended;
       expect(ended.reason).toBe("PROVIDER_GONE");
-      const line = await cluster.broker.waitForLine((l) => l.event === "provider.state" && l.provider_id === "never-leaves" && l.to === "removed", 5000, "removal");
+      const line = await cluster.broker.waitForLine(
+        (l) => l.event === "provider.state" && l.provider_id === "never-leaves" && l.to === "removed",
+        5000,
+        "removal",
+      );
       expect(String(line.reason)).toContain("announced drain deadline");
       await hp.ended;
     } finally {

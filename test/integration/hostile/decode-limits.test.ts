@@ -81,7 +81,10 @@ describe("messages too big to decode are refused with a named reason, before dec
   afterAll(async () => {
     console.log("time to refuse (ms, client side, including transfer over loopback):", JSON.stringify(timings));
     const refusals = cluster?.broker.lines.filter((l) => typeof l.msg === "string" && l.msg.endsWith("refused before decoding"));
-    console.log("broker-side checks before refusing:", JSON.stringify(refusals?.map((l) => ({ reason: l.reason, bytes: l.bytes, check_us: Math.round(Number(l.check_us)) }))));
+    console.log(
+      "broker-side checks before refusing:",
+      JSON.stringify(refusals?.map((l) => ({ reason: l.reason, bytes: l.bytes, check_us: Math.round(Number(l.check_us)) }))),
+    );
     raw?.close();
     bystander?.close();
     await cluster?.stop();
@@ -245,7 +248,10 @@ describe("messages too big to decode are refused with a named reason, before dec
     expect(info.metadata).toMatchObject({ limit: String(64 * 1024 * 1024), bytes: String(75 * 1024 * 1024) });
     // A small method: KeepAlive's 4 KiB.
     const keepAlive = await rawHttp2Call(cluster.grpcAddress, `${DMA}/KeepAlive`, "attacker", [prefix(5000), Buffer.alloc(100)]);
-    expect({ status: keepAlive["grpc-status"], reason: keepAlive[REASON_KEY] }).toEqual({ status: String(Code.RESOURCE_EXHAUSTED), reason: "MESSAGE_TOO_LARGE" });
+    expect({ status: keepAlive["grpc-status"], reason: keepAlive[REASON_KEY] }).toEqual({
+      status: String(Code.RESOURCE_EXHAUSTED),
+      reason: "MESSAGE_TOO_LARGE",
+    });
     await bystanderStillWorks(7);
   });
 

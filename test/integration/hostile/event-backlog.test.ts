@@ -92,7 +92,9 @@ describe("admin event stream: a reader that does not read is cut off by messages
     const url = new URL(cluster.adminUrl);
     const held: Awaited<ReturnType<BrokerClient["requestChannel"]>>[] = [];
     for (let i = 0; i < HELD_LEASES; i += 50) {
-      held.push(...(await Promise.all(Array.from({ length: 50 }, () => client.requestChannel({ capabilities: ["memcpy"], providerId: "ev-1", mode: "shared" })))));
+      held.push(
+        ...(await Promise.all(Array.from({ length: 50 }, () => client.requestChannel({ capabilities: ["memcpy"], providerId: "ev-1", mode: "shared" })))),
+      );
     }
     const stalled = new StalledReader(url, "/v1/events?stats=250");
     expect(await stalled.headers).toMatch(/^HTTP\/1\.1 200 /);

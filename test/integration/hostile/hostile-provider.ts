@@ -72,7 +72,16 @@ export const agentMsg = {
 };
 
 /** One WorkResult body: TxResult 1=NOERROR 2=READ_FAILED 3=WRITE_FAILED 4=ABORTED. */
-export function workResult(r: { workId: number; result: number; residue?: number | bigint; reason?: string; output?: Uint8Array; checksum?: number; match?: boolean; mismatchOffset?: number }): Buffer {
+export function workResult(r: {
+  workId: number;
+  result: number;
+  residue?: number | bigint;
+  reason?: string;
+  output?: Uint8Array;
+  checksum?: number;
+  match?: boolean;
+  mismatchOffset?: number;
+}): Buffer {
   return pb.concat(
     pb.uint(1, r.workId),
     pb.uint(2, r.result),
@@ -149,7 +158,7 @@ export class HostileProvider {
 
   /** Work items received so far: work id and the decoded descriptor. */
   get workItems(): { work_id: number; descriptor: Record<string, Record<string, unknown>> }[] {
-    return this.messages.flatMap((m) => ((m.work?.items as { work_id: number; descriptor: Record<string, Record<string, unknown>> }[] | undefined) ?? []));
+    return this.messages.flatMap((m) => (m.work?.items as { work_id: number; descriptor: Record<string, Record<string, unknown>> }[] | undefined) ?? []);
   }
 
   waitFor(pred: (m: BrokerMsg) => boolean, timeoutMs = 5000): Promise<BrokerMsg> {

@@ -65,19 +65,32 @@ describe("results that do not fit their descriptors", () => {
     ["memcpy 4 KiB answered with 8 KiB", () => ops.memcpy(src), (w) => workResult({ workId: w, result: NOERROR, output: Buffer.concat([src, src]) })],
     ["memcpy 4 KiB answered with 0 B", () => ops.memcpy(src), (w) => workResult({ workId: w, result: NOERROR })],
     ["NOERROR with residue 4096", () => ops.memcpy(src), (w) => workResult({ workId: w, result: NOERROR, residue: 4096, output: src })],
-    ["READ_FAILED with residue 2^64-1", () => ops.memcpy(src), (w) => workResult({ workId: w, result: READ_FAILED, residue: (1n << 64n) - 1n, reason: "DEVICE_READ_ERROR" })],
+    [
+      "READ_FAILED with residue 2^64-1",
+      () => ops.memcpy(src),
+      (w) => workResult({ workId: w, result: READ_FAILED, residue: (1n << 64n) - 1n, reason: "DEVICE_READ_ERROR" }),
+    ],
     ["a result value outside the enum", () => ops.memcpy(src), (w) => workResult({ workId: w, result: 9, output: src })],
     ["an error without a reason", () => ops.memcpy(src), (w) => workResult({ workId: w, result: WRITE_FAILED, residue: 4096 })],
     ["an error with a made-up reason", () => ops.memcpy(src), (w) => workResult({ workId: w, result: READ_FAILED, residue: 4096, reason: "MY_OWN_REASON" })],
     ["fill 4 KiB answered with 7 B", () => ops.fill(Buffer.from([1, 2]), 4096), (w) => workResult({ workId: w, result: NOERROR, output: Buffer.alloc(7, 1) })],
-    ["fill 4 KiB answered with the wrong bytes", () => ops.fill(Buffer.from([1, 2]), 4096), (w) => workResult({ workId: w, result: NOERROR, output: Buffer.alloc(4096, 3) })],
+    [
+      "fill 4 KiB answered with the wrong bytes",
+      () => ops.fill(Buffer.from([1, 2]), 4096),
+      (w) => workResult({ workId: w, result: NOERROR, output: Buffer.alloc(4096, 3) }),
+    ],
     ["compare: match with a mismatch offset", () => ops.compare(src, src), (w) => workResult({ workId: w, result: NOERROR, match: true, mismatchOffset: 17 })],
   ];
 
   for (const [name, descriptor, answer] of lies) {
     it(`${name}: ABORTED / PROVIDER_PROTOCOL_ERROR, at the broker and at the client`, async () => {
       const { seen, record } = await submitAndAnswer(descriptor(), answer);
-      expect({ result: seen.result, reason: seen.reason, residue: seen.residue, output: seen.output }).toEqual({ result: "ABORTED", reason: "PROVIDER_PROTOCOL_ERROR", residue: 4096, output: undefined });
+      expect({ result: seen.result, reason: seen.reason, residue: seen.residue, output: seen.output }).toEqual({
+        result: "ABORTED",
+        reason: "PROVIDER_PROTOCOL_ERROR",
+        residue: 4096,
+        output: undefined,
+      });
       expect({ status: record.status, result: record.result, reason: record.reason, bytes: record.output.length }).toEqual({
         status: "TX_STATUS_ERROR",
         result: "TX_RESULT_ABORTED",
@@ -92,12 +105,18 @@ describe("results that do not fit their descriptors", () => {
     expect(seen.result).toBe("NOERROR");
     expect(seen.output!.equals(src)).toBe(true);
     // Once the watch has sent it, the broker keeps no copy of the bytes, and says so rather than NOERROR with none.
-    expect([record.reason, record.output.length]).toSatisfy(([reason, bytes]: [string, number]) => (reason === "" && bytes === 4096) || reason === "OUTPUT_NOT_RETAINED");
+    expect([record.reason, record.output.length]).toSatisfy(
+      ([reason, bytes]: [string, number]) => (reason === "" && bytes === 4096) || reason === "OUTPUT_NOT_RETAINED",
+    );
   });
 
   it("memcpy bytes of the right length but wrong content: the broker cannot tell, the SDK refuses them", async () => {
     const { seen, record } = await submitAndAnswer(ops.memcpy(src), (w) => workResult({ workId: w, result: NOERROR, output: Buffer.alloc(4096, 0x11) }));
-    expect({ result: seen.result, reason: seen.reason, output: seen.output }).toEqual({ result: "ABORTED", reason: "PROVIDER_PROTOCOL_ERROR", output: undefined });
+    expect({ result: seen.result, reason: seen.reason, output: seen.output }).toEqual({
+      result: "ABORTED",
+      reason: "PROVIDER_PROTOCOL_ERROR",
+      output: undefined,
+    });
     // The broker keeps no source to compare with: to it this was a well-formed NOERROR.
     expect(record.reason === "" || record.reason === "OUTPUT_NOT_RETAINED").toBe(true);
   });

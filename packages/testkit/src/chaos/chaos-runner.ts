@@ -144,18 +144,30 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const proc = ServiceProcess.start(
       "workload",
       [
-        "--broker", target.grpcAddress,
-        "--client-id", name,
-        "--seed", String((options.seed + n * 7919) >>> 0),
-        "--ops", "memcpy,fill,crc32c,xor,compare",
-        "--size-bytes", String(4096 << (n % 3)),
-        "--batch", String(batchOf(n)),
-        "--leases", "2",
-        "--mode", n % 4 === 3 ? "exclusive" : "shared",
-        "--batches-per-lease", String(BATCHES_PER_LEASE),
-        "--pause-ms", "5",
-        "--lease-ttl-ms", String(leaseTtlMs),
-        "--log-level", "info",
+        "--broker",
+        target.grpcAddress,
+        "--client-id",
+        name,
+        "--seed",
+        String((options.seed + n * 7919) >>> 0),
+        "--ops",
+        "memcpy,fill,crc32c,xor,compare",
+        "--size-bytes",
+        String(4096 << (n % 3)),
+        "--batch",
+        String(batchOf(n)),
+        "--leases",
+        "2",
+        "--mode",
+        n % 4 === 3 ? "exclusive" : "shared",
+        "--batches-per-lease",
+        String(BATCHES_PER_LEASE),
+        "--pause-ms",
+        "5",
+        "--lease-ttl-ms",
+        String(leaseTtlMs),
+        "--log-level",
+        "info",
       ],
       { name, mode: options.mode },
     );
@@ -238,7 +250,14 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
 
   /** This run's live leases on one incarnation (and channel). */
   const ownLeasesOn = (leases: readonly LeaseSnapshot[], p: { providerId: string; epoch: number }, channel?: number): LeaseSnapshot[] =>
-    leases.filter((l) => isChaosClient(l.clientId) && isLiveLeaseState(l.state) && l.providerId === p.providerId && l.epoch === p.epoch && (channel === undefined || l.channel === channel));
+    leases.filter(
+      (l) =>
+        isChaosClient(l.clientId) &&
+        isLiveLeaseState(l.state) &&
+        l.providerId === p.providerId &&
+        l.epoch === p.epoch &&
+        (channel === undefined || l.channel === channel),
+    );
 
   /**
    * A victim's weight: the life its leases have left, each at least 0.05 (a lease about to go still
@@ -395,7 +414,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
         // load, not the broker).
         await sleep(leaseTtlMs);
         faultCounts[kind] = (faultCounts[kind] ?? 0) + 1;
-        options.onFault?.(`${((fault.at - started) / 1000).toFixed(1)}s ${kind} broker ready after ${Math.round(readyMs)} ms; ${before.length - missing.length}/${before.length} providers back with their epochs after ${resumedMs} ms`);
+        options.onFault?.(
+          `${((fault.at - started) / 1000).toFixed(1)}s ${kind} broker ready after ${Math.round(readyMs)} ms; ${before.length - missing.length}/${before.length} providers back with their epochs after ${resumedMs} ms`,
+        );
         return;
       }
       case "client_kill": {
@@ -422,7 +443,10 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
           await sleep(50);
         }
         if (detectedMs === undefined) checker.violate("I6", `${name} was killed but its leases did not expire within TTL + 3 s (+ the restart grace left)`);
-        record({ kind, variant: "", providerId: "", epoch: 0, at, expectGone: false, detectedMs, leasesHeld: held }, `${name} (${held} lease(s)), leases gone after ${detectedMs ?? "∞"} ms`);
+        record(
+          { kind, variant: "", providerId: "", epoch: 0, at, expectGone: false, detectedMs, leasesHeld: held },
+          `${name} (${held} lease(s)), leases gone after ${detectedMs ?? "∞"} ms`,
+        );
         startClient();
         return;
       }
@@ -442,7 +466,14 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }
   })();
   const progressTimer = setInterval(() => {
-    options.onProgress?.({ elapsedMs: Date.now() - started, durationMs: options.durationMs, faults: Object.values(faultCounts).reduce((a, b) => a + b, 0), submitted, results, violations: checker.violations.length });
+    options.onProgress?.({
+      elapsedMs: Date.now() - started,
+      durationMs: options.durationMs,
+      faults: Object.values(faultCounts).reduce((a, b) => a + b, 0),
+      submitted,
+      results,
+      violations: checker.violations.length,
+    });
   }, 2_000);
 
   try {
@@ -452,7 +483,9 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     const warmupDeadline = Date.now() + WARMUP_MAX_MS;
     await sleep(500);
     while (Date.now() < warmupDeadline) {
-      const leasing = new Set((await admin.leases().catch(() => [])).filter((l) => isChaosClient(l.clientId) && isLiveLeaseState(l.state)).map((l) => l.clientId));
+      const leasing = new Set(
+        (await admin.leases().catch(() => [])).filter((l) => isChaosClient(l.clientId) && isLiveLeaseState(l.state)).map((l) => l.clientId),
+      );
       if (leasing.size >= options.clients) break;
       await sleep(200);
     }
@@ -473,18 +506,22 @@ export async function runChaos(target: ChaosTarget, options: ChaosOptions): Prom
     }
     stopping = true;
     await Promise.all(
-      [...clients.values()].filter((p) => !killed.has(p)).map(async (p) => {
-        await p.stop("SIGTERM", 25_000);
-      }),
+      [...clients.values()]
+        .filter((p) => !killed.has(p))
+        .map(async (p) => {
+          await p.stop("SIGTERM", 25_000);
+        }),
     );
     if (target.leaseTombstoneTtlMs !== undefined) {
       await sleep(Math.max(leaseTtlMs, target.leaseTombstoneTtlMs) + 1_000 + restartExtraMs(Date.now()));
       // Only this run's clients: other clients of the broker (a compose stack's own workload) keep leasing.
       const leasesLeft = (await admin.leases()).filter((l) => isChaosClient(l.clientId));
-      if (leasesLeft.length > 0) checker.violate("I3", `${leasesLeft.length} lease record(s) of this run's clients left after the load stopped and tombstones aged out`);
+      if (leasesLeft.length > 0)
+        checker.violate("I3", `${leasesLeft.length} lease record(s) of this run's clients left after the load stopped and tombstones aged out`);
       const providersLeft = await admin.providers();
       const tombstones = providersLeft.filter((p) => !isPresentProviderState(p.state));
-      if (tombstones.length > 0) checker.violate("I3", `${tombstones.length} provider tombstone(s) not freed: ${tombstones.map((p) => `${p.providerId}#${p.epoch}`).join(", ")}`);
+      if (tombstones.length > 0)
+        checker.violate("I3", `${tombstones.length} provider tombstone(s) not freed: ${tombstones.map((p) => `${p.providerId}#${p.epoch}`).join(", ")}`);
     }
   } finally {
     sampling = false;

@@ -66,12 +66,15 @@ export interface ChaosVerdict {
 
 /** What the checker needs of an admin lease record. */
 type AdminLeaseView = Pick<LeaseSnapshot, "leaseId" | "providerId" | "epoch" | "channel" | "state">;
-type AdminProviderView = Pick<ProviderSnapshot, "providerId" | "epoch"> & { channels: Pick<ProviderSnapshot["channels"][number], "index" | "leases" | "exclusive">[] };
+type AdminProviderView = Pick<ProviderSnapshot, "providerId" | "epoch"> & {
+  channels: Pick<ProviderSnapshot["channels"][number], "index" | "leases" | "exclusive">[];
+};
 
 /** The admin leases a fault must have ended that are still live: same incarnation (and channel, for channel_remove). */
 export function liveLeasesOf<T extends AdminLeaseView>(fault: FaultRecord, leases: readonly T[]): T[] {
   return leases.filter(
-    (l) => l.providerId === fault.providerId && l.epoch === fault.epoch && (fault.channel === undefined || l.channel === fault.channel) && isLiveLeaseState(l.state),
+    (l) =>
+      l.providerId === fault.providerId && l.epoch === fault.epoch && (fault.channel === undefined || l.channel === fault.channel) && isLiveLeaseState(l.state),
   );
 }
 
@@ -153,7 +156,13 @@ export class InvariantChecker {
         else this.failed++;
         // I4: once a lease ended PROVIDER_GONE every unfinished cookie was aborted; a success after that came from a fenced incarnation.
         const lease = this.leases.get(key);
-        if (line.result === "NOERROR" && lease?.endReason === "PROVIDER_GONE" && lease.endedAt !== undefined && time > lease.endedAt && Number(line.epoch) === lease.epoch) {
+        if (
+          line.result === "NOERROR" &&
+          lease?.endReason === "PROVIDER_GONE" &&
+          lease.endedAt !== undefined &&
+          time > lease.endedAt &&
+          Number(line.epoch) === lease.epoch
+        ) {
           this.violate("I4", `${ck}: NOERROR delivered ${time - lease.endedAt} ms after its lease ended PROVIDER_GONE (stale incarnation)`);
         }
         if (line.ok === false) this.violate("I5", `${ck}: NOERROR result with wrong bytes (ran on ${String(line.ran_on)})`);
@@ -168,7 +177,8 @@ export class InvariantChecker {
         return;
       }
       case "call_error":
-        if (line.unnamed === true) this.violate("I2", `${client}: ${String(line.call)} failed with an unnamed error ${String(line.reason)}: ${String(line.err)}`);
+        if (line.unnamed === true)
+          this.violate("I2", `${client}: ${String(line.call)} failed with an unnamed error ${String(line.reason)}: ${String(line.err)}`);
         return;
       case "slow_call":
         this.violate("I2", `${client}: ${String(line.call)} took ${String(line.took_ms)} ms, past its deadline`);
@@ -205,7 +215,10 @@ export class InvariantChecker {
   adminLeasesAfterFault(fault: FaultRecord, leases: readonly AdminLeaseView[]): void {
     const live = liveLeasesOf(fault, leases);
     if (live.length > 0) {
-      this.violate("I6", `${fault.kind} of ${fault.providerId}#${fault.epoch}: admin API still shows ${live.length} live lease(s): ${live.map((l) => l.leaseId).join(", ")}`);
+      this.violate(
+        "I6",
+        `${fault.kind} of ${fault.providerId}#${fault.epoch}: admin API still shows ${live.length} live lease(s): ${live.map((l) => l.leaseId).join(", ")}`,
+      );
     }
   }
 
@@ -229,7 +242,10 @@ export class InvariantChecker {
       const endedAt = lease.endedAt;
       if (this.faults.some((f) => f.at > fault.at && f.at <= endedAt && f.providerId === lease.providerId)) continue;
       if (LOST_BY_RESTART.has(lease.endReason ?? "")) {
-        this.violate("I6", `broker_restart: lease ${lease.leaseId} (${lease.client}) on ${lease.providerId}#${lease.epoch} ended ${lease.endReason} ${lease.endedAt - fault.at} ms after the restart`);
+        this.violate(
+          "I6",
+          `broker_restart: lease ${lease.leaseId} (${lease.client}) on ${lease.providerId}#${lease.epoch} ended ${lease.endReason} ${lease.endedAt - fault.at} ms after the restart`,
+        );
       }
     }
   }
@@ -287,7 +303,13 @@ export class InvariantChecker {
       // the answer came late on a busy machine) and that then ended PROVIDER_GONE was ended by the fault too.
       const endedLate = () =>
         [...this.leases.values()].some(
-          (l) => l.providerId === fault.providerId && l.epoch === fault.epoch && (fault.channel === undefined || l.channel === fault.channel) && l.grantedAt > fault.at && l.endReason === "PROVIDER_GONE" && !this.killedClients.has(l.client),
+          (l) =>
+            l.providerId === fault.providerId &&
+            l.epoch === fault.epoch &&
+            (fault.channel === undefined || l.channel === fault.channel) &&
+            l.grantedAt > fault.at &&
+            l.endReason === "PROVIDER_GONE" &&
+            !this.killedClients.has(l.client),
         );
       if (ended > 0 || endedLate()) ending[fault.kind] = (ending[fault.kind] ?? 0) + 1;
       if (worst >= 0) samples.push(worst);

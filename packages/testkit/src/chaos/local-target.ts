@@ -12,7 +12,16 @@ const HEARTBEAT_TIMEOUT_MS = 1_500;
 const LEASE_TOMBSTONE_TTL_MS = 2_000;
 
 /** Agent settings: come back fast after a fault; drain briefly on SIGTERM; throttled so work is in flight when a fault hits. */
-const AGENT_ARGS = ["--reconnect-min-ms", "50", "--reconnect-max-ms", "300", "--drain-timeout-ms", "600", "--bandwidth-bytes-per-sec", String(32 * 1024 * 1024)];
+const AGENT_ARGS = [
+  "--reconnect-min-ms",
+  "50",
+  "--reconnect-max-ms",
+  "300",
+  "--drain-timeout-ms",
+  "600",
+  "--bandwidth-bytes-per-sec",
+  String(32 * 1024 * 1024),
+];
 
 /** Starts a broker and `providers` agents (ioat and dsa alternating) as local processes, for runChaos. */
 export async function startLocalChaosTarget(options: { providers: number; mode?: RunMode }): Promise<ChaosTarget> {

@@ -32,7 +32,8 @@ export function checkAnswer(c: CaseContext, descriptor: object, done: WireComple
   if (!want.output && done.output.length > 0 && d.op !== "interrupt") wrong.push(`unexpected output of ${done.output.length} B`);
   if (want.checksum !== undefined && done.checksum !== want.checksum) wrong.push(`checksum ${done.checksum}, want ${want.checksum}`);
   if (want.match !== undefined && done.match !== want.match) wrong.push(`match ${done.match}, want ${want.match}`);
-  if (want.mismatchOffset !== undefined && Number(done.mismatchOffset) !== want.mismatchOffset) wrong.push(`mismatch offset ${done.mismatchOffset}, want ${want.mismatchOffset}`);
+  if (want.mismatchOffset !== undefined && Number(done.mismatchOffset) !== want.mismatchOffset)
+    wrong.push(`mismatch offset ${done.mismatchOffset}, want ${want.mismatchOffset}`);
   if (wrong.length) c.violation("wrong_answer", `cookie ${done.cookie} (${d.op}) NOERROR with ${wrong.join(", ")}`);
   else c.ok("answer verified");
 }

@@ -71,8 +71,12 @@ export class Bystander {
         this.report.latenciesMs.push(performance.now() - t0);
         if (!copy || !crc) throw new Error(`${cookies.length} cookies for 2 descriptors`);
         const want = executeSync({ op: "crc32c", crc32c: { src: data, seed: 0 } }).checksum;
-        if (copy.result !== "NOERROR" || !copy.output?.equals(data)) this.fail(`memcpy of ${data.length} B: ${copy.result} ${copy.reason}, ${copy.output?.length ?? 0} B back${copy.output?.length === data.length ? " (bytes differ)" : ""}`);
-        else if (crc.result !== "NOERROR" || crc.checksum !== want) this.fail(`crc32c of ${data.length} B: ${crc.result} ${crc.reason}, checksum ${crc.checksum}, want ${want}`);
+        if (copy.result !== "NOERROR" || !copy.output?.equals(data))
+          this.fail(
+            `memcpy of ${data.length} B: ${copy.result} ${copy.reason}, ${copy.output?.length ?? 0} B back${copy.output?.length === data.length ? " (bytes differ)" : ""}`,
+          );
+        else if (crc.result !== "NOERROR" || crc.checksum !== want)
+          this.fail(`crc32c of ${data.length} B: ${crc.result} ${crc.reason}, checksum ${crc.checksum}, want ${want}`);
         else {
           this.report.transfers++;
           this.report.bytes += data.length;

@@ -108,7 +108,12 @@ export class CaseContext {
   }
 
   /** A schema-valid call as `clientId`; the decoded response, or undefined after an error (already judged). */
-  async call<T = Record<string, unknown>>(method: ClientMethod, clientId: string, request: object, opts: { conn?: RawConnection; timeoutMs?: number } = {}): Promise<T | undefined> {
+  async call<T = Record<string, unknown>>(
+    method: ClientMethod,
+    clientId: string,
+    request: object,
+    opts: { conn?: RawConnection; timeoutMs?: number } = {},
+  ): Promise<T | undefined> {
     const reply = await this.raw(method, encode(CLIENT_METHODS[method].request, request), RawConnection.metadata(clientId), opts);
     if (!reply.ok) return undefined;
     try {

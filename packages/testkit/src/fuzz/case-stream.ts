@@ -43,7 +43,8 @@ export class CaseStream {
 export function describeInput(input: unknown, max = 300): string {
   const text = JSON.stringify(input, (_k, v: unknown) => {
     if (v instanceof Uint8Array) return `<${v.length} bytes>`;
-    if (v && typeof v === "object" && (v as { type?: unknown }).type === "Buffer" && Array.isArray((v as { data?: unknown }).data)) return `<${(v as { data: unknown[] }).data.length} bytes>`;
+    if (v && typeof v === "object" && (v as { type?: unknown }).type === "Buffer" && Array.isArray((v as { data?: unknown }).data))
+      return `<${(v as { data: unknown[] }).data.length} bytes>`;
     if (typeof v === "string" && v.length > 60) return `${v.slice(0, 40)}…(${v.length} chars)`;
     if (typeof v === "bigint") return String(v);
     return v;

@@ -105,7 +105,10 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   const first = options.first ?? 0;
   const familyNames = options.families?.length ? [...options.families] : [...FAMILY_NAMES];
   for (const n of familyNames) if (!FAMILIES[n]) throw new Error(`unknown case family ${JSON.stringify(n)}; known: ${FAMILY_NAMES.join(", ")}`);
-  const stream = new CaseStream(options.seed, familyNames.map((n) => FAMILIES[n] as CaseFamily<unknown>));
+  const stream = new CaseStream(
+    options.seed,
+    familyNames.map((n) => FAMILIES[n] as CaseFamily<unknown>),
+  );
   const pool = Array.from({ length: options.connections ?? 4 }, () => new RawConnection(target.cluster.grpcAddress));
   let next = 0;
   const env: FuzzEnv = {
@@ -221,10 +224,21 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       if ((countsBack && after.heapUsedBytes <= baseline.heapUsedBytes + HEAP_SLACK(baseline.heapUsedBytes)) || Date.now() > deadline) break;
       await sleep(1000);
     }
-    const counts = (["providersPresent", "providerTombstones", "leasesLive", "leaseTombstones", "providerSessions", "watchStreams"] as const).filter((k) => after![k] !== baseline[k]);
-    if (counts.length) addViolation({ kind: "memory", detail: `records not back to baseline: ${counts.map((k) => `${k} ${baseline[k]} -> ${after![k]}`).join(", ")}`, cases: [] });
+    const counts = (["providersPresent", "providerTombstones", "leasesLive", "leaseTombstones", "providerSessions", "watchStreams"] as const).filter(
+      (k) => after![k] !== baseline[k],
+    );
+    if (counts.length)
+      addViolation({
+        kind: "memory",
+        detail: `records not back to baseline: ${counts.map((k) => `${k} ${baseline[k]} -> ${after![k]}`).join(", ")}`,
+        cases: [],
+      });
     if (after.heapUsedBytes > baseline.heapUsedBytes + HEAP_SLACK(baseline.heapUsedBytes)) {
-      addViolation({ kind: "memory", detail: `heap ${(baseline.heapUsedBytes / MiB).toFixed(1)} MiB -> ${(after.heapUsedBytes / MiB).toFixed(1)} MiB after the run`, cases: [] });
+      addViolation({
+        kind: "memory",
+        detail: `heap ${(baseline.heapUsedBytes / MiB).toFixed(1)} MiB -> ${(after.heapUsedBytes / MiB).toFixed(1)} MiB after the run`,
+        cases: [],
+      });
     }
   }
   const report = await bystander.stop();

@@ -4,8 +4,14 @@ import type { FuzzSummary } from "./fuzz-runner.js";
 export function formatFuzzSummary(s: FuzzSummary, options: { outcomes?: number } = {}): string {
   const lines: string[] = [];
   const MiB = 1024 * 1024;
-  lines.push(`fuzz: seed ${s.seed}, cases ${s.first}..${s.first + s.casesRun - 1} (${s.casesRun} of ${s.cases}) in ${(s.durationMs / 1000).toFixed(1)} s, ${s.casesPerSec} cases/s`);
-  lines.push(`families (cases, mean ms): ${Object.entries(s.byFamily).map(([f, n]) => `${f} ${n} (${s.meanMsByFamily[f]} ms)`).join(", ")}`);
+  lines.push(
+    `fuzz: seed ${s.seed}, cases ${s.first}..${s.first + s.casesRun - 1} (${s.casesRun} of ${s.cases}) in ${(s.durationMs / 1000).toFixed(1)} s, ${s.casesPerSec} cases/s`,
+  );
+  lines.push(
+    `families (cases, mean ms): ${Object.entries(s.byFamily)
+      .map(([f, n]) => `${f} ${n} (${s.meanMsByFamily[f]} ms)`)
+      .join(", ")}`,
+  );
   lines.push("outcomes (label: count):");
   const top = Object.entries(s.outcomes).slice(0, options.outcomes ?? 60);
   const width = Math.max(...top.map(([k]) => k.length), 10);
@@ -29,7 +35,11 @@ export function formatFuzzSummary(s: FuzzSummary, options: { outcomes?: number }
   if (known.length) lines.push(`known findings${s.knownTolerated ? " (tolerated)" : ""}: ${known.map(([id, n]) => `${id} ${n}`).join(", ")}`);
   if (s.violations === 0) lines.push("violations: none");
   else {
-    lines.push(`violations: ${s.violations} (${Object.entries(s.violationsByKind).map(([k, n]) => `${k} ${n}`).join(", ")}); distinct:`);
+    lines.push(
+      `violations: ${s.violations} (${Object.entries(s.violationsByKind)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(", ")}); distinct:`,
+    );
     for (const v of s.violationDetails.slice(0, 40)) {
       lines.push(`  [${v.kind}] ${v.family ?? "global"} case ${v.cases.slice(0, 8).join(",")}${v.cases.length > 8 ? ",…" : ""}: ${v.detail.split("\n")[0]}`);
       if (v.input) lines.push(`      input ${v.input}`);

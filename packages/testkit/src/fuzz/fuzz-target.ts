@@ -31,11 +31,13 @@ export class FuzzTarget {
     cluster.broker.onLine((l) => {
       if (l.event !== "provider.state" || l.provider_id !== bystanderProviderId) return;
       if (l.to === "suspect") this.bystanderSuspect++;
-      if (l.to === "lost" || l.to === "removed") this.bystanderEvents.push(`bystander provider ${String(l.to)}: ${typeof l.reason === "string" ? l.reason : ""}`);
+      if (l.to === "lost" || l.to === "removed")
+        this.bystanderEvents.push(`bystander provider ${String(l.to)}: ${typeof l.reason === "string" ? l.reason : ""}`);
     });
     const agent = cluster.agent(bystanderProviderId).process;
     agent.onLine((l) => {
-      if (l.msg === "registered" && Number(l.epoch) !== cluster.agent(bystanderProviderId).epoch) this.bystanderEvents.push(`bystander agent registered again (epoch ${String(l.epoch)})`);
+      if (l.msg === "registered" && Number(l.epoch) !== cluster.agent(bystanderProviderId).epoch)
+        this.bystanderEvents.push(`bystander agent registered again (epoch ${String(l.epoch)})`);
     });
     for (const p of [cluster.broker, agent]) {
       void p.exited.then((info) => this.crashes.push(`${p.name} (pid ${p.pid}) exited (${info.code ?? info.signal})\n${p.tail(15)}`));

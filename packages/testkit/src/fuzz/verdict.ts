@@ -61,10 +61,14 @@ export function judgeGrpcError(error: Partial<grpc.ServiceError>, context: { own
     }
     return { label: `unnamed code ${code}`, violation: { kind: "unnamed_error", detail: `gRPC code ${code} without a reason: ${message}` } };
   }
-  if (!isReason(reason)) return { label: `unknown reason`, violation: { kind: "unknown_reason", detail: `reason ${clip(JSON.stringify(reason))} (code ${code}): ${message}` } };
+  if (!isReason(reason))
+    return { label: `unknown reason`, violation: { kind: "unknown_reason", detail: `reason ${clip(JSON.stringify(reason))} (code ${code}): ${message}` } };
   if (reason === "INTERNAL") return { label: "INTERNAL", violation: { kind: "internal_error", detail: `INTERNAL: ${message}` } };
   if (REASONS[reason].grpc !== code) {
-    return { label: reason, violation: { kind: "code_mismatch", detail: `${reason} came with code ${code}, the catalogue says ${REASONS[reason].grpc}: ${message}` } };
+    return {
+      label: reason,
+      violation: { kind: "code_mismatch", detail: `${reason} came with code ${code}, the catalogue says ${REASONS[reason].grpc}: ${message}` },
+    };
   }
   return { label: reason };
 }
@@ -74,7 +78,10 @@ export function judgeReasonText(where: string, reason: string, allowEmpty: boole
   if (reason === "" && allowEmpty) return { label: `${where}` };
   if (reason === "INTERNAL") return { label: `${where} INTERNAL`, violation: { kind: "internal_error", detail: `${where} with reason INTERNAL` } };
   if (!isReason(reason)) {
-    return { label: `${where} unnamed`, violation: { kind: where === "completion" ? "unnamed_result" : "unknown_reason", detail: `${where} with reason ${clip(JSON.stringify(reason))}` } };
+    return {
+      label: `${where} unnamed`,
+      violation: { kind: where === "completion" ? "unnamed_result" : "unknown_reason", detail: `${where} with reason ${clip(JSON.stringify(reason))}` },
+    };
   }
   return { label: `${where} ${reason}` };
 }
@@ -98,6 +105,7 @@ export function judgeAdmin(status: number, contentType: string, body: string, me
       violation: { kind: "admin_unnamed", detail: `HTTP ${status} (${contentType || "no content type"}) without a catalogued reason: ${clip(body, 160)}` },
     };
   }
-  if (reason === "INTERNAL") return { label: `admin ${status} INTERNAL`, violation: { kind: "internal_error", detail: `HTTP ${status} INTERNAL: ${clip(body, 160)}` } };
+  if (reason === "INTERNAL")
+    return { label: `admin ${status} INTERNAL`, violation: { kind: "internal_error", detail: `HTTP ${status} INTERNAL: ${clip(body, 160)}` } };
   return { label: `admin ${status} ${reason}` };
 }

@@ -23,7 +23,10 @@ import { statsSnapshot } from "./stats-snapshot.js";
 class AdminLogController extends LogController {
   override incomingRequest(): void {}
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), err: error ?? undefined }, "admin request");
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), err: error ?? undefined },
+      "admin request",
+    );
   }
 }
 
@@ -103,7 +106,14 @@ export async function createAdminApp(deps: AdminDeps): Promise<FastifyInstance> 
   );
   app.get(
     "/metrics",
-    { schema: { ...probe, summary: "Prometheus metrics (text exposition format)", produces: ["text/plain"], response: { 200: { type: "string" }, ...problems(500) } } },
+    {
+      schema: {
+        ...probe,
+        summary: "Prometheus metrics (text exposition format)",
+        produces: ["text/plain"],
+        response: { 200: { type: "string" }, ...problems(500) },
+      },
+    },
     async (_req, reply) => {
       const text = await deps.metrics.registry.metrics();
       return reply.type(deps.metrics.registry.contentType).send(text);

@@ -48,14 +48,18 @@ export function installAdminAuth(app: FastifyInstance, token: string, sessions: 
     const header = req.headers.authorization ?? "";
     if (!header && sessionOf(req, sessions)) {
       if (req.method === "GET" || req.method === "HEAD" || req.headers[CONSOLE_HEADER] === "1") return;
-      return sendProblem(reply, problemOf(new DmaError("ADMIN_TOKEN_MISSING", `a change made with the console's session cookie needs the ${CONSOLE_HEADER}: 1 header`), req.url));
+      return sendProblem(
+        reply,
+        problemOf(new DmaError("ADMIN_TOKEN_MISSING", `a change made with the console's session cookie needs the ${CONSOLE_HEADER}: 1 header`), req.url),
+      );
     }
     const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
     if (!match) {
       const why = header ? "the Authorization header is not `Bearer <token>`" : "this route needs Authorization: Bearer <token> (or the console's sign-in)";
       return sendProblem(reply, problemOf(new DmaError("ADMIN_TOKEN_MISSING", why), req.url), { "www-authenticate": 'Bearer realm="dmabroker-admin"' });
     }
-    if (!sameToken(match[1]!, token)) { // group 1 is not optional
+    if (!sameToken(match[1]!, token)) {
+      // group 1 is not optional
       req.log.warn({ route: route ?? req.url, ip: req.ip }, "admin request with a wrong bearer token");
       return sendProblem(reply, problemOf(new DmaError("ADMIN_TOKEN_INVALID", "the bearer token is not the admin token"), req.url));
     }
@@ -71,7 +75,11 @@ function registerSessionRoutes(app: FastifyInstance, token: string, sessions: Se
     `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${req.protocol === "https" ? "; Secure" : ""}`;
   const status = (req: FastifyRequest): SessionStatus => ({ authRequired: token !== "", signedIn: token === "" || sessionOf(req, sessions) !== undefined });
 
-  app.get("/v1/session", { schema: { summary: "Whether the admin API needs a sign-in, and whether this browser has one", tags, security: [], response: { 200: SessionStatus } } }, async (req) => status(req));
+  app.get(
+    "/v1/session",
+    { schema: { summary: "Whether the admin API needs a sign-in, and whether this browser has one", tags, security: [], response: { 200: SessionStatus } } },
+    async (req) => status(req),
+  );
 
   app.post(
     "/v1/session",
@@ -93,7 +101,9 @@ function registerSessionRoutes(app: FastifyInstance, token: string, sessions: Se
       }
       if (failures >= SIGN_IN_FAILURES_PER_WINDOW) {
         const retry = windowStart + SIGN_IN_WINDOW_MS - now;
-        throw new DmaError("QUOTA_EXCEEDED", `more than ${SIGN_IN_FAILURES_PER_WINDOW} wrong sign-ins in ${SIGN_IN_WINDOW_MS / 1000} s; wait`, { retry_after_ms: String(retry) });
+        throw new DmaError("QUOTA_EXCEEDED", `more than ${SIGN_IN_FAILURES_PER_WINDOW} wrong sign-ins in ${SIGN_IN_WINDOW_MS / 1000} s; wait`, {
+          retry_after_ms: String(retry),
+        });
       }
       if (!sameToken((req.body as SessionBodyT).token, token)) {
         failures++;
@@ -107,10 +117,14 @@ function registerSessionRoutes(app: FastifyInstance, token: string, sessions: Se
     },
   );
 
-  app.delete("/v1/session", { schema: { summary: "Console sign-out: ends the session and clears its cookie", tags, security: [], response: { 200: SessionStatus } } }, async (req, reply) => {
-    const id = cookieValue(req.headers.cookie, SESSION_COOKIE);
-    if (id) sessions.end(id);
-    reply.header("set-cookie", cookie(req, "", 0));
-    return { authRequired: token !== "", signedIn: token === "" };
-  });
+  app.delete(
+    "/v1/session",
+    { schema: { summary: "Console sign-out: ends the session and clears its cookie", tags, security: [], response: { 200: SessionStatus } } },
+    async (req, reply) => {
+      const id = cookieValue(req.headers.cookie, SESSION_COOKIE);
+      if (id) sessions.end(id);
+      reply.header("set-cookie", cookie(req, "", 0));
+      return { authRequired: token !== "", signedIn: token === "" };
+    },
+  );
 }

@@ -50,7 +50,11 @@ export interface BrokerMetrics {
  *   `dmabroker_store_log_bytes`, `dmabroker_store_size_bytes`, `dmabroker_store_revision`;
  * - the process's default metrics (heap, event loop lag, GC) as `dmabroker_process_*`/`dmabroker_nodejs_*`.
  */
-export function createBrokerMetrics(core: BrokerCore, clock: Clock, options: { processMetrics?: boolean; violations?: ProtocolViolations } = {}): BrokerMetrics {
+export function createBrokerMetrics(
+  core: BrokerCore,
+  clock: Clock,
+  options: { processMetrics?: boolean; violations?: ProtocolViolations } = {},
+): BrokerMetrics {
   const registry = new Registry();
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "dmabroker_" });
 

@@ -62,9 +62,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
     }
     const status = err.statusCode;
     if (err.validation || (status !== undefined && status >= 400 && status < 500)) {
-      const detail = err.validation
-        ? `${err.validationContext ?? "request"}${err.message.replace(/^(body|querystring|params|headers)/, "")}`
-        : err.message;
+      const detail = err.validation ? `${err.validationContext ?? "request"}${err.message.replace(/^(body|querystring|params|headers)/, "")}` : err.message;
       const problem = problemOf(new DmaError("INVALID_ARGUMENT", detail), req.url);
       return sendProblem(reply, { ...problem, status: status ?? 400 });
     }
@@ -73,7 +71,13 @@ export function installProblemHandlers(app: FastifyInstance): void {
     return sendProblem(reply, problemOf(internal, req.url));
   });
   app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, problemOf(new DmaError("ROUTE_NOT_FOUND", `no route ${req.method} ${truncateEcho(req.url.split("?")[0] ?? "", 200)}; see /docs for the API`), truncateEcho(req.url, 200))),
+    sendProblem(
+      reply,
+      problemOf(
+        new DmaError("ROUTE_NOT_FOUND", `no route ${req.method} ${truncateEcho(req.url.split("?")[0] ?? "", 200)}; see /docs for the API`),
+        truncateEcho(req.url, 200),
+      ),
+    ),
   );
 }
 
@@ -98,7 +102,13 @@ export function clientErrorProblem(err: NodeJS.ErrnoException, socket: Duplex): 
     return;
   }
   const [status, detail] =
-    err.code === "HPE_HEADER_OVERFLOW" ? [431, "request headers are larger than the admin API accepts"] : err.code === "ERR_HTTP_REQUEST_TIMEOUT" ? [408, "the request did not arrive in time"] : [400, "not a valid HTTP request"];
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? [431, "request headers are larger than the admin API accepts"]
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? [408, "the request did not arrive in time"]
+        : [400, "not a valid HTTP request"];
   const body = JSON.stringify({ ...problemOf(new DmaError("INVALID_ARGUMENT", detail, { code: String(err.code ?? "") })), status });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

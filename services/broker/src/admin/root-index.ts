@@ -22,12 +22,10 @@ export const INDEX_LINKS: readonly IndexLink[] = [
   { rel: "readyz", href: "/readyz", title: "Readiness" },
 ];
 
-const IndexBody = Type.Object(
-  {
-    service: Type.String(),
-    links: Type.Array(Type.Object({ rel: Type.String(), href: Type.String(), title: Type.String() })),
-  },
-);
+const IndexBody = Type.Object({
+  service: Type.String(),
+  links: Type.Array(Type.Object({ rel: Type.String(), href: Type.String(), title: Type.String() })),
+});
 
 /** The q-value an Accept header gives `type` (exact match, then `major/*`, then `*\/*`; 0 when absent). */
 function quality(accept: string, type: string): number {
@@ -75,7 +73,11 @@ export function registerRootIndex(app: FastifyInstance, links: readonly IndexLin
       },
     },
     async (req, reply) => {
-      if (prefersHtml(req.headers.accept)) return reply.type("text/html; charset=utf-8").serializer((s: string) => s).send(renderHtml(links));
+      if (prefersHtml(req.headers.accept))
+        return reply
+          .type("text/html; charset=utf-8")
+          .serializer((s: string) => s)
+          .send(renderHtml(links));
       return { service: "dmabroker admin API", links: [...links] };
     },
   );

@@ -148,7 +148,10 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
         if (e.reason !== "PROVIDER_BUSY") throw e;
         // The refusal lists the leases in full (who holds which channel, how much is unfinished).
         const leases = core.unbindProvider(id, { mode: "force", dryRun: true }).leases;
-        log.info({ event: "admin.unbind_refused", provider_id: id, mode: body.mode, lease_ids: leases.map((l) => l.leaseId) }, "polite unbind refused: leases hold the provider");
+        log.info(
+          { event: "admin.unbind_refused", provider_id: id, mode: body.mode, lease_ids: leases.map((l) => l.leaseId) },
+          "polite unbind refused: leases hold the provider",
+        );
         throw new ProblemError(problemOf(e, req.url, leases));
       }
     },
@@ -170,7 +173,10 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
       if (!wasUnbound && !core.providerSnapshot(id) && core.providerHistory(id).length === 0) {
         throw new DmaError("PROVIDER_NOT_FOUND", `no provider ${JSON.stringify(id)} is known or unbound`, { provider_id: id });
       }
-      log.info({ event: "admin.bind", provider_id: id, was_unbound: wasUnbound }, wasUnbound ? "provider bound by an operator" : "bind: provider was not unbound");
+      log.info(
+        { event: "admin.bind", provider_id: id, was_unbound: wasUnbound },
+        wasUnbound ? "provider bound by an operator" : "bind: provider was not unbound",
+      );
       return { providerId: id, wasUnbound };
     },
   );
@@ -191,7 +197,14 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
       const body = req.body ?? {};
       const report = core.removeChannel(id, index, { dryRun: body.dryRun, reason: body.reason });
       log.info(
-        { event: "admin.channel_remove", provider_id: id, epoch: report.epoch, channel: index, dry_run: report.dryRun, lease_ids: report.leases.map((l) => l.leaseId) },
+        {
+          event: "admin.channel_remove",
+          provider_id: id,
+          epoch: report.epoch,
+          channel: index,
+          dry_run: report.dryRun,
+          lease_ids: report.leases.map((l) => l.leaseId),
+        },
         report.dryRun ? "channel removal dry run" : "channel removed by an operator",
       );
       return report;
@@ -268,7 +281,15 @@ export function registerV1Routes(fastify: FastifyInstance, core: BrokerCore, log
       const wasLive = before !== undefined && isLiveLeaseState(before.state);
       const lease = core.revoke(id, reason ? `revoked by an operator: ${reason}` : "revoked by an operator");
       log.info(
-        { event: "admin.revoke", lease_id: id, client_id: lease.owner, provider_id: lease.provider.id, epoch: lease.provider.epoch, revoked: wasLive, reason: reason ?? "" },
+        {
+          event: "admin.revoke",
+          lease_id: id,
+          client_id: lease.owner,
+          provider_id: lease.provider.id,
+          epoch: lease.provider.epoch,
+          revoked: wasLive,
+          reason: reason ?? "",
+        },
         wasLive ? "lease revoked by an operator" : "revoke: lease had ended already",
       );
       return { revoked: wasLive, lease: snapshotLease(lease) };

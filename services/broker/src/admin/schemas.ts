@@ -223,7 +223,9 @@ export const Status = Type.Object({ status: Type.String(), providers: Type.Optio
 /** Every schema with an $id: registered once with app.addSchema so routes and OpenAPI refer to them by name. */
 export const StoreInfo = Type.Object(
   {
-    kind: Type.Union([Type.Literal("memory"), Type.Literal("file")], { description: "file: the log and snapshot under --data-dir; memory: nothing survives a restart." }),
+    kind: Type.Union([Type.Literal("memory"), Type.Literal("file")], {
+      description: "file: the log and snapshot under --data-dir; memory: nothing survives a restart.",
+    }),
     path: Type.String({ description: "The data dir (empty in memory)." }),
     durability: Type.Union([Type.Literal("always"), Type.Literal("interval"), Type.Literal("off")]),
     revision: Type.Integer({ description: "The last durable revision (one per committed batch)." }),
@@ -278,9 +280,12 @@ export const ProvidersQuery = Type.Object(
   {
     state: Type.Optional(ProviderState),
     label: Type.Optional(
-      Type.Union([Type.String({ pattern: "^[^=]+=.*$", maxLength: 512 }), Type.Array(Type.String({ pattern: "^[^=]+=.*$", maxLength: 512 }), { maxItems: 32 })], {
-        description: "key=value; repeat for several (all must match).",
-      }),
+      Type.Union(
+        [Type.String({ pattern: "^[^=]+=.*$", maxLength: 512 }), Type.Array(Type.String({ pattern: "^[^=]+=.*$", maxLength: 512 }), { maxItems: 32 })],
+        {
+          description: "key=value; repeat for several (all must match).",
+        },
+      ),
     ),
     ...paging,
   },
@@ -308,10 +313,7 @@ export const ChannelsQuery = Type.Object(
 );
 export type ChannelsQuery = Static<typeof ChannelsQuery>;
 
-export const RevokeQuery = Type.Object(
-  { reason: Type.Optional(Type.String({ maxLength: 256 })) },
-  { additionalProperties: false },
-);
+export const RevokeQuery = Type.Object({ reason: Type.Optional(Type.String({ maxLength: 256 })) }, { additionalProperties: false });
 
 export const EventsQuery = Type.Object(
   {

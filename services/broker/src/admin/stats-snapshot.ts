@@ -30,7 +30,13 @@ export function statsSnapshot(core: BrokerCore, atMs: number): StatsSnapshot {
   }
   return {
     atMs,
-    cookies: { accepted: s.cookiesAccepted, completed: s.cookiesCompleted, failed: s.cookiesFailed, aborted: s.cookiesAborted, staleRefused: s.staleResultsRefused },
+    cookies: {
+      accepted: s.cookiesAccepted,
+      completed: s.cookiesCompleted,
+      failed: s.cookiesFailed,
+      aborted: s.cookiesAborted,
+      staleRefused: s.staleResultsRefused,
+    },
     providers,
     leases,
     truncated,

@@ -331,7 +331,10 @@ export class FileStore implements BrokerStore {
 
   private fail(what: string, err: unknown): void {
     if (this.failed) return;
-    this.failed = new DmaError("STORE_WRITE_FAILED", `${what} failed: ${(err as Error).message}; nothing staged since revision ${this.durableRevision} is acknowledged`);
+    this.failed = new DmaError(
+      "STORE_WRITE_FAILED",
+      `${what} failed: ${(err as Error).message}; nothing staged since revision ${this.durableRevision} is acknowledged`,
+    );
     this.opts.onFatal(this.failed);
   }
 }
@@ -366,8 +369,14 @@ export function recoverDir(dir: string): {
 } {
   const names = readdirSync(dir);
   for (const name of names) if (name.endsWith(".tmp")) unlinkSync(join(dir, name));
-  const snapshots = names.map(parseSnapshotName).filter((r): r is number => r !== undefined).sort((a, b) => a - b);
-  const logs = names.map(parseLogName).filter((r): r is number => r !== undefined).sort((a, b) => a - b);
+  const snapshots = names
+    .map(parseSnapshotName)
+    .filter((r): r is number => r !== undefined)
+    .sort((a, b) => a - b);
+  const logs = names
+    .map(parseLogName)
+    .filter((r): r is number => r !== undefined)
+    .sort((a, b) => a - b);
   let state = emptyState();
   let snapshotAtMs = 0;
   let snapshotBytes = 0;
@@ -425,14 +434,16 @@ export function recoverDir(dir: string): {
 function readSnapshot(buf: Buffer, file: string, revision: number): { state: StoredState; atMs: number } {
   if (buf.length < SNAPSHOT_MAGIC.length || !buf.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)) throw corrupt(`${file}: not a dmabroker snapshot`);
   const frame = readFrame(buf, SNAPSHOT_MAGIC.length);
-  if (frame.kind !== "frame" || frame.next !== buf.length) throw corrupt(`${file}: the snapshot is damaged (${frame.kind === "corrupt" ? frame.why : "incomplete"})`);
+  if (frame.kind !== "frame" || frame.next !== buf.length)
+    throw corrupt(`${file}: the snapshot is damaged (${frame.kind === "corrupt" ? frame.why : "incomplete"})`);
   let parsed: { revision?: unknown; atMs?: unknown; tables?: Record<string, [string, unknown][]> };
   try {
     parsed = JSON.parse(frame.payload.toString("utf8")) as typeof parsed;
   } catch {
     throw corrupt(`${file}: the snapshot is not JSON`);
   }
-  if (parsed.revision !== revision || typeof parsed.tables !== "object" || parsed.tables === null) throw corrupt(`${file}: the snapshot does not hold revision ${revision}`);
+  if (parsed.revision !== revision || typeof parsed.tables !== "object" || parsed.tables === null)
+    throw corrupt(`${file}: the snapshot does not hold revision ${revision}`);
   const state = emptyState();
   state.revision = revision;
   for (const [name, rows] of Object.entries(parsed.tables)) {

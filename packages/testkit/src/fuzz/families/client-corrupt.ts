@@ -34,7 +34,10 @@ type Identity =
 
 const identity: fc.Arbitrary<Identity> = fc.oneof(
   fc.constant({ kind: "missing" as const }),
-  fc.record({ kind: fc.constant("value" as const), value: fc.oneof(fc.constantFrom("", " ", "x".repeat(128), "x".repeat(129), "é".repeat(100)), fc.string({ maxLength: 40 })) }),
+  fc.record({
+    kind: fc.constant("value" as const),
+    value: fc.oneof(fc.constantFrom("", " ", "x".repeat(128), "x".repeat(129), "é".repeat(100)), fc.string({ maxLength: 40 })),
+  }),
   fc.record({ kind: fc.constant("binary" as const), bytes: fc.uint8Array({ maxLength: 64 }) }),
   fc.record({ kind: fc.constant("twice" as const), a: fc.string({ minLength: 1, maxLength: 10 }), b: fc.string({ minLength: 1, maxLength: 10 }) }),
   fc.record({ kind: fc.constant("junk-headers" as const), count: fc.constantFrom(1, 10, 50), size: fc.constantFrom(10, 100) }),
@@ -64,7 +67,10 @@ export const clientMetadataFamily: CaseFamily<Input & { identity: Identity }> = 
         md = RawConnection.metadata(printable(id.a), [["dmabroker-client-id", printable(id.b)]]);
         break;
       case "junk-headers":
-        md = RawConnection.metadata(clientIdOf(c, 0), Array.from({ length: id.count }, (_, i) => [`x-fuzz-${i}`, "j".repeat(id.size)] as [string, string]));
+        md = RawConnection.metadata(
+          clientIdOf(c, 0),
+          Array.from({ length: id.count }, (_, i) => [`x-fuzz-${i}`, "j".repeat(id.size)] as [string, string]),
+        );
         break;
     }
     await sendRequest(c, call.method, encode(CLIENT_METHODS[call.method].request, call.request), undefined, md);

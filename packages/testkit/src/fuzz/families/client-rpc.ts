@@ -27,7 +27,13 @@ export async function resolveLeaseRef(c: CaseContext, ref: LeaseRef, owner: stri
 }
 
 /** Sends one request as encoded bytes and judges the answer (a stream is read briefly, then cancelled). */
-export async function sendRequest(c: CaseContext, method: ClientMethod, bytes: Buffer, clientId: string | undefined, md = RawConnection.metadata(clientId)): Promise<void> {
+export async function sendRequest(
+  c: CaseContext,
+  method: ClientMethod,
+  bytes: Buffer,
+  clientId: string | undefined,
+  md = RawConnection.metadata(clientId),
+): Promise<void> {
   if (method !== "WatchLease") {
     await c.raw(method, bytes, md);
     return;

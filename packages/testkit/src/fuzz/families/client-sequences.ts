@@ -11,7 +11,10 @@ const workDescriptor: fc.Arbitrary<object> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ memcpy: fc.record({ src: smallBytes(4096) }) }) },
   { weight: 1, arbitrary: fc.record({ fill: fc.record({ pattern: smallBytes(8).filter((p) => p.length > 0), length: fc.nat({ max: 4096 }) }) }) },
   { weight: 1, arbitrary: fc.record({ crc32c: fc.record({ src: smallBytes(1024), seed: fc.nat({ max: 2 ** 32 - 1 }) }) }) },
-  { weight: 1, arbitrary: smallBytes(256).chain((a) => fc.record({ compare: fc.record({ a: fc.constant(a), b: fc.oneof(fc.constant(a), smallBytes(256)) }) })) },
+  {
+    weight: 1,
+    arbitrary: smallBytes(256).chain((a) => fc.record({ compare: fc.record({ a: fc.constant(a), b: fc.oneof(fc.constant(a), smallBytes(256)) }) })),
+  },
   { weight: 1, arbitrary: fc.constant({ interrupt: {} }) },
   { weight: 1, arbitrary: descriptor },
 );
@@ -28,7 +31,10 @@ export type Step =
   | { op: "pause"; ms: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant("submit" as const), descriptors: fc.array(workDescriptor, { minLength: 1, maxLength: 8 }), issue: fc.boolean() }) },
+  {
+    weight: 6,
+    arbitrary: fc.record({ op: fc.constant("submit" as const), descriptors: fc.array(workDescriptor, { minLength: 1, maxLength: 8 }), issue: fc.boolean() }),
+  },
   { weight: 2, arbitrary: fc.constant({ op: "issue" as const }) },
   { weight: 2, arbitrary: fc.record({ op: fc.constant("tx-status" as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("terminate" as const), sync: fc.boolean() }) },
@@ -115,11 +121,12 @@ export const clientSequenceFamily: CaseFamily<Input> = {
     }
     // Let issued work finish (bounded), then hold every answer seen against its descriptor.
     const seen = (): boolean => [...issued].every((k) => watches.some((w) => w.completions.has(k)));
-    for (const deadline = Date.now() + 600; !seen() && Date.now() < deadline; ) await Promise.race([watch.ended, new Promise((r) => setTimeout(r, 5))]);
-    for (const w of watches) for (const [cookie, done] of w.completions) {
-      const d = descriptors.get(cookie);
-      if (d) checkAnswer(c, d, done);
-    }
+    for (const deadline = Date.now() + 600; !seen() && Date.now() < deadline;) await Promise.race([watch.ended, new Promise((r) => setTimeout(r, 5))]);
+    for (const w of watches)
+      for (const [cookie, done] of w.completions) {
+        const d = descriptors.get(cookie);
+        if (d) checkAnswer(c, d, done);
+      }
     if (end === "terminate-then-release") await c.call("Terminate", owner, { leaseId: lease.leaseId, sync: true });
     if (end !== "drop") await c.call("Release", owner, { leaseId: lease.leaseId });
   },

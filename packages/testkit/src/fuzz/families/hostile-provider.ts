@@ -38,7 +38,16 @@ interface WorkItem {
 function answer(item: WorkItem, lie: Lie): object {
   const right = executeSync(item.descriptor);
   const out = right.output ?? Buffer.alloc(0);
-  const base = { workId: item.workId, result: 1, residue: 0, reason: "", output: out, checksum: right.checksum ?? 0, match: right.match ?? false, mismatchOffset: right.mismatchOffset ?? -1 };
+  const base = {
+    workId: item.workId,
+    result: 1,
+    residue: 0,
+    reason: "",
+    output: out,
+    checksum: right.checksum ?? 0,
+    match: right.match ?? false,
+    mismatchOffset: right.mismatchOffset ?? -1,
+  };
   switch (lie) {
     case "short-output":
       return { ...base, output: out.subarray(0, Math.floor(out.length / 2)) };
