@@ -23,6 +23,11 @@ export interface KnownFinding {
  */
 export const KNOWN_FINDINGS: readonly KnownFinding[] = [];
 
-export function knownFinding(family: string | undefined, kind: ViolationKind, detail: string): KnownFinding | undefined {
-  return KNOWN_FINDINGS.find((k) => family !== undefined && k.families.includes(family) && k.kinds.includes(kind) && k.detail.test(detail));
+export function knownFinding(
+  family: string | undefined,
+  kind: ViolationKind,
+  detail: string,
+  findings: readonly KnownFinding[] = KNOWN_FINDINGS,
+): KnownFinding | undefined {
+  return findings.find((k) => family !== undefined && k.families.includes(family) && k.kinds.includes(kind) && k.detail.test(detail));
 }
