@@ -198,11 +198,7 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
       const at = Date.now();
       await driver.kill(victim.providerId);
       try {
-        const lost = await events!.waitFor(
-          (e) => e.type === "provider.state" && e.providerId === victim.providerId && e.epoch === victim.epoch && e.to === "lost",
-          10_000,
-          at - 100,
-        );
+        const lost = await events!.waitForProviderState(victim, "lost", 10_000, at - 100);
         measured.kill_to_lost_ms = lost.atMs - at;
         measured.kill_lost_cause = String(lost.cause);
         // Every lease the workload held on it ends PROVIDER_GONE, with or without transfers in flight.
@@ -259,16 +255,8 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
     const at = Date.now();
     await driver.freeze("ioat-0");
     try {
-      const suspect = await events!.waitFor(
-        (e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "suspect",
-        10_000,
-        at - 100,
-      );
-      const lost = await events!.waitFor(
-        (e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "lost",
-        10_000,
-        at - 100,
-      );
+      const suspect = await events!.waitForProviderState(victim, "suspect", 10_000, at - 100);
+      const lost = await events!.waitForProviderState(victim, "lost", 10_000, at - 100);
       measured.pause_to_suspect_ms = suspect.atMs - at;
       measured.pause_to_lost_ms = lost.atMs - at;
       expect(lost.atMs).toBeGreaterThanOrEqual(suspect.atMs);
@@ -286,11 +274,7 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
     const at = Date.now();
     await driver.partition!("dsa-0");
     try {
-      const lost = await events!.waitFor(
-        (e) => e.type === "provider.state" && e.providerId === "dsa-0" && e.epoch === victim.epoch && e.to === "lost",
-        15_000,
-        at - 100,
-      );
+      const lost = await events!.waitForProviderState(victim, "lost", 15_000, at - 100);
       measured.disconnect_to_lost_ms = lost.atMs - at;
       expect(await stack.healthy("agent-dsa"), "a partitioned agent is unhealthy").toBe(false);
     } finally {
@@ -308,16 +292,8 @@ describe.skipIf(reason !== undefined)("docker-compose.yml under podman", () => {
     const at = Date.now();
     await driver.terminate("ioat-0");
     measured.stop_ms = Date.now() - at;
-    const draining = await events!.waitFor(
-      (e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "draining",
-      5_000,
-      at - 100,
-    );
-    const removed = await events!.waitFor(
-      (e) => e.type === "provider.state" && e.providerId === "ioat-0" && e.epoch === victim.epoch && e.to === "removed",
-      5_000,
-      at - 100,
-    );
+    const draining = await events!.waitForProviderState(victim, "draining", 5_000, at - 100);
+    const removed = await events!.waitForProviderState(victim, "removed", 5_000, at - 100);
     expect(removed.cause).toBe("goodbye");
     expect(removed.atMs).toBeGreaterThanOrEqual(draining.atMs);
     expect(await stack.state("agent-ioat")).toEqual({ status: "exited", exitCode: 0 });

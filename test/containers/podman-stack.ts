@@ -289,6 +289,15 @@ export class EventTap {
     }
   }
 
+  /** Waits for `provider`'s incarnation (id and epoch) to reach state `to`, at or after fromMs. */
+  waitForProviderState(provider: { providerId: string; epoch: number }, to: string, timeoutMs: number, fromMs: number): Promise<BrokerEvent> {
+    return this.waitFor(
+      (e) => e.type === "provider.state" && e.providerId === provider.providerId && e.epoch === provider.epoch && e.to === to,
+      timeoutMs,
+      fromMs,
+    );
+  }
+
   async close(): Promise<void> {
     this.abort.abort();
     await this.done;
