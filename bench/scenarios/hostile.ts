@@ -1,14 +1,13 @@
-import { Bystander, RawConnection, decodeMessage, encodeMessage, percentile, wire } from "@dmabroker/testkit";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Bystander, RawConnection, decodeMessage, encodeMessage, percentile } from "@dmabroker/testkit";
 import { BenchCluster } from "../lib/bench-cluster.js";
 import type { ScenarioContext } from "../lib/context.js";
 import { entry } from "../lib/report.js";
 import type { BenchEntry } from "../lib/report.js";
 import { sleep } from "../lib/stats.js";
 
-const MiB = 1024 * 1024;
 const BYSTANDER_BYTES = 4096;
-/** One worst message may take this long to be answered before the attack moves on. */
-const MESSAGE_TIMEOUT_MS = 30_000;
 /** The attack phase lasts the measurement time, or one full round of worst messages, but never longer than this. */
 const MAX_ATTACK_MS = 45_000;
 
@@ -19,98 +18,45 @@ interface LoopDelay {
   samples: number;
 }
 
+const method = (m: string): string => `/dmabroker.v1.DmaBroker/${m}`;
+
+interface AttackReport {
+  sent: number;
+  attackMs: number;
+  slowest: [string, number][];
+}
+
+/**
+ * Runs the hostile client (hostile-attacker.ts) in its own process with this
+ * process's node flags (tsx), and returns its report. Killed by pid if it
+ * outlives its budget.
+ */
+async function runAttacker(grpcAddress: string, leaseId: string, minMs: number, maxMs: number): Promise<AttackReport> {
+  const script = fileURLToPath(new URL("./hostile-attacker.ts", import.meta.url));
+  const child = spawn(process.execPath, [...process.execArgv, script, grpcAddress, leaseId, String(minMs), String(maxMs)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
+  // The attack stops drawing messages after maxMs; its last one may take MESSAGE_TIMEOUT_MS more, plus start-up.
+  const killer = setTimeout(() => child.kill("SIGKILL"), maxMs + 60_000);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once("error", reject);
+      child.once("exit", (c) => resolve(c));
+    });
+    if (code !== 0) throw new Error(`hostile attacker exited ${code}`);
+    return JSON.parse(out.trim().split("\n").pop() ?? "") as AttackReport;
+  } finally {
+    clearTimeout(killer);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+}
+
 async function adminPost<T>(adminUrl: string, path: string): Promise<T> {
   const res = await fetch(adminUrl + path, { method: "POST", signal: AbortSignal.timeout(60_000) });
   if (!res.ok) throw new Error(`POST ${path}: HTTP ${res.status}`);
   return (await res.json()) as T;
-}
-
-const ATTACH = "/dmabroker.v1.ProviderHub/Attach";
-const method = (m: string): string => `/dmabroker.v1.DmaBroker/${m}`;
-
-/**
- * The worst messages of the hostile-input issue, built once: each is sent
- * and its answer awaited (any answer: a refusal is the expected one).
- */
-function worstMessages(leaseId: string): { name: string; send: (conn: RawConnection) => Promise<void> }[] {
-  const { lenField, varintField, repeated, distinctEntries } = wire;
-  const md = RawConnection.metadata("bench-hostile");
-  const leaseField = lenField(1, Buffer.from(leaseId));
-  const unary = (path: string, bytes: Buffer) => async (conn: RawConnection) => {
-    await conn.unary(path, bytes, md, MESSAGE_TIMEOUT_MS);
-  };
-  /** An Attach stream that sends `messages` (after registering when `register` is set) and waits for the broker's first answer to the last. */
-  const attach = (messages: (epoch: number) => Buffer[], register: boolean) => async (conn: RawConnection) => {
-    const stream = conn.bidi(ATTACH, RawConnection.metadata(undefined), MESSAGE_TIMEOUT_MS);
-    const replies: Buffer[] = [];
-    let wake: (() => void) | undefined;
-    stream.on("data", (b: Buffer) => {
-      replies.push(b);
-      wake?.();
-    });
-    const ended = new Promise<void>((resolve) => {
-      stream.on("error", () => resolve());
-      stream.on("end", () => resolve());
-    });
-    const nextReply = async (): Promise<Buffer | undefined> => {
-      if (replies.length) return replies.shift();
-      await Promise.race([ended, new Promise<void>((r) => (wake = r)), sleep(MESSAGE_TIMEOUT_MS)]);
-      return replies.shift();
-    };
-    let epoch = 0;
-    if (register) {
-      stream.write(
-        encodeMessage("AgentMessage", {
-          register: {
-            providerId: `bench-hostile-${Math.random().toString(36).slice(2, 10)}`,
-            capabilityMask: 2,
-            constraints: { maxTransferBytes: MiB, alignment: 1, maxXorSources: 2 },
-            ordering: 1,
-            channels: [{ queueDepth: 8 }],
-          },
-        }),
-      );
-      const first = await nextReply();
-      epoch = first ? (decodeRegistered(first) ?? 0) : 0;
-    }
-    for (const m of messages(epoch)) stream.write(m);
-    // A heartbeat after the big message: its answer tells that the big one has been processed.
-    stream.write(encodeMessage("AgentMessage", { heartbeat: { seq: 1, epoch } }));
-    await Promise.race([nextReply(), ended]);
-    stream.cancel();
-  };
-  const registerWithLabels = (n: number): Buffer =>
-    lenField(1, Buffer.concat([lenField(1, Buffer.from(`bench-hostile-l${n}`)), distinctEntries(2, n), varintField(3, 2), lenField(8, varintField(1, 8))]));
-  const workDone =
-    (n: number) =>
-    (epoch: number): Buffer[] => [lenField(3, Buffer.concat([varintField(1, epoch), repeated(Buffer.from([0x12, 0x02, 0x08, 0x07]), n)]))];
-  return [
-    {
-      name: "submit 3,000,000 interrupts",
-      send: unary(method("Submit"), Buffer.concat([leaseField, repeated(Buffer.from([0x12, 0x02, 0x3a, 0x00]), 3_000_000)])),
-    },
-    {
-      name: "RequestChannel with 1,000,000 selector labels",
-      send: unary(method("RequestChannel"), Buffer.concat([varintField(1, 2), lenField(2, distinctEntries(1, 1_000_000)), varintField(3, 2)])),
-    },
-    { name: "Register with 300,000 labels", send: attach(() => [registerWithLabels(300_000)], false) },
-    { name: "WorkDone with 1,000,000 results", send: attach(workDone(1_000_000), true) },
-    { name: "KeepAlive with a 4,000-character lease id", send: unary(method("KeepAlive"), lenField(1, Buffer.alloc(4000, 0x4c))) },
-    {
-      name: "Submit beyond the transport limit (84 MiB)",
-      send: unary(method("Submit"), Buffer.concat([leaseField, lenField(2, lenField(1, lenField(1, Buffer.alloc(84 * MiB, 0x5a))))])),
-    },
-    { name: "undecodable Submit body", send: unary(method("Submit"), Buffer.concat([leaseField, Buffer.from([0x12, 0xff, 0xff, 0xff, 0xff, 0x0f])])) },
-  ];
-}
-
-/** The epoch of a Registered reply (undefined for anything else). */
-function decodeRegistered(bytes: Buffer): number | undefined {
-  try {
-    return decodeMessage<{ registered?: { epoch: number } | null }>("BrokerMessage", bytes).registered?.epoch;
-  } catch {
-    return undefined;
-  }
 }
 
 function decodeLease(bytes: Buffer): string | undefined {
@@ -158,23 +104,9 @@ export async function hostileScenario(ctx: ScenarioContext): Promise<BenchEntry[
       10_000,
     );
     const leaseId = (leaseRes.ok && decodeLease(leaseRes.bytes)) || "no-lease";
-    const messages = worstMessages(leaseId);
-    progress(`hostile: attack phase (${messages.length} worst messages in turn, at least ${sizes.latencyMs} ms)`);
+    progress(`hostile: attack phase (the worst messages in turn from a separate attacker process, at least ${sizes.latencyMs} ms)`);
     const a0 = bystander.mark;
-    const started = performance.now();
-    const slowest = new Map<string, number>();
-    let sent = 0;
-    for (let i = 0; ; i++) {
-      const elapsed = performance.now() - started;
-      if ((elapsed >= sizes.latencyMs && i >= messages.length) || elapsed > MAX_ATTACK_MS) break;
-      const m = messages[i % messages.length];
-      if (!m) break;
-      const t0 = performance.now();
-      await m.send(conn);
-      slowest.set(m.name, Math.max(slowest.get(m.name) ?? 0, performance.now() - t0));
-      sent++;
-    }
-    const attackMs = performance.now() - started;
+    const { sent, attackMs, slowest } = await runAttacker(cluster.grpcAddress, leaseId, sizes.latencyMs, MAX_ATTACK_MS);
     const attackLoop = (await adminPost<{ window: LoopDelay }>(cluster.adminUrl, "/v1/runtime/event-loop/reset")).window;
     const attack = bystander.report.latenciesMs.slice(a0);
     const failures = bystander.report.failures.length;
