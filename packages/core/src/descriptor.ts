@@ -30,44 +30,46 @@ export interface Constraints {
 export const MAX_FILL_PATTERN_BYTES = 64;
 
 /**
+ * Per-operation facts, one row per operation. `satisfies` makes the compiler
+ * reject a missing or extra operation, so adding one cannot fall through a
+ * `default: return 0`.
+ */
+interface OperationSpec<K extends OperationName> {
+  /** Bytes the operation moves (bandwidth charge; residue of an abort). */
+  transferLength(body: NonNullable<DmaDescriptor[K]>): number;
+  /** Bytes it carries on the wire (batch size limits). */
+  payloadBytes(body: NonNullable<DmaDescriptor[K]>): number;
+}
+
+const sum = (bufs: Uint8Array[]): number => bufs.reduce((n, s) => n + s.length, 0);
+
+export const OPERATIONS = {
+  memcpy: { transferLength: (b) => b.src.length, payloadBytes: (b) => b.src.length },
+  fill: { transferLength: (b) => b.length, payloadBytes: (b) => b.pattern.length },
+  xor: { transferLength: (b) => b.sources[0]?.length ?? 0, payloadBytes: (b) => sum(b.sources) },
+  xorValidate: { transferLength: (b) => b.sources[0]?.length ?? 0, payloadBytes: (b) => sum(b.sources) },
+  crc32c: { transferLength: (b) => b.src.length, payloadBytes: (b) => b.src.length },
+  compare: { transferLength: (b) => b.a.length, payloadBytes: (b) => b.a.length + b.b.length },
+  interrupt: { transferLength: () => 0, payloadBytes: () => 0 },
+} satisfies { [K in OperationName]: OperationSpec<K> };
+
+function spec<K extends OperationName>(op: K): OperationSpec<K> {
+  return OPERATIONS[op] as unknown as OperationSpec<K>;
+}
+
+/**
  * Bytes a descriptor moves: what the bandwidth model charges for, and the
  * residue of an aborted transfer.
  */
 export function transferLength(d: DmaDescriptor): number {
-  switch (d.op) {
-    case "memcpy":
-      return d.memcpy?.src.length ?? 0;
-    case "fill":
-      return d.fill?.length ?? 0;
-    case "xor":
-      return d.xor?.sources[0]?.length ?? 0;
-    case "xorValidate":
-      return d.xorValidate?.sources[0]?.length ?? 0;
-    case "crc32c":
-      return d.crc32c?.src.length ?? 0;
-    case "compare":
-      return d.compare?.a.length ?? 0;
-    default:
-      return 0;
-  }
+  if (d.op === undefined) return 0;
+  const body = d[d.op];
+  return body ? spec(d.op).transferLength(body) : 0;
 }
 
 /** Bytes a descriptor carries on the wire (for batch size limits). */
 export function payloadBytes(d: DmaDescriptor): number {
-  switch (d.op) {
-    case "memcpy":
-      return d.memcpy?.src.length ?? 0;
-    case "fill":
-      return d.fill?.pattern.length ?? 0;
-    case "xor":
-      return (d.xor?.sources ?? []).reduce((n, s) => n + s.length, 0);
-    case "xorValidate":
-      return (d.xorValidate?.sources ?? []).reduce((n, s) => n + s.length, 0);
-    case "crc32c":
-      return d.crc32c?.src.length ?? 0;
-    case "compare":
-      return (d.compare?.a.length ?? 0) + (d.compare?.b.length ?? 0);
-    default:
-      return 0;
-  }
+  if (d.op === undefined) return 0;
+  const body = d[d.op];
+  return body ? spec(d.op).payloadBytes(body) : 0;
 }
