@@ -19,7 +19,7 @@ const method = (m: string): string => `/dmabroker.v1.DmaBroker/${m}`;
  * The worst messages of the hostile-input issue, built once: each is sent
  * and its answer awaited (any answer: a refusal is the expected one).
  */
-export function worstMessages(leaseId: string): { name: string; send: (conn: RawConnection) => Promise<void> }[] {
+function worstMessages(leaseId: string): { name: string; send: (conn: RawConnection) => Promise<void> }[] {
   const { lenField, varintField, repeated, distinctEntries } = wire;
   const md = RawConnection.metadata("bench-hostile");
   const leaseField = lenField(1, Buffer.from(leaseId));

@@ -43,7 +43,7 @@ interface OperationSpec<K extends OperationName> {
 
 const sum = (bufs: Uint8Array[]): number => bufs.reduce((n, s) => n + s.length, 0);
 
-export const OPERATIONS = {
+const OPERATIONS = {
   memcpy: { transferLength: (b) => b.src.length, payloadBytes: (b) => b.src.length },
   fill: { transferLength: (b) => b.length, payloadBytes: (b) => b.pattern.length },
   xor: { transferLength: (b) => b.sources[0]?.length ?? 0, payloadBytes: (b) => sum(b.sources) },
